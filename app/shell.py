@@ -1,0 +1,153 @@
+"""The app's frame: page list, the sidebar stepper, lesson controls mirrored in the URL, and the
+"What to notice" / exercises footer shared by every lesson."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+import lessons
+from lessons import Choice, Control, Exercise, Slider, Toggle
+
+VIEWS = Path(__file__).resolve().parent / "views"
+
+
+def available_lessons() -> list[lessons.LessonInfo]:
+    """Lessons of the course whose module and view both exist, in course order."""
+    return [info for info in lessons.COURSE if lessons.has_module(info.slug) and (VIEWS / f"{info.slug}.py").exists()]
+
+
+def build_pages() -> list[st.Page]:
+    home = st.Page(str(VIEWS / "home.py"), title="Home", icon=":material/home:", default=True)
+    return [home] + [
+        st.Page(str(VIEWS / f"{info.slug}.py"), title=info.title, icon=info.icon, url_path=info.slug)
+        for info in available_lessons()
+    ]
+
+
+def stepper(pages: list[st.Page], current: st.Page) -> None:
+    """Sidebar: "lesson k of N" with previous / next buttons."""
+    index = next((i for i, p in enumerate(pages) if p.url_path == current.url_path), 0)
+    n_lessons = len(pages) - 1
+    with st.sidebar:
+        st.divider()
+        if index == 0:
+            st.caption(f"Course overview · {n_lessons} lessons")
+        else:
+            st.caption(f"Lesson {index} of {n_lessons}")
+        left, right = st.columns(2)
+        if left.button("◀ Previous", disabled=index == 0, use_container_width=True, key="nav_prev"):
+            st.switch_page(pages[index - 1])
+        if right.button("Next ▶", disabled=index == len(pages) - 1, use_container_width=True, key="nav_next"):
+            st.switch_page(pages[index + 1])
+
+
+# ----------------------------------------------------------------------------------------------
+# Controls mirrored in the URL
+# ----------------------------------------------------------------------------------------------
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _seed_state(slug: str, control: Control) -> str:
+    """Put the control's starting value into session state: from the URL if valid, else default."""
+    key = f"{slug}.{control.key}"
+    if key not in st.session_state:
+        value = control.default
+        raw = st.query_params.get(control.key)
+        if raw is not None:
+            try:
+                value = control.parse(raw)
+            except ValueError as exc:
+                st.toast(f"Ignored link value: {exc}")
+        st.session_state[key] = value
+    return key
+
+
+def control_ui(slug: str, control: Control, container=None) -> Any:
+    """Draw one control (its value seeded from the URL) and return its value."""
+    box = container if container is not None else st
+    key = _seed_state(slug, control)
+    if isinstance(control, Slider):
+        if control.log:
+            box.select_slider(control.label, options=control.options(), key=key, help=control.help or None,
+                              format_func=lambda v: f"{v:.3g}")
+        else:
+            step = control.step if control.step is not None else (1 if control.integer else None)
+            if control.integer:
+                st.session_state[key] = int(st.session_state[key])
+                box.slider(control.label, int(control.min), int(control.max), step=int(step or 1), key=key,
+                           help=control.help or None)
+            else:
+                st.session_state[key] = float(st.session_state[key])
+                box.slider(control.label, float(control.min), float(control.max), step=step, key=key,
+                           help=control.help or None)
+    elif isinstance(control, Choice):
+        box.selectbox(control.label, control.options, key=key, help=control.help or None,
+                      format_func=lambda o: control.labels.get(o, o))
+    elif isinstance(control, Toggle):
+        box.toggle(control.label, key=key, help=control.help or None)
+    else:  # pragma: no cover - a programming error
+        raise TypeError(f"unknown control {control!r}")
+    return st.session_state[key]
+
+
+def controls_ui(slug: str, controls, container=None, columns: int | None = None) -> dict[str, Any]:
+    """Draw every control of a lesson and mirror all their values in the URL query string."""
+    values: dict[str, Any] = {}
+    if columns:
+        cols = (container or st).columns(columns)
+        for i, control in enumerate(controls):
+            values[control.key] = control_ui(slug, control, cols[i % columns])
+    else:
+        for control in controls:
+            values[control.key] = control_ui(slug, control, container)
+    sync_url(values)
+    return values
+
+
+def sync_url(values: dict[str, Any]) -> None:
+    """Write the values into the query string (only when they changed, to avoid extra reruns)."""
+    for k, v in values.items():
+        text = _fmt(v)
+        if st.query_params.get(k) != text:
+            st.query_params[k] = text
+
+
+# ----------------------------------------------------------------------------------------------
+# Lesson footer
+# ----------------------------------------------------------------------------------------------
+
+def what_to_notice(points: list[str]) -> None:
+    st.subheader("What to notice")
+    st.markdown("\n".join(f"- {p}" for p in points))
+
+
+def exercises_ui(slug: str, exercises: list[Exercise] | tuple[Exercise, ...]) -> None:
+    """Predict, then reveal: the answer unlocks once a prediction is written or picked."""
+    st.subheader("Exercises")
+    for i, ex in enumerate(exercises, start=1):
+        with st.container(border=True):
+            st.markdown(f"**Exercise {i}.** {ex.question}")
+            if ex.choices:
+                guess = st.radio("Your prediction", ex.choices, index=None, key=f"{slug}.ex{i}.guess")
+            else:
+                guess = st.text_input("Your prediction", key=f"{slug}.ex{i}.guess", placeholder="Write it down first")
+            shown = st.toggle("Reveal answer", key=f"{slug}.ex{i}.reveal", disabled=not guess,
+                              help="Commit to a prediction first.")
+            if shown and guess:
+                st.success(ex.answer)
+
+
+def footer(slug: str, module) -> None:
+    """The standard end of a lesson."""
+    st.divider()
+    what_to_notice(module.WHAT_TO_NOTICE)
+    exercises_ui(slug, module.EXERCISES)

@@ -1,0 +1,28 @@
+"""Home page: what the course covers and how to step through it."""
+
+import streamlit as st
+
+import lessons
+from app import shell
+
+st.title("WGAN classroom")
+st.markdown(
+    r"""
+An interactive course on **Wasserstein GANs** (Arjovsky, Chintala & Bottou, 2017). Every claim of the
+paper is something you can see, touch and measure here: distances are computed exactly, real
+trainers run while you move the sliders, and every number on screen comes from code you can read.
+
+**How to use it.** Step through the lessons with **Previous / Next** in the sidebar (or jump with the
+menu). Each lesson follows the same shape: the motivation, the equation, the smallest experiment that
+shows it, then *What to notice* and exercises — write your prediction first, then reveal the answer.
+Every control is mirrored in the page address, so copying the URL shares the exact state you see.
+"""
+)
+
+available = {info.slug for info in shell.available_lessons()}
+st.subheader("The course")
+for number, info in enumerate(lessons.COURSE, start=1):
+    if info.slug in available:
+        summary = lessons.lesson_module(info.slug).SUMMARY
+        st.page_link(f"views/{info.slug}.py", label=f"{number}. {info.title}", icon=info.icon)
+        st.caption(summary)

@@ -1,0 +1,73 @@
+"""The layering rules of DEVELOPERS.md, checked."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import lessons
+
+ROOT = Path(__file__).resolve().parent.parent
+FORBIDDEN = {"streamlit", "plotly"}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def test_compute_packages_never_import_ui_libraries_in_source():
+    offenders = []
+    for package in ("wgan_core", "lessons"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            bad = _imports(path) & FORBIDDEN
+            if bad:
+                offenders.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
+    assert not offenders, offenders
+
+
+def test_compute_packages_import_without_loading_ui_libraries():
+    modules = [f"wgan_core.{p.stem}" for p in (ROOT / "wgan_core").glob("*.py") if p.stem != "__main__"]
+    modules += [f"lessons.{p.stem}" for p in (ROOT / "lessons").glob("*.py") if p.stem != "__init__"]
+    code = (
+        "import importlib, sys\n"
+        f"for m in {modules!r}: importlib.import_module(m)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'streamlit', 'plotly'})\n"
+        "assert not bad, bad\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_app_holds_no_training_loop_or_optimizer():
+    """Views draw; the maths and the loops live in lessons/ and wgan_core/."""
+    offenders = []
+    for path in sorted((ROOT / "app").rglob("*.py")):
+        text = path.read_text()
+        for needle in (".backward(", "torch.optim", "optimizer.step", "ot.emd"):
+            if needle in text:
+                offenders.append(f"{path.relative_to(ROOT)}: {needle}")
+    assert not offenders, offenders
+
+
+def test_every_course_lesson_with_a_view_has_a_module_text_and_exercises():
+    views = ROOT / "app" / "views"
+    for info in lessons.COURSE:
+        if not (views / f"{info.slug}.py").exists():
+            continue
+        module = lessons.lesson_module(info.slug)
+        assert module.TITLE == info.title
+        assert module.SUMMARY
+        assert len(module.WHAT_TO_NOTICE) >= 2
+        assert 2 <= len(module.EXERCISES) <= 3
+        assert all(ex.question and ex.answer for ex in module.EXERCISES)
+        assert any((ROOT / "tests" / "browser").glob(f"test_*{info.slug}*.py")), f"no browser test for {info.slug}"
+        assert any((ROOT / "tests").glob(f"test_app_{info.slug}*.py")), f"no AppTest file for {info.slug}"
