@@ -1,0 +1,133 @@
+r"""Reader for the official LSUN lmdb distribution (e.g. ``bedroom_train_lmdb/``).
+
+Each LSUN category is an lmdb environment (a directory with ``data.mdb`` and ``lock.mdb``) whose
+keys are image identifiers and whose values are the encoded image bytes — WebP in the current
+distribution, JPEG in older copies. The reader
+
+1. lists the keys *once* and stores them in an index file in a cache directory (``WGAN_CACHE_DIR``,
+   else ``~/.cache/wgan_classroom``; never the working directory), named after the lmdb's path, size
+   and modification time, so a changed database is re-indexed;
+2. opens the lmdb lazily, separately in each DataLoader worker process (an lmdb handle must not
+   cross a ``fork``), read-only and without locking;
+3. decodes with Pillow (checking WebP support), resizes the short side and centre-crops
+   (:mod:`wgan_core.images.preprocess`), returning ``uint8`` ``(3, S, S)``.
+
+A value that does not decode raises :class:`~wgan_core.images.preprocess.CorruptImageError` naming
+its key; with ``skip_corrupt=True`` the item is returned flagged as bad instead, and the data
+source drops and counts it — a corrupt entry is never a silent crash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+import torch
+from torch.utils.data import Dataset
+
+from wgan_core.images.preprocess import CorruptImageError, decode_image, resize_center_crop
+
+__all__ = ["LSUNDataset", "default_cache_dir", "index_path", "build_index", "find_lsun"]
+
+
+def default_cache_dir() -> Path:
+    """``$WGAN_CACHE_DIR`` if set, else ``~/.cache/wgan_classroom``."""
+    env = os.environ.get("WGAN_CACHE_DIR")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "wgan_classroom"
+
+
+def _check_lmdb_dir(path: Path) -> Path:
+    path = Path(path).expanduser().resolve()
+    if not (path / "data.mdb").is_file():
+        raise ValueError(f"{path} is not an lmdb directory (no data.mdb); expected e.g. bedroom_train_lmdb/")
+    return path
+
+
+def index_path(lmdb_dir: Path, cache_dir: Path | None = None) -> Path:
+    """Where the key index of ``lmdb_dir`` is cached (depends on its path, size and mtime)."""
+    lmdb_dir = _check_lmdb_dir(lmdb_dir)
+    stat = (lmdb_dir / "data.mdb").stat()
+    tag = hashlib.sha1(f"{lmdb_dir}|{stat.st_size}|{stat.st_mtime_ns}".encode()).hexdigest()[:16]
+    return Path(cache_dir or default_cache_dir()) / f"lsun-{lmdb_dir.name}-{tag}.keys"
+
+
+def _open_env(path: Path):
+    import lmdb
+
+    return lmdb.open(str(path), readonly=True, lock=False, readahead=False, meminit=False, max_readers=64)
+
+
+def build_index(lmdb_dir: Path, cache_dir: Path | None = None) -> list[bytes]:
+    """All keys of the lmdb, from the cache file if present, else listed once and cached atomically."""
+    target = index_path(lmdb_dir, cache_dir)
+    if target.is_file():
+        lines = target.read_text(encoding="ascii").split()
+        return [bytes.fromhex(line) for line in lines]
+    env = _open_env(_check_lmdb_dir(lmdb_dir))
+    try:
+        with env.begin(write=False) as txn:
+            keys = [bytes(k) for k in txn.cursor().iternext(keys=True, values=False)]
+    finally:
+        env.close()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
+    tmp.write_text("\n".join(k.hex() for k in keys) + "\n", encoding="ascii")
+    os.replace(tmp, target)
+    return keys
+
+
+class LSUNDataset(Dataset):
+    """Images of one LSUN lmdb, preprocessed to ``(3, image_size, image_size)`` uint8.
+
+    ``dataset[i]`` returns ``(image, ok)``; ``ok`` is False only for a corrupt entry read with
+    ``skip_corrupt=True`` (the image is then zeros and must be dropped).
+    """
+
+    def __init__(self, lmdb_dir, image_size: int = 64, cache_dir=None, skip_corrupt: bool = False,
+                 max_items: int | None = None):
+        self.path = _check_lmdb_dir(Path(lmdb_dir))
+        self.image_size = int(image_size)
+        self.skip_corrupt = bool(skip_corrupt)
+        keys = build_index(self.path, cache_dir)
+        if not keys:
+            raise ValueError(f"the lmdb at {self.path} holds no images")
+        self.keys = keys[:max_items] if max_items else keys
+        self._env = None
+        self._pid: int | None = None
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_env"], state["_pid"] = None, None  # each worker opens its own handle
+        return state
+
+    def _txn_get(self, key: bytes) -> bytes | None:
+        if self._env is None or self._pid != os.getpid():
+            self._env, self._pid = _open_env(self.path), os.getpid()
+        with self._env.begin(write=False, buffers=False) as txn:
+            return txn.get(key)
+
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, bool]:
+        key = self.keys[index]
+        name = f"LSUN key {key.decode('ascii', 'backslashreplace')!r} in {self.path.name}"
+        try:
+            data = self._txn_get(key)
+            if data is None:
+                raise CorruptImageError(f"{name} is listed in the index but missing from the lmdb")
+            image = resize_center_crop(decode_image(data, name), self.image_size)
+        except CorruptImageError:
+            if not self.skip_corrupt:
+                raise
+            return torch.zeros(3, self.image_size, self.image_size, dtype=torch.uint8), False
+        return image, True
+
+
+def find_lsun(data_dir, category: str = "bedroom", split: str = "train") -> Path | None:
+    """``<data_dir>/<category>_<split>_lmdb`` if it is an lmdb directory, else None."""
+    if not data_dir:
+        return None
+    path = Path(data_dir).expanduser() / f"{category}_{split}_lmdb"
+    return path if (path / "data.mdb").is_file() else None
