@@ -12,7 +12,7 @@ def _first_metric(page) -> str:
 def test_gan_objective_page_reacts_to_the_generator_slider(app_server, page):
     open_page(page, app_server, "gan_objective")
     no_exception(page)
-    page.locator('[data-testid="stPlotlyChart"]').first.wait_for()
+    page.locator('[data-testid="stPlotlyChart"]').nth(1).wait_for()
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
     before = _first_metric(page)
     thumb = page.get_by_role("slider", name="Generator: mean")
