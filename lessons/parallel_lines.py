@@ -173,6 +173,11 @@ def derivative(name: str, theta: float) -> float:
     return math.copysign(1.0, theta) if name == "W" else 0.0
 
 
+def at_theta(theta: float) -> tuple[dict[str, float], dict[str, float]]:
+    """Closed-form values and derivatives of every distance at one ``theta`` (NaN slope: undefined)."""
+    return distances.parallel_lines(theta), {name: derivative(name, theta) for name in NAMES}
+
+
 def derivative_curves(thetas=THETA_GRID) -> dict[str, np.ndarray]:
     """``derivative`` of every distance on ``thetas`` (shape (k,)), NaN where undefined."""
     return {name: np.array([derivative(name, t) for t in np.asarray(thetas, dtype=float)]) for name in NAMES}

@@ -1,0 +1,67 @@
+"""Lesson 1 view: KL, JS, TV and the earth mover's distance (dirt piles, KL's asymmetry)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import shell
+from app.plots import distances as plots
+from lessons import distances as lesson
+
+SLUG = "distances"
+
+
+@st.cache_data(show_spinner=False, max_entries=256)
+def gaussian_comparison(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float):
+    return lesson.gaussian_kl(mu_p, sigma_p, mu_q, sigma_q)
+
+
+st.title(lesson.TITLE)
+st.markdown(lesson.MOTIVATION)
+st.markdown(lesson.DEFINITIONS)
+
+# --- The earth mover with dirt piles ----------------------------------------------------------
+st.markdown(lesson.EARTH_MOVER)
+piles = shell.controls_ui(SLUG, lesson.PILE_CONTROLS, columns=4)
+p = [piles[f"P{i}"] for i in range(1, 5)]
+q = [piles[f"Q{i}"] for i in range(1, 5)]
+try:
+    result = lesson.earth_mover(p, q)
+except ValueError as exc:
+    st.warning(f"{exc}.")
+    result = None
+
+if result is not None:
+    moves = lesson.plan_moves(result)
+    if not result.equal_totals:
+        st.info(f"P holds {result.p.sum():g} shovelfuls and Q {result.q.sum():g}: a transport plan must move "
+                "all of P onto all of Q, so both are rescaled to probability distributions (total 1). The plan "
+                "below shows fractions of the mass and W is the distance per unit of mass.")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(plots.piles(result, moves), key="piles_chart")
+    right.plotly_chart(plots.plan_heatmap(result), key="plan_chart")
+
+    cols = st.columns(4)
+    if result.equal_totals:
+        terms = " + ".join(f"{amount:.3g} \\times {abs(dst - src)}" for src, dst, amount in moves if src != dst)
+        st.latex(rf"\sum_{{ij}} \gamma_{{ij}} |x_i - y_j| = {terms or '0'} = {result.shovel_cost:.4g}"
+                 rf"\qquad \sum_i |\delta_i| = {' + '.join(f'{abs(d):g}' for d in result.deltas)}"
+                 rf" = {abs(result.deltas).sum():g}")
+        cols[0].metric("W (shovel-units)", f"{result.shovel_cost:.4g}",
+                       help="Total shovel-distance of the optimal plan: Σ amount × distance.")
+    else:
+        cols[0].metric("W (shovel-units)", "—", help="Only defined when P and Q hold the same amount of dirt.")
+    cols[1].metric("W per unit mass", f"{result.w:.4g}", help="W1 between the normalised distributions.")
+    cols[2].metric("TV δ", f"{result.tv:.4g}")
+    cols[3].metric("JS", f"{result.js:.4g}")
+    st.caption(f"KL(P‖Q) = {result.kl_pq:.4g}, KL(Q‖P) = {result.kl_qp:.4g} nats (∞ when a pile is empty on one "
+               "side only). KL, JS and TV compare pile heights at the same position and ignore distances.")
+
+# --- KL's asymmetry on two Gaussians ------------------------------------------------------------
+st.markdown(lesson.KL_ASYMMETRY)
+g = shell.controls_ui(SLUG, lesson.GAUSS_CONTROLS, columns=4)
+cmp = gaussian_comparison(g["mu_p"], g["sigma_p"], g["mu_q"], g["sigma_q"])
+st.plotly_chart(plots.gaussians(cmp), key="gauss_chart")
+st.table(plots.table_rows(cmp))
+
+shell.footer(SLUG, lesson)
