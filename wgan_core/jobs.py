@@ -30,6 +30,7 @@ everyone else) with its state on every change — the hook the classroom load te
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import json
 import os
@@ -175,6 +176,13 @@ class JobRegistry:
 REGISTRY = JobRegistry(default_max_jobs(), os.environ.get("WGAN_JOB_STATUS_FILE") or None)
 
 
+@atexit.register
+def _stop_all_at_exit() -> None:
+    """Stop every job before the interpreter tears torch down under a running thread."""
+    for job in REGISTRY.active_jobs():
+        job.stop("the process is exiting", wait=2.0)
+
+
 class _ThinningLog:
     """Rounds of log dicts; keeps at most ``capacity`` rounds by dropping every other one when full."""
 
@@ -218,6 +226,8 @@ class TrainingJob:
         Returns False once the owner (a browser session) is gone; the job stops ``owner_grace`` s later.
     registry : JobRegistry, optional
         Where to take a slot (default :data:`REGISTRY`).
+    extra_metrics : callable, optional
+        ``extra_metrics(name, member) -> dict`` merged into each log (a lesson's own measurement).
     """
 
     _ids = itertools.count(1)
@@ -225,7 +235,8 @@ class TrainingJob:
     def __init__(self, members: Mapping[str, Any], *, max_steps: int | None = None, log_every: int = 10,
                  snapshot_every_s: float = 1.0, max_logs: int = 2000, max_snapshots: int = 4,
                  idle_timeout: float | None = None, owner_alive: Callable[[], bool] | None = None,
-                 owner_grace: float = 5.0, registry: JobRegistry | None = None, label: str = ""):
+                 owner_grace: float = 5.0, registry: JobRegistry | None = None, label: str = "",
+                 extra_metrics: Callable[[str, Any], dict] | None = None):
         if not members:
             raise ValueError("members must name at least one trainer")
         if max_steps is not None and int(max_steps) < 1:
@@ -242,6 +253,7 @@ class TrainingJob:
         self.owner_alive = owner_alive
         self.owner_grace = float(owner_grace)
         self.registry = registry if registry is not None else REGISTRY
+        self.extra_metrics = extra_metrics
         self.status = "new"
         self.stop_reason = ""
         self.error = ""
@@ -436,7 +448,10 @@ class TrainingJob:
         """Append one log per member; take a snapshot when due."""
         logs = []
         for name, member in self.members.items():
-            logs.append({"member": name, "g_step": int(member.g_step), **member.metrics()})
+            entry = {"member": name, "g_step": int(member.g_step), **member.metrics()}
+            if self.extra_metrics is not None:
+                entry.update(self.extra_metrics(name, member))
+            logs.append(entry)
         now = time.monotonic()
         snap = None
         if force_snapshot or now - self._last_snapshot_t >= self.snapshot_every_s:

@@ -1,0 +1,249 @@
+"""Live training on a page: bind a background :class:`~wgan_core.jobs.TrainingJob` to the browser session.
+
+Usage from a view (the lesson module provides the factory, the routing of slider values and defaults)::
+
+    from app import live
+    values = shell.controls_ui(SLUG, lesson.CONTROLS)          # settings that need a new job
+    panel = live.LivePanel(SLUG, lesson.LIVE_CONTROLS,
+                           make_members=lambda hp: lesson.build_members(values["seed"], live=hp),
+                           route=lesson.hparam_changes, settings=values, max_steps=lesson.MAX_STEPS)
+    panel.controls()                                           # sliders + Start/Pause/Step/Reset
+    panel.poll(draw)                                           # draw(job) every second while it runs
+    panel.export({'samples': lambda: fig(panel.job)})            # CSV of the logs, PNG per figure
+
+Rules it keeps:
+
+* one job per browser session (starting one on another page stops the previous); a comparison of
+  several trainers is one job, so one slot of the cap;
+* the job's thread never calls ``st.*``; the page polls it with ``st.fragment(run_every=1 s)``;
+* sliders apply to the running job from its next step (``TrainingJob.set_hparams``);
+* a job ends with its session: a lease in ``st.session_state`` stops it when the session state is
+  dropped, the job polls ``Runtime.is_active_session`` (stops 5 s after the tab closes), and a
+  watchdog stops it when nobody has polled for ``WGAN_JOB_IDLE_TIMEOUT`` s (default 30);
+* a process-wide cap (``WGAN_MAX_JOBS``, default one per CPU core) queues the others with a message;
+* torch runs with ``WGAN_TORCH_THREADS`` (default 1) intra-op threads for the whole process, set once
+  here: ``torch.set_num_threads`` is global, and one thread per job is what keeps jobs from starving
+  each other.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import streamlit as st
+
+from app import shell
+from wgan_core import jobs
+
+POLL_SECONDS = 1.0
+STATE_KEY = "live.lease"
+jobs.configure_torch_threads()
+
+
+class _Lease:
+    """Holds the session's job; when the session state drops it, the finalizer stops the job."""
+
+    def __init__(self, slug: str, signature: str, job: jobs.TrainingJob):
+        self.slug, self.signature, self.job = slug, signature, job
+        self._finalizer = weakref.finalize(self, job.stop, "the session ended", None)
+
+    def release(self, reason: str) -> None:
+        self.job.stop(reason, wait=None)
+        self._finalizer.detach()
+
+
+def _owner_alive() -> Callable[[], bool] | None:
+    """A callable telling whether this browser session is still connected (None outside a server)."""
+    from streamlit.runtime import Runtime
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is None or not Runtime.exists():
+        return None
+    runtime, session_id = Runtime.instance(), ctx.session_id
+    return lambda: runtime.is_active_session(session_id)
+
+
+def session_job(slug: str | None = None) -> jobs.TrainingJob | None:
+    """The job bound to this session (only if it belongs to ``slug``, when given)."""
+    lease = st.session_state.get(STATE_KEY)
+    if lease is None or (slug is not None and lease.slug != slug):
+        return None
+    return lease.job
+
+
+def release(reason: str = "reset") -> None:
+    """Stop and forget this session's job (its slot returns to the registry)."""
+    lease = st.session_state.pop(STATE_KEY, None)
+    if lease is not None:
+        lease.release(reason)
+
+
+def metrics_csv(logs: list[dict]) -> str:
+    """The job's logs as CSV text: one row per (member, log), columns the union of the keys."""
+    columns: list[str] = []
+    for entry in logs:
+        columns += [k for k in entry if k not in columns and not isinstance(entry[k], (dict, list))]
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(logs)
+    return buf.getvalue()
+
+
+def figure_png(fig, width: int = 900, height: int = 600) -> bytes:
+    """Render a plotly figure to PNG with kaleido, pointing it at the system Chromium (``BROWSER_PATH``)."""
+    browser = os.environ.setdefault("BROWSER_PATH", os.environ.get("WGAN_CHROMIUM", "/usr/bin/chromium"))
+    if not Path(browser).exists():
+        raise RuntimeError(f"PNG export needs Chrome/Chromium for kaleido; none at BROWSER_PATH={browser!r}. "
+                           "Install chromium (setup.sh does) or set BROWSER_PATH.")
+    return fig.to_image(format="png", width=width, height=height)
+
+
+class LivePanel:
+    """The live-training block of one lesson page.
+
+    Parameters
+    ----------
+    slug : str
+        The lesson (keys, URL state and the job's label).
+    live_controls : sequence of lessons.Slider
+        Hyper-parameter sliders applied to the running job (mirrored in the URL).
+    make_members : callable
+        ``make_members(live_values) -> {name: trainer}``, called when a new job is needed.
+    route : callable
+        ``route(live_values) -> {member: {hparam: value}}`` (a lesson's ``hparam_changes``).
+    settings : dict
+        Values that define the run (dataset, seed, ...); changing them resets the job.
+    max_steps, log_every : int
+        Passed to :class:`~wgan_core.jobs.TrainingJob`.
+    extra_metrics : callable, optional
+        Passed to :class:`~wgan_core.jobs.TrainingJob`.
+    """
+
+    def __init__(self, slug: str, live_controls, make_members: Callable[[dict], dict], route: Callable,
+                 settings: dict[str, Any], max_steps: int | None = None, log_every: int = 25,
+                 extra_metrics: Callable | None = None):
+        self.slug, self.live_controls = slug, tuple(live_controls)
+        self.make_members, self.route = make_members, route
+        self.signature = repr(sorted(settings.items()))
+        self.max_steps, self.log_every, self.extra_metrics = max_steps, log_every, extra_metrics
+        self.values: dict[str, Any] = {}
+        lease = st.session_state.get(STATE_KEY)
+        if lease is not None and lease.slug == slug and lease.signature != self.signature:
+            release("the lesson's settings changed")
+
+    @property
+    def job(self) -> jobs.TrainingJob | None:
+        return session_job(self.slug)
+
+    def _new_job(self) -> jobs.TrainingJob:
+        release("a new run started in this session")
+        job = jobs.TrainingJob(self.make_members(dict(self.values)), max_steps=self.max_steps,
+                               log_every=self.log_every, extra_metrics=self.extra_metrics,
+                               owner_alive=_owner_alive(), label=self.slug)
+        st.session_state[STATE_KEY] = _Lease(self.slug, self.signature, job)
+        return job
+
+    def _usable_job(self) -> jobs.TrainingJob:
+        job = self.job
+        if job is None or job.status in ("stopped", "finished", "failed"):
+            job = self._new_job()
+        return job
+
+    def controls(self) -> dict[str, Any]:
+        """Draw the sliders and the Start / Pause / Step / Reset buttons; act on a click."""
+        self.values = shell.controls_ui(self.slug, self.live_controls, columns=len(self.live_controls))
+        start, pause, step, reset = st.columns(4)
+        job = self.job
+        running = job is not None and job.status in ("running", "queued")
+        if start.button("Start", key=f"{self.slug}.live.start", type="primary", disabled=running,
+                        icon=":material/play_arrow:", width="stretch"):
+            self._usable_job().start()
+        if pause.button("Pause", key=f"{self.slug}.live.pause", disabled=not running,
+                        icon=":material/pause:", width="stretch"):
+            job.pause()
+        if step.button("Step", key=f"{self.slug}.live.step", icon=":material/skip_next:",
+                       help="One generator step (each method), then pause.", width="stretch"):
+            self._usable_job().step(1)
+        if reset.button("Reset", key=f"{self.slug}.live.reset", icon=":material/restart_alt:",
+                        width="stretch"):
+            release("reset by the user")
+        self.apply(self.values)
+        return self.values
+
+    def apply(self, values: dict[str, Any]) -> None:
+        """Send changed slider values to the running job (from its next step)."""
+        job = self.job
+        if job is None or job.status not in jobs.ACTIVE + ("new",):
+            return
+        current = job.hparams()
+        for member, changes in self.route(values).items():
+            diff = {k: v for k, v in changes.items() if current.get(member, {}).get(k) != v}
+            if diff:
+                try:
+                    job.set_hparams(member, **diff)
+                except ValueError as exc:
+                    st.error(str(exc))
+
+    def status_ui(self, job: jobs.TrainingJob | None) -> None:
+        """Progress bar, step rate and the queued / stopped messages."""
+        if job is None:
+            st.info("Press **Start** to train live, or **Step** to advance one generator step at a time.")
+            return
+        if job.status == "queued":
+            cap = job.registry.max_jobs
+            st.warning(f"Queued: all {cap} training slot{'s' * (cap > 1)} of this server are busy "
+                       f"(you are number {job.queue_position() or 1} in line). Your run starts by itself "
+                       "when a slot frees; meanwhile, watch a recorded run under *Replay*.",
+                       icon=":material/hourglass_top:")
+            return
+        frac = job.progress()
+        text = (f"{job.status} · step {job.steps}" + (f" of {job.max_steps}" if job.max_steps else "")
+                + f" · {job.steps_per_second():.1f} steps/s")
+        st.progress(frac if frac is not None else 0.0, text=text)
+        if job.status in ("stopped", "finished"):
+            st.caption(f"Run ended: {job.stop_reason}.")
+        if job.status == "failed":
+            st.error(f"The run failed: {job.error}")
+
+    def poll(self, draw: Callable[[jobs.TrainingJob], None]) -> None:
+        """Redraw ``draw(job)`` every second while the job is active (a fragment; touches the watchdog)."""
+        job = self.job
+        active = job is not None and job.status in jobs.ACTIVE
+
+        @st.fragment(run_every=POLL_SECONDS if active else None)
+        def live_view() -> None:
+            current = self.job
+            if current is not None:
+                current.touch()
+            self.status_ui(current)
+            if current is not None and current.latest_snapshot() is not None:
+                draw(current)
+            if active and (current is None or current.status not in jobs.ACTIVE):
+                st.rerun()  # the run ended: one full rerun turns polling off and updates the buttons
+
+        live_view()
+
+    def export(self, figures: dict[str, Callable[[], Any]]) -> None:
+        """Download buttons: the metric logs as CSV and each figure (``name -> builder``) as PNG.
+
+        Files are made only when a button is clicked (deferred ``data``), from the job's state then.
+        """
+        job = self.job
+        if job is None or not job.logs():
+            return
+        with st.expander("Export", icon=":material/download:"):
+            st.download_button("Metrics (CSV)", data=lambda: metrics_csv(job.logs()), on_click="ignore",
+                               file_name=f"{self.slug}-metrics.csv", mime="text/csv",
+                               key=f"{self.slug}.export.csv")
+            for name, build in figures.items():
+                st.download_button(f"{name} (PNG)", data=lambda b=build: figure_png(b()), on_click="ignore",
+                                   file_name=f"{self.slug}-{name}.png", mime="image/png",
+                                   key=f"{self.slug}.export.{name}")

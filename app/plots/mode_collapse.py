@@ -1,0 +1,66 @@
+"""Figures of the mode-collapse lesson: the paper's Fig 2 panel (KDE in green, samples in blue) over the
+critic's contour with the generator's gradient arrows."""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from app.plots import REAL, base_layout
+
+KDE_GREEN = "#2ca02c"
+SAMPLE_BLUE = "#1f77b4"
+
+
+def method_panel(snapshot: dict, kde: np.ndarray, title: str, arrow_scale: float = 0.25,
+                 height: int = 420) -> go.Figure:
+    """One method at one moment.
+
+    ``snapshot`` is ``Trainer.snapshot()`` (``field`` x/y/z, ``samples``, ``real``, ``arrows``);
+    ``kde`` the density of the samples on the field's grid (shape ``(len(y), len(x))``).
+    Arrows are drawn with a common length so the direction reads at any gradient size.
+    """
+    field = snapshot["field"]
+    fig = go.Figure()
+    fig.add_contour(x=field["x"], y=field["y"], z=field["z"], colorscale="Greys", opacity=0.55,
+                    contours=dict(coloring="heatmap"), showscale=False, name="critic", hoverinfo="skip")
+    fig.add_contour(x=field["x"], y=field["y"], z=kde, colorscale=[[0, "rgba(44,160,44,0)"], [1, KDE_GREEN]],
+                    contours=dict(coloring="lines"), line=dict(width=1.5), showscale=False, ncontours=8,
+                    name="KDE of samples", hoverinfo="skip")
+    real = snapshot["real"]
+    fig.add_scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
+                    marker=dict(color=REAL, size=3, symbol="x", opacity=0.25))
+    s = snapshot["samples"]
+    fig.add_scatter(x=s[:, 0], y=s[:, 1], mode="markers", name="samples",
+                    marker=dict(color=SAMPLE_BLUE, size=4, opacity=0.8))
+    arrows = snapshot.get("arrows")
+    if arrows is not None:
+        x, u = arrows["x"], arrows["u"]
+        span = float(np.ptp(field["x"]))
+        norm = np.linalg.norm(u, axis=1, keepdims=True)
+        unit = np.divide(u, norm, out=np.zeros_like(u), where=norm > 0) * arrow_scale * span / 4
+        xs, ys = [], []
+        for (a, b), (du, dv) in zip(x, unit, strict=True):
+            xs += [a, a + du, None]
+            ys += [b, b + dv, None]
+        fig.add_scatter(x=xs, y=ys, mode="lines", name="−∇ generator loss", line=dict(color="#d62728", width=1))
+    fig.update_xaxes(range=[field["x"][0], field["x"][-1]], showgrid=False)
+    fig.update_yaxes(range=[field["y"][0], field["y"][-1]], showgrid=False, scaleanchor="x")
+    return base_layout(fig, title, height=height)
+
+
+def circle_vs_bumps(logs: list[dict], member: str, marks: dict[str, int | None]) -> go.Figure:
+    """``ring_share`` and ``hq_share`` of one member against the generator step, with their ½ crossings."""
+    rows = [e for e in logs if e["member"] == member and "ring_share" in e]
+    fig = go.Figure()
+    fig.add_scatter(x=[e["g_step"] for e in rows], y=[e["ring_share"] for e in rows], name="on the circle",
+                    line=dict(color="#ff7f0e"))
+    fig.add_scatter(x=[e["g_step"] for e in rows], y=[e.get("hq_share") for e in rows],
+                    name="high quality (within 3σ of a mean)", line=dict(color=KDE_GREEN))
+    fig.add_hline(y=0.5, line_dash="dot", line_color="#888")
+    for name, step in marks.items():
+        if step is not None:
+            fig.add_vline(x=step, line_dash="dash", line_color="#444", annotation_text=f"{name}: step {step}")
+    fig.update_xaxes(title="generator step")
+    fig.update_yaxes(title="share of samples", range=[0, 1.02])
+    return base_layout(fig, "WGAN: the circle first, the bumps second", height=320)

@@ -1,0 +1,87 @@
+"""Lesson: Weight clipping vs gradient penalty — the clip-c sweep, then both critics trained live."""
+
+import streamlit as st
+
+import lessons.clipping_vs_gp as lesson
+from app import live, shell
+from app.plots import SERIES
+from app.plots import clipping_vs_gp as plots
+from app.plots import live as live_plots
+
+SLUG = "clipping_vs_gp"
+
+st.title(lesson.TITLE)
+st.markdown(lesson.INTRO)
+
+
+@st.cache_data(show_spinner="Training one critic per clip value…")
+def cached_sweep(seed: int):
+    return lesson.clip_sweep(seed=seed)
+
+
+st.subheader("The clip-c sweep: vanishing ↔ slow")
+st.caption(f"One clipped critic per c, each trained {lesson.SWEEP_ITERS} iterations against the same frozen "
+           "generator from the same seed.")
+result = cached_sweep(0)
+st.plotly_chart(plots.sweep(result), key=f"{SLUG}.sweep", width="stretch")
+st.plotly_chart(plots.traces(result), key=f"{SLUG}.traces", width="stretch")
+
+st.subheader("Both critics, live")
+settings = shell.controls_ui(SLUG, lesson.CONTROLS, columns=3)
+panel = live.LivePanel(
+    SLUG, lesson.LIVE_CONTROLS, route=lesson.hparam_changes, settings=settings, max_steps=lesson.MAX_STEPS,
+    make_members=lambda hp: lesson.build_members(settings["seed"], settings["generator"],
+                                                 settings["official_schedule"], hp),
+    log_every=lesson.NETWORK["metrics_every"],
+)
+panel.controls()
+
+
+def surface(job, method):
+    return plots.value_surface(job.latest_snapshot()[1][method], f"{lesson.METHOD_LABELS[method]}: f(x)")
+
+
+def draw(job) -> None:
+    _, snaps = job.latest_snapshot()
+    logs = job.logs()
+    last = {e["member"]: e for e in logs}
+    hp = job.hparams()
+    for col, method, colour in zip(st.columns(2), lesson.METHODS, SERIES, strict=False):
+        snap, row = snaps[method], last.get(method, {})
+        with col:
+            st.plotly_chart(surface(job, method), key=f"{SLUG}.surface.{method}", width="stretch")
+            a, b, c = st.columns(3)
+            a.metric("Lipschitz meter", f"{row.get('grad_norm_max', float('nan')):.3g}",
+                     help="Largest ‖∇ₓf‖ at interpolates between real and generated points.")
+            b.metric("critic estimate Ŵ", f"{row.get('critic_estimate_eval', float('nan')):.3g}")
+            c.metric("exact W₁", f"{row.get('w1_exact', float('nan')):.3f}")
+            knobs = hp[method]
+            st.caption(f"clip c = {knobs['clip_value']:.3g} · n_critic = {knobs['n_critic']} · "
+                       f"α = {knobs['lr']:.3g}" if method == "wgan" else
+                       f"λ = {knobs['lambda_gp']:.3g} · n_critic = {knobs['n_critic']} · α = {knobs['lr']:.3g}")
+            w = snap["weights"]
+            st.plotly_chart(live_plots.histogram(w["counts"], w["edges"], "critic weights", colour,
+                                                 marks=plots.weight_marks(w), mark_text="±c", xtitle="w"),
+                            key=f"{SLUG}.weights.{method}", width="stretch")
+            g = snap["grad_norms"]
+            st.plotly_chart(live_plots.histogram(g["counts"], g["edges"], "‖∇ₓf‖ at interpolates", colour,
+                                                 marks=(1.0,), xtitle="gradient norm"),
+                            key=f"{SLUG}.gradnorms.{method}", width="stretch")
+    left, right = st.columns(2)
+    left.plotly_chart(live_plots.curves(logs, "grad_norm_max", "Lipschitz meter over time", lesson.METHOD_LABELS,
+                                        ylog=True), key=f"{SLUG}.curve.lip", width="stretch")
+    right.plotly_chart(live_plots.curves(logs, "critic_estimate_eval", "critic estimate Ŵ", lesson.METHOD_LABELS),
+                       key=f"{SLUG}.curve.est", width="stretch")
+
+
+panel.poll(draw)
+panel.export({
+    "surface-wgan": lambda: surface(panel.job, "wgan"),
+    "surface-wgan-gp": lambda: surface(panel.job, "wgan-gp"),
+    "lipschitz": lambda: live_plots.curves(panel.job.logs(), "grad_norm_max", "Lipschitz meter",
+                                           lesson.METHOD_LABELS, ylog=True),
+})
+
+st.markdown(lesson.SIGN_CONVENTION)
+st.markdown(lesson.PAPER_VS_CODE)
+shell.footer(SLUG, lesson)

@@ -1,0 +1,82 @@
+"""Lesson: Mixture of Gaussians and mode collapse — GAN, WGAN and WGAN-GP trained live, side by side."""
+
+import streamlit as st
+
+import lessons.mode_collapse as lesson
+from app import live, shell
+from app.plots import live as live_plots
+from app.plots import mode_collapse as plots
+
+SLUG = "mode_collapse"
+
+st.title(lesson.TITLE)
+st.markdown(lesson.INTRO)
+st.markdown(lesson.OBJECTIVES)
+
+st.subheader("Train live")
+settings = shell.controls_ui(SLUG, lesson.CONTROLS, columns=2)
+panel = live.LivePanel(
+    SLUG, lesson.LIVE_CONTROLS, route=lesson.hparam_changes, settings=settings, max_steps=lesson.MAX_STEPS,
+    make_members=lambda hp: lesson.build_members(settings["dataset"], settings["seed"], hp),
+    extra_metrics=lesson.ring_metrics(settings["dataset"]), log_every=lesson.NETWORK["metrics_every"],
+)
+panel.controls()
+
+
+def method_figure(snapshot: dict, method: str):
+    field = snapshot["field"]
+    kde = lesson.kde_grid(snapshot["samples"], field["x"], field["y"])
+    return plots.method_panel(snapshot, kde, lesson.METHOD_LABELS[method])
+
+
+def latest_logs(logs: list[dict]) -> dict[str, dict]:
+    return {e["member"]: e for e in logs}
+
+
+def draw(job) -> None:
+    step, snaps = job.latest_snapshot()
+    logs = job.logs()
+    last = latest_logs(logs)
+    hp = job.hparams()
+    for col, method in zip(st.columns(3), lesson.METHODS, strict=True):
+        with col:
+            col.plotly_chart(method_figure(snaps[method], method), key=f"{SLUG}.panel.{method}",
+                             width="stretch")
+            row = last.get(method, {})
+            a, b, c = st.columns(3)
+            if "modes" in row:
+                a.metric("modes covered", f"{row['modes']}")
+                b.metric("high quality", f"{row['hq_share']:.0%}")
+            c.metric("exact W₁", f"{row.get('w1_exact', float('nan')):.3f}")
+            knobs = hp[method]
+            st.caption(f"clip c = {knobs['clip_value']:.3g} · n_critic = {knobs['n_critic']} · "
+                       f"λ = {knobs['lambda_gp']:.3g}" if method != "gan" else "n_critic = 1 (GAN)")
+    left, right = st.columns(2)
+    left.plotly_chart(live_plots.curves(logs, "w1_exact", "exact W₁ to held-out data", lesson.METHOD_LABELS),
+                      key=f"{SLUG}.curve.w1", width="stretch")
+    if settings["dataset"] == "8gaussians":
+        marks = lesson.circle_then_bumps(logs)
+        right.plotly_chart(plots.circle_vs_bumps(logs, "wgan", marks), key=f"{SLUG}.curve.ring",
+                           width="stretch")
+    else:
+        right.plotly_chart(live_plots.curves(logs, "hq_share", "high-quality share", lesson.METHOD_LABELS),
+                           key=f"{SLUG}.curve.hq", width="stretch")
+    st.plotly_chart(live_plots.curves(logs, "clip_value", "WGAN clip c as applied by the job",
+                                      lesson.METHOD_LABELS, ylog=True, height=220),
+                    key=f"{SLUG}.curve.clip", width="stretch")
+
+
+panel.poll(draw)
+
+
+def export_figure(method: str):
+    return lambda: method_figure(panel.job.latest_snapshot()[1][method], method)
+
+
+figures = {f"panel-{m}": export_figure(m) for m in lesson.METHODS}
+figures["w1-curves"] = lambda: live_plots.curves(panel.job.logs(), "w1_exact", "exact W₁", lesson.METHOD_LABELS)
+panel.export(figures)
+
+st.markdown(lesson.CIRCLE_THEN_BUMPS)
+# replay
+shell.footer(SLUG, lesson)
