@@ -7,8 +7,8 @@ distribution, JPEG in older copies. The reader
 1. lists the keys *once* and stores them in an index file in a cache directory (``WGAN_CACHE_DIR``,
    else ``~/.cache/wgan_classroom``; never the working directory), named after the lmdb's path, size
    and modification time, so a changed database is re-indexed;
-2. opens the lmdb lazily, separately in each DataLoader worker process (an lmdb handle must not
-   cross a ``fork``), read-only and without locking;
+2. opens the lmdb lazily, on first read, separately in each DataLoader worker process (an lmdb
+   handle must not cross a ``fork``), read-only and without locking;
 3. decodes with Pillow (checking WebP support), resizes the short side and centre-crops
    (:mod:`wgan_core.images.preprocess`), returning ``uint8`` ``(3, S, S)``.
 
@@ -52,10 +52,31 @@ def index_path(lmdb_dir: Path, cache_dir: Path | None = None) -> Path:
     return Path(cache_dir or default_cache_dir()) / f"lsun-{lmdb_dir.name}-{tag}.keys"
 
 
+#: Open lmdb handles of this process by path: ``{path: (pid, env)}``. lmdb refuses to open one
+#: environment twice in a process, and a handle must not be used across ``fork``.
+_ENVS: dict[str, tuple[int, object]] = {}
+
+
 def _open_env(path: Path):
+    """This process's read-only handle on the lmdb at ``path`` (opened on first use).
+
+    A handle inherited from the parent of a forked DataLoader worker is closed in the worker (its
+    own copy only) and replaced by a fresh one.
+    """
     import lmdb
 
-    return lmdb.open(str(path), readonly=True, lock=False, readahead=False, meminit=False, max_readers=64)
+    key, pid = str(path), os.getpid()
+    entry = _ENVS.get(key)
+    if entry is not None and entry[0] == pid:
+        return entry[1]
+    if entry is not None:
+        try:
+            entry[1].close()
+        except lmdb.Error:
+            pass
+    env = lmdb.open(key, readonly=True, lock=False, readahead=False, meminit=False, max_readers=64)
+    _ENVS[key] = (pid, env)
+    return env
 
 
 def build_index(lmdb_dir: Path, cache_dir: Path | None = None) -> list[bytes]:
@@ -65,11 +86,8 @@ def build_index(lmdb_dir: Path, cache_dir: Path | None = None) -> list[bytes]:
         lines = target.read_text(encoding="ascii").split()
         return [bytes.fromhex(line) for line in lines]
     env = _open_env(_check_lmdb_dir(lmdb_dir))
-    try:
-        with env.begin(write=False) as txn:
-            keys = [bytes(k) for k in txn.cursor().iternext(keys=True, values=False)]
-    finally:
-        env.close()
+    with env.begin(write=False) as txn:
+        keys = [bytes(k) for k in txn.cursor().iternext(keys=True, values=False)]
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
     tmp.write_text("\n".join(k.hex() for k in keys) + "\n", encoding="ascii")
@@ -94,19 +112,17 @@ class LSUNDataset(Dataset):
             raise ValueError(f"the lmdb at {self.path} holds no images")
         self.keys = keys[:max_items] if max_items else keys
         self._env = None
-        self._pid: int | None = None
 
     def __len__(self) -> int:
         return len(self.keys)
 
     def __getstate__(self) -> dict:
         state = dict(self.__dict__)
-        state["_env"], state["_pid"] = None, None  # each worker opens its own handle
+        state["_env"] = None  # each worker opens its own handle
         return state
 
     def _txn_get(self, key: bytes) -> bytes | None:
-        if self._env is None or self._pid != os.getpid():
-            self._env, self._pid = _open_env(self.path), os.getpid()
+        self._env = _open_env(self.path)  # lazily, once per process
         with self._env.begin(write=False, buffers=False) as txn:
             return txn.get(key)
 
