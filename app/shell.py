@@ -38,9 +38,9 @@ def stepper(pages: list[st.Page], current: st.Page) -> None:
         else:
             st.caption(f"Lesson {index} of {n_lessons}")
         left, right = st.columns(2)
-        if left.button("◀ Previous", disabled=index == 0, use_container_width=True, key="nav_prev"):
+        if left.button("◀ Previous", disabled=index == 0, width="stretch", key="nav_prev"):
             st.switch_page(pages[index - 1])
-        if right.button("Next ▶", disabled=index == len(pages) - 1, use_container_width=True, key="nav_next"):
+        if right.button("Next ▶", disabled=index == len(pages) - 1, width="stretch", key="nav_next"):
             st.switch_page(pages[index + 1])
 
 
@@ -65,8 +65,8 @@ def _seed_state(slug: str, control: Control) -> str:
         if raw is not None:
             try:
                 value = control.parse(raw)
-            except ValueError as exc:
-                st.toast(f"Ignored link value: {exc}")
+            except ValueError as exc:  # float("abc") says nothing of the key, so name it here
+                st.toast(f"Ignored the link's value {control.key}={raw!r}: {exc}")
         st.session_state[key] = value
     return key
 

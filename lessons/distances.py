@@ -61,21 +61,27 @@ whether learning can work at all. The WGAN paper (§2) lines up four candidates.
 
 DEFINITIONS = r"""
 **Total variation** — the largest disagreement on any event:
+
 $$\delta(P, Q) = \sup_{A} |P(A) - Q(A)| = \tfrac12 \textstyle\sum_x |p(x) - q(x)| \in [0, 1].$$
 
 **Kullback–Leibler** — the expected log-ratio under $P$; asymmetric, and infinite wherever
 $q(x) = 0 < p(x)$:
+
 $$KL(P\|Q) = \int p(x) \log \frac{p(x)}{q(x)}\, dx .$$
 
 **Jensen–Shannon** — KL to the mixture $M = \tfrac12(P + Q)$ from both sides; symmetric and bounded:
+
 $$JS(P, Q) = \tfrac12 KL(P\|M) + \tfrac12 KL(Q\|M) \in [0, \log 2].$$
+
 *Note:* the paper's Section 2 writes $JS = KL(\mathbb{P}_r\|\mathbb{P}_m) + KL(\mathbb{P}_g\|\mathbb{P}_m)$,
 without the $\tfrac12$ factors, yet its Example 1 states $JS = \log 2$ for disjoint supports, which
 is the value of the usual definition above. This course uses the usual definition throughout.
 
 **Earth mover / Wasserstein-1** — the cheapest way to turn the pile of dirt $P$ into the pile $Q$,
 when moving one unit of mass over a distance $d$ costs $d$:
+
 $$W(P, Q) = \inf_{\gamma \in \Pi(P, Q)} \mathbb{E}_{(x, y) \sim \gamma} \|x - y\|,$$
+
 where $\Pi(P, Q)$ holds every joint distribution $\gamma(x, y)$ whose marginals are $P$ and $Q$: a
 *transport plan* saying how much mass goes from $x$ to $y$.
 """
@@ -99,7 +105,9 @@ KL_ASYMMETRY = r"""
 
 For two Gaussians $P = \mathcal{N}(\mu_P, \sigma_P^2)$ and $Q = \mathcal{N}(\mu_Q, \sigma_Q^2)$ the
 divergence has a closed form,
+
 $$KL(P\|Q) = \log\frac{\sigma_Q}{\sigma_P} + \frac{\sigma_P^2 + (\mu_P - \mu_Q)^2}{2\sigma_Q^2} - \frac12 .$$
+
 The table puts it beside a numerical integral of $p \log(p/q)$, in both directions. The shaded curves
 are the integrands: $KL(P\|Q)$ pays where $P$ has mass that $Q$ lacks, so a narrow $Q$ under a wide
 $P$ is punished heavily, while the reverse barely notices.

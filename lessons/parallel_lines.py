@@ -69,16 +69,24 @@ $g_\theta(z) = (\theta, z)$ with one parameter $\theta$.
 """
 
 CLOSED_FORMS = r"""
-For $\theta \neq 0$ the two segments share no point, and
+For $\theta \neq 0$ the two segments share no point. The paper (Example 1) works out all four measures:
+"""
 
-$$W(\mathbb{P}_0, \mathbb{P}_\theta) = |\theta|, \qquad
+CLOSED_FORMS_LATEX = r"""
+\begin{gathered}
+W(\mathbb{P}_0, \mathbb{P}_\theta) = |\theta|, \qquad
 JS(\mathbb{P}_0, \mathbb{P}_\theta) = \begin{cases}\log 2 & \theta \ne 0\\ 0 & \theta = 0\end{cases}, \qquad
+\delta(\mathbb{P}_0, \mathbb{P}_\theta) = \begin{cases}1 & \theta \ne 0\\ 0 & \theta = 0\end{cases},
+\\[6pt]
 KL(\mathbb{P}_\theta\|\mathbb{P}_0) = KL(\mathbb{P}_0\|\mathbb{P}_\theta) =
-\begin{cases}+\infty & \theta \ne 0\\ 0 & \theta = 0\end{cases}, \qquad
-\delta(\mathbb{P}_0, \mathbb{P}_\theta) = \begin{cases}1 & \theta \ne 0\\ 0 & \theta = 0\end{cases}.$$
+\begin{cases}+\infty & \theta \ne 0\\ 0 & \theta = 0.\end{cases}
+\end{gathered}
+"""
 
+CLOSED_FORMS_AFTER = r"""
 The earth mover slides every point $(\theta, z)$ straight across to $(0, z)$ at cost $|\theta|$. The
-other three only ask *whether* the supports overlap, never *how far apart* they are.
+other three only ask *whether* the supports overlap, never *how far apart* they are. The θ slider
+moves the model line; the sample count sets the size of the samples used further down.
 """
 
 ESTIMATES = r"""
@@ -95,9 +103,7 @@ so the histogram divergences read "almost no difference" — a sample-based JS i
 DERIVATIVES = r"""
 ### Derivatives with respect to $\theta$
 
-$$\frac{\partial W}{\partial \theta} = \operatorname{sign}(\theta) \quad (\theta \ne 0), \qquad
-\frac{\partial JS}{\partial \theta} = \frac{\partial KL}{\partial \theta} = \frac{\partial \delta}{\partial \theta} = 0
-\quad (\theta \ne 0).$$
+$$\frac{\partial W}{\partial \theta} = \operatorname{sign}(\theta) \quad (\theta \ne 0), \qquad \frac{\partial JS}{\partial \theta} = \frac{\partial KL}{\partial \theta} = \frac{\partial \delta}{\partial \theta} = 0 \quad (\theta \ne 0).$$
 
 At $\theta = 0$ none is differentiable: $W$ has a kink (every slope in $[-1, 1]$ is a sub-gradient) and
 the other three jump. Away from 0, $W$ always says "move towards 0, at unit speed"; the others say nothing.

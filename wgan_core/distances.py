@@ -25,6 +25,8 @@ problem.
 from __future__ import annotations
 
 import math
+import os
+import sys
 from collections.abc import Mapping
 
 import numpy as np
@@ -159,10 +161,22 @@ def total_variation(p, q) -> float:
 # Wasserstein-1 between point clouds
 # ----------------------------------------------------------------------------------------------
 
-def _euclidean_cost(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    import ot  # imported lazily: POT is not needed to import wgan_core (e.g. on a bare GPU box)
+def _ot():
+    """Import POT lazily (it is not needed to import wgan_core, e.g. on a bare GPU box).
 
-    return ot.dist(x, y, metric="euclidean")
+    Every array reaching POT from this module is a float64 numpy array, so POT's PyTorch backend is
+    never used; when torch is not loaded yet, the backend is disabled so that ``import ot`` does not
+    import torch (several seconds on a cold start, for the first lesson page of the app).
+    """
+    if "ot" not in sys.modules and "torch" not in sys.modules:
+        os.environ.setdefault("POT_BACKEND_DISABLE_PYTORCH", "1")
+    import ot
+
+    return ot
+
+
+def _euclidean_cost(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return _ot().dist(x, y, metric="euclidean")
 
 
 def transport_plan(x, y, a=None, b=None) -> tuple[np.ndarray, float]:
@@ -190,8 +204,7 @@ def transport_plan(x, y, a=None, b=None) -> tuple[np.ndarray, float]:
     TransportError
         If the solver stops before optimality (iteration limit) or reports infeasibility.
     """
-    import ot
-
+    ot = _ot()
     xs, ys = _cloud(x, "x"), _cloud(y, "y")
     if xs.shape[1] != ys.shape[1]:
         raise ValueError(f"x and y must live in the same dimension, got {xs.shape[1]} and {ys.shape[1]}")
@@ -237,8 +250,7 @@ def wasserstein1(x, y, a=None, b=None) -> float:
     TransportError
         The network simplex hit its iteration limit or failed.
     """
-    import ot
-
+    ot = _ot()
     xs, ys = _cloud(x, "x"), _cloud(y, "y")
     if xs.shape[1] != ys.shape[1]:
         raise ValueError(f"x and y must live in the same dimension, got {xs.shape[1]} and {ys.shape[1]}")
@@ -269,8 +281,7 @@ def sliced_wasserstein(x, y, n_projections: int = 200, seed: int = 0, a=None, b=
     a, b : array-like, optional
         Point masses (uniform when omitted).
     """
-    import ot
-
+    ot = _ot()
     if int(n_projections) < 1:
         raise ValueError(f"n_projections must be at least 1, got {n_projections}")
     xs, ys = _cloud(x, "x"), _cloud(y, "y")

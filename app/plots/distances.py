@@ -19,23 +19,26 @@ def piles(result, moves: list[tuple[int, int, float]]) -> go.Figure:
                 text=[f"{v:g}" for v in result.q], textposition="outside")
     top = float(max(result.p.max(), result.q.max()))
     level = top + 1.5
-    unit = "shovelfuls" if result.equal_totals else "of the mass"
     for src, dst, amount in moves:
         if src == dst:
             continue  # dirt that stays where it is costs nothing and gets no arrow
-        amount_text = f"{amount:.3g}" if result.equal_totals else f"{amount:.0%}"
+        if result.equal_totals:
+            amount_text = f"{amount:.3g} shovelful" + ("" if amount == 1 else "s")
+        else:
+            amount_text = f"{amount:.0%} of the mass"
         fig.add_annotation(
             x=pos[dst - 1] + 0.18, y=level, ax=pos[src - 1] - 0.18, ay=level, xref="x", yref="y",
             axref="x", ayref="y", showarrow=True, arrowhead=3, arrowsize=1.2, arrowwidth=2,
             arrowcolor="#444", text="",
         )
         fig.add_annotation(x=(pos[src - 1] + pos[dst - 1]) / 2, y=level, yshift=10, showarrow=False,
-                           text=f"{amount_text} {unit} × {abs(dst - src)}", font=dict(size=12))
+                           text=f"{amount_text} × distance {abs(dst - src)}", font=dict(size=12))
         level += 1.4
     fig.update_xaxes(tickvals=pos, ticktext=[f"pile {int(p)}" for p in pos], range=[0.4, 4.6])
-    fig.update_yaxes(title="shovelfuls", range=[0, level + 0.5])
-    return base_layout(fig, title="The piles and the optimal moves (from P's pile to Q's pile)", height=420,
-                       barmode="overlay")
+    fig.update_yaxes(title="shovelfuls", range=[0, level + 1.0])
+    base_layout(fig, title="The piles and the optimal moves (from P's piles to Q's piles)", height=440,
+                barmode="overlay")
+    return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, x=0), margin=dict(b=70))
 
 
 def plan_heatmap(result) -> go.Figure:
@@ -62,7 +65,8 @@ def gaussians(cmp) -> go.Figure:
     fig.add_scatter(x=cmp.x, y=cmp.kl_qp_integrand, name="q log(q/p)  → KL(Q‖P)", fill="tozeroy",
                     line=dict(color=FAKE, width=1.5), opacity=0.6, row=1, col=2)
     fig.update_xaxes(title="x")
-    return base_layout(fig, height=380)
+    base_layout(fig, height=420)
+    return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, x=0), margin=dict(b=90))
 
 
 def table_rows(cmp) -> list[dict[str, str]]:

@@ -14,6 +14,9 @@ from plotly.subplots import make_subplots
 
 from app.plots import FAKE, REAL, SERIES, base_layout
 
+#: Legends of the multi-panel figures go below the panels, clear of the subplot titles.
+LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.25, x=0)
+
 COLOURS = dict(zip(("W", "JS", "KL", "KL_reverse", "TV"), SERIES, strict=False))
 
 
@@ -40,7 +43,9 @@ def _lines_layout() -> dict:
     fig = go.Figure()
     fig.update_xaxes(range=[-1.1, 1.1], title="x", zeroline=False)
     fig.update_yaxes(range=[-0.05, 1.05], title="z")
-    return base_layout(fig, title="placeholder", height=360).to_dict()["layout"]
+    base_layout(fig, title="placeholder", height=400)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0), margin=dict(b=80))
+    return fig.to_dict()["layout"]
 
 
 def lines(real: np.ndarray, fake: np.ndarray, theta: float) -> go.Figure:
@@ -105,10 +110,14 @@ def divergence_base(thetas, curves: dict, estimates, names, labels: dict) -> dic
                         legendgroup="est", showlegend=first, row=1, col=col)
         if has_inf:
             fig.update_yaxes(tickvals=[0, level / 2, level], ticktext=["0", f"{level / 2:.2g}", "+∞"],
-                             range=[-0.05 * level, 1.1 * level], row=1, col=col)
+                             range=[-0.05 * level, 1.12 * level], row=1, col=col)
+        else:
+            top = float(np.nanmax(np.concatenate([shown, est + std])))
+            fig.update_yaxes(range=[-0.05 * top, 1.12 * top], row=1, col=col)
     fig.update_xaxes(title="θ", range=[-1.08, 1.08])
-    fig.update_layout(meta={"levels": levels})
-    return base_layout(fig, height=360).to_dict()
+    base_layout(fig, height=400)
+    fig.update_layout(meta={"levels": levels}, legend=LEGEND_BELOW, margin=dict(b=90))
+    return fig.to_dict()
 
 
 def divergences(base: dict, theta: float, values: dict, names) -> go.Figure:
@@ -145,7 +154,7 @@ def derivative_base(thetas, slopes: dict, names, labels: dict) -> dict:
                            row=1, col=col)
     fig.update_xaxes(title="θ", range=[-1.08, 1.08])
     fig.update_yaxes(range=[-1.3, 1.6], tickvals=[-1, 0, 1])
-    return base_layout(fig, height=300).to_dict()
+    return base_layout(fig, height=300, showlegend=False).to_dict()
 
 
 def derivatives(base: dict, theta: float, panels: int) -> go.Figure:
@@ -161,7 +170,9 @@ def _descent_layout() -> dict:
     fig.update_yaxes(title="θ", row=1, col=1)
     fig.update_xaxes(range=[-1.1, 1.1], title="x", row=1, col=2)
     fig.update_yaxes(range=[-0.02, 1.02], showticklabels=False, row=1, col=2)
-    return base_layout(fig, height=340).to_dict()["layout"]
+    base_layout(fig, height=380)
+    fig.update_layout(legend=LEGEND_BELOW, margin=dict(b=90))
+    return fig.to_dict()["layout"]
 
 
 def descent(runs: dict[str, np.ndarray], step: int, labels: dict) -> go.Figure:

@@ -40,6 +40,8 @@ def descent_runs(theta0: float, lr: float, decay: bool):
 st.title(lesson.TITLE)
 st.markdown(lesson.MOTIVATION)
 st.markdown(lesson.CLOSED_FORMS)
+st.latex(lesson.CLOSED_FORMS_LATEX)
+st.markdown(lesson.CLOSED_FORMS_AFTER)
 
 values = shell.controls_ui(SLUG, lesson.CONTROLS, columns=2)
 theta, n = values["theta"], values["n"]

@@ -7,21 +7,30 @@ import time
 from playwright.sync_api import Page
 
 
-def wait_idle(page: Page, settle: float = 0.5, timeout: float = 60.0) -> None:
-    """Wait until the app has rendered and no script run is in progress."""
+#: Elements that mean a script run, a cached computation or a chart is still in progress.
+BUSY = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
+
+
+def wait_idle(page: Page, settle: float = 1.0, timeout: float = 120.0) -> None:
+    """Wait until the page shows content and no script run, spinner or skeleton for ``settle`` seconds.
+
+    A fresh page has no running indicator for a moment before its first run starts, so "nothing is
+    running" only counts once the main block holds at least one element.
+    """
     page.wait_for_selector('[data-testid="stApp"]', state="attached", timeout=timeout * 1000)
     deadline = time.monotonic() + timeout
     quiet_since = None
     while time.monotonic() < deadline:
-        running = page.locator('[data-testid="stStatusWidget"]').count() > 0
-        if running:
+        started = page.locator('[data-testid="stMain"] [data-testid="stElementContainer"]').count() > 0
+        busy = page.locator(BUSY).count() > 0
+        if busy or not started:
             quiet_since = None
         elif quiet_since is None:
             quiet_since = time.monotonic()
         elif time.monotonic() - quiet_since >= settle:
             return
         time.sleep(0.1)
-    raise TimeoutError("the Streamlit app did not go idle")
+    raise TimeoutError(f"the Streamlit app did not go idle within {timeout}s")
 
 
 def open_page(page: Page, base_url: str, path: str = "", query: str = "") -> None:
