@@ -36,6 +36,7 @@ import json
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -85,6 +86,9 @@ def configure_torch_threads() -> int:
     return torch.get_num_threads()
 
 
+_REGISTRIES: weakref.WeakSet = weakref.WeakSet()
+
+
 class JobRegistry:
     """A process-wide cap on concurrently admitted jobs, with a FIFO queue for the others.
 
@@ -105,17 +109,23 @@ class JobRegistry:
         self._admitted: list[TrainingJob] = []
         self._queue: deque[TrainingJob] = deque()
         self._jobs: dict[int, TrainingJob] = {}
+        _REGISTRIES.add(self)
 
     def register(self, job: TrainingJob) -> None:
         with self._cond:
             self._jobs[job.id] = job
         self.publish()
 
-    def admit(self, job: TrainingJob, abort: Callable[[], bool]) -> bool:
-        """Block until ``job`` holds a slot (True) or ``abort()`` turns true while it waits (False)."""
+    def enqueue(self, job: TrainingJob) -> None:
+        """Put ``job`` at the end of the queue (before its thread starts waiting in :meth:`admit`)."""
         with self._cond:
-            self._queue.append(job)
+            if job not in self._queue:
+                self._queue.append(job)
         self.publish()
+
+    def admit(self, job: TrainingJob, abort: Callable[[], bool]) -> bool:
+        """Block until ``job`` (enqueued) holds a slot (True) or ``abort()`` turns true first (False)."""
+        self.enqueue(job)
         try:
             with self._cond:
                 while True:
@@ -179,8 +189,9 @@ REGISTRY = JobRegistry(default_max_jobs(), os.environ.get("WGAN_JOB_STATUS_FILE"
 @atexit.register
 def _stop_all_at_exit() -> None:
     """Stop every job before the interpreter tears torch down under a running thread."""
-    for job in REGISTRY.active_jobs():
-        job.stop("the process is exiting", wait=2.0)
+    for registry in list(_REGISTRIES):
+        for job in registry.active_jobs():
+            job.stop("the process is exiting", wait=2.0)
 
 
 class _ThinningLog:
@@ -384,6 +395,7 @@ class TrainingJob:
         if self._thread is not None:
             return
         self._set_status("queued")
+        self.registry.enqueue(self)
         self._thread = threading.Thread(target=self._run, name=f"training-job-{self.id}", daemon=True)
         self._thread.start()
 
