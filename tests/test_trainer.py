@@ -1,0 +1,132 @@
+"""Trainer: Algorithm 1 invariants, WGAN-GP, GAN baselines, live hyperparameters, stop and resume."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+from wgan_core.config import TrainConfig, preset
+from wgan_core.models import AffineGenerator
+from wgan_core.trainer import Trainer
+
+
+def tiny(**kw) -> TrainConfig:
+    base = dict(dataset="8gaussians", width=16, depth=2, batch_size=32, device="cpu", seed=0,
+                metrics_every=5, eval_samples=64)
+    return TrainConfig(**{**base, **kw})
+
+
+@pytest.mark.parametrize("loss", ["gan", "gan-minimax", "wgan", "wgan-gp"])
+def test_every_loss_steps_and_reports(loss):
+    tr = Trainer(tiny(loss=loss, n_critic=2))
+    logs = list(tr.run(6, metrics_every=3))
+    assert [log["g_step"] for log in logs] == [3, 6]
+    assert tr.critic_steps == 12
+    last = logs[-1]
+    for key in ("critic_estimate", "generator_loss", "w1_exact", "modes", "hq_share", "grad_norm_mean",
+                "generator_grad_norm", "g_steps_per_s"):
+        assert np.isfinite(last[key]), key
+    assert ("js_estimate" in last) == loss.startswith("gan")
+    assert ("gradient_penalty" in last) == (loss == "wgan-gp")
+
+
+def test_weights_clipped_after_every_critic_step():
+    c = 0.003
+    tr = Trainer(tiny(loss="wgan", clip_value=c, optimizer="rmsprop", lr=0.05, n_critic=1))
+    seen = []
+    original = tr.opt_c.step
+
+    def checked_step(*args, **kwargs):
+        # before the step, the previous clip must have held; after it the values may exceed c …
+        seen.append(max(p.detach().abs().max().item() for p in tr.critic.parameters()))
+        return original(*args, **kwargs)
+
+    tr.opt_c.step = checked_step
+    for _ in range(4):
+        tr.step()
+        assert all(p.detach().abs().max().item() <= c + 1e-9 for p in tr.critic.parameters())
+    tr.train_critic(3)
+    assert all(p.detach().abs().max().item() <= c + 1e-9 for p in tr.critic.parameters())
+    assert all(v <= c + 1e-9 for v in seen[1:])  # every update started from clipped weights
+    assert len(seen) == 7
+
+
+def test_set_hparams_validates_and_applies_next_step():
+    tr = Trainer(tiny(loss="wgan", n_critic=3))
+    with pytest.raises(ValueError, match="clip_value"):
+        tr.set_hparams(clip_value=-1.0)
+    with pytest.raises(ValueError, match="n_critic"):
+        tr.set_hparams(n_critic=0)
+    tr.set_hparams(n_critic=1, lr=0.002, clip_value=0.5)
+    assert tr.hparams()["n_critic"] == 1
+    tr.step()
+    assert tr.critic_steps == 1
+    assert all(g["lr"] == 0.002 for g in tr.opt_c.param_groups + tr.opt_g.param_groups)
+    worker = threading.Thread(target=lambda: tr.set_hparams(n_critic=2))
+    worker.start()
+    worker.join()
+    tr.step()
+    assert tr.critic_steps == 3
+
+
+def test_same_seed_same_metrics_and_resume_matches():
+    a, b = Trainer(tiny(loss="wgan-gp")), Trainer(tiny(loss="wgan-gp"))
+    la, lb = list(a.run(4, metrics_every=4)), list(b.run(4, metrics_every=4))
+    for key in ("critic_estimate", "w1_exact", "generator_loss"):
+        assert la[-1][key] == lb[-1][key]
+    state = a.state_dict()
+    list(a.run(3))
+    c = Trainer(tiny(loss="wgan-gp"))
+    c.load_state_dict(state)
+    list(c.run(3))
+    assert c.g_step == a.g_step == 7
+    for pa, pc in zip(a.generator.parameters(), c.generator.parameters(), strict=True):
+        assert torch.equal(pa, pc)
+
+
+def test_official_schedule_and_stop():
+    tr = Trainer(tiny(loss="wgan", official_schedule=True, n_critic=5))
+    tr.step()
+    assert tr.critic_steps == 100
+    tr = Trainer(tiny(loss="wgan"))
+    logs = []
+    for log in tr.run(100, metrics_every=2):
+        logs.append(log)
+        tr.stop()  # e.g. from another thread: the run returns after the current step
+    assert [log["g_step"] for log in logs] == [2] and tr.g_step == 2
+
+
+def test_frozen_affine_generator_train_critic_and_readers():
+    cfg = tiny(dataset="gaussians-1d", loss="gan", optimizer="rmsprop", lr=1e-3)
+    tr = Trainer(cfg, generator=AffineGenerator(2.0, 0.5, learnable=False))
+    tr.train_critic(20)
+    assert tr.g_step == 0 and tr.critic_steps == 20
+    logits = tr.critic_values(np.array([[-1.0], [0.0], [2.0]]))
+    probs = tr.discriminator_prob(np.array([[-1.0], [0.0], [2.0]]))
+    np.testing.assert_allclose(probs, 1 / (1 + np.exp(-logits)))
+    assert logits[1] > logits[2]  # real mass at 0, fake at 2
+    samples = tr.sample(1000)
+    assert samples.shape == (1000, 1) and abs(samples.mean() - 2.0) < 0.1
+    snap = tr.snapshot()
+    assert set(snap["field"]) == {"x", "values"}
+
+
+def test_snapshot_shapes_2d():
+    tr = Trainer(tiny(loss="wgan"))
+    tr.step()
+    snap = tr.snapshot()
+    assert snap["samples"].shape == snap["real"].shape == (64, 2)
+    f = snap["field"]
+    assert f["z"].shape == (len(f["y"]), len(f["x"]))
+    assert snap["arrows"]["x"].shape == snap["arrows"]["u"].shape
+    assert snap["weights"]["counts"].sum() == sum(p.numel() for p in tr.critic.parameters())
+    assert snap["weights"]["clip_value"] == 0.01
+    assert len(snap["grad_norms"]["values"]) == 64
+
+
+def test_presets_build():
+    for name in ("paper", "gp-paper", "toy-gan", "toy-wgan", "toy-wgan-gp"):
+        Trainer(preset(name, device="cpu", width=8, depth=1, eval_samples=32)).step()
