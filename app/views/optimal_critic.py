@@ -1,0 +1,44 @@
+"""Lesson: optimal discriminator vs critic (paper Fig 3)."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app import shell
+from app.plots import optimal_critic as plots
+from lessons import optimal_critic as lesson
+
+SLUG = "optimal_critic"
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def run_fig3(fake_mean: float, iters: int, clip_value: float):
+    """The seeded experiment, cached by its controls; a progress bar shows while it trains."""
+    bar = st.progress(0.0, text="Training")
+    result = lesson.fig3(fake_mean, iters, clip_value, progress=lambda f, text: bar.progress(min(f, 1.0), text))
+    bar.empty()
+    return result
+
+
+st.title(lesson.TITLE)
+st.markdown(lesson.INTRO)
+st.markdown(lesson.EQUATIONS)
+
+st.subheader("The experiment")
+values = shell.controls_ui(SLUG, lesson.CONTROLS, columns=3)
+result = run_fig3(values["fake_mean"], values["iters"], values["clip_value"])
+
+st.plotly_chart(plots.functions(result), width="stretch", key="functions")
+st.markdown(lesson.FAIRNESS)
+st.plotly_chart(plots.slopes(result), width="stretch", key="slopes")
+
+left, mid, right = st.columns(3)
+left.metric("Normalised |∇D| at fake samples (median)", f"{result.disc_at_fake:.2e}",
+            help=f"Raw median |D'(x)| there: {result.disc_raw_at_fake:.2e}; "
+                 f"share of fake samples where D is saturated: {result.saturated_share:.0%}")
+mid.metric("Normalised |∇f| at fake samples (median)", f"{result.critic_at_fake:.2f}",
+           help=f"Raw median |f'(x)| there: {result.critic_raw_at_fake:.2e}; range of f: {result.critic_range:.2e}")
+right.metric("Ratio |∇D| / |∇f|", f"{result.ratio:.1e}")
+st.markdown(lesson.NON_SATURATING)
+
+shell.footer(SLUG, lesson)
