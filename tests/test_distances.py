@@ -192,6 +192,7 @@ def test_bad_inputs_raise_value_errors_that_name_the_problem(call, message):
         call()
 
 
+@pytest.mark.filterwarnings("ignore:numItermax reached")
 def test_a_solver_stopped_early_raises_instead_of_returning_a_bound(monkeypatch):
     monkeypatch.setattr(d, "EMD_MAX_ITER", 1)
     rng = np.random.default_rng(6)
