@@ -1,0 +1,71 @@
+"""AppTest: the clipping-vs-penalty page draws the sweep, runs both critics live and follows the sliders."""
+
+from __future__ import annotations
+
+import gc
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+import lessons.clipping_vs_gp as lesson
+from app import live
+
+VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "clipping_vs_gp.py")
+
+
+def wait_for(condition, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
+
+
+def session_job(at):
+    return at.session_state[live.STATE_KEY].job if live.STATE_KEY in at.session_state else None
+
+
+def option(key: str, index: int) -> float:
+    return next(c for c in lesson.LIVE_CONTROLS if c.key == key).options()[index]
+
+
+def test_sweep_and_url_state():
+    at = AppTest.from_file(VIEW, default_timeout=300)
+    lr = option("lr", 10)
+    at.query_params["lr"] = str(lr)
+    at.query_params["generator"] = "trained"
+    at.run()
+    assert not at.exception
+    assert at.select_slider(key="clipping_vs_gp.lr").value == lr
+    assert at.selectbox(key="clipping_vs_gp.generator").value == "trained"
+    assert "Loss_D" in " ".join(m.value for m in at.markdown)
+    at.toggle(key="clipping_vs_gp.official_schedule").set_value(True).run()
+    assert at.query_params["official_schedule"] == "1"
+
+
+def test_live_critics_follow_the_sliders_and_stop_with_the_session():
+    at = AppTest.from_file(VIEW, default_timeout=300)
+    at.run()
+    at.button(key="clipping_vs_gp.live.step").click().run()
+    job = session_job(at)
+    wait_for(lambda: job.steps == 1 and job.latest_snapshot() is not None and job.latest_snapshot()[0] == 1)
+    at.run()
+    assert not at.exception
+    # frozen generator (the default): one step = n_critic critic updates, the generator never moves
+    assert job.members["wgan"].trainer.g_step == 0 and job.members["wgan"].trainer.critic_steps == 5
+    metrics = {m.label for m in at.metric}
+    assert {"Lipschitz meter", "critic estimate Ŵ", "exact W₁"} <= metrics
+    at.button(key="clipping_vs_gp.live.start").click().run()
+    wait_for(lambda: job.status == "running")
+    c, lr = option("clip_value", 20), option("lr", 5)
+    at.select_slider(key="clipping_vs_gp.clip_value").set_value(c).run()
+    at.select_slider(key="clipping_vs_gp.lr").set_value(lr).run()
+    hp = job.hparams()
+    assert hp["wgan"]["clip_value"] == c and hp["wgan"]["lr"] == lr and hp["wgan-gp"]["lr"] == lr
+    at.button(key="clipping_vs_gp.live.pause").click().run()
+    wait_for(lambda: job.status == "paused")
+    at.run()
+    assert any(f"clip c = {c:.3g}" in cap.value for cap in at.caption)
+    del at
+    gc.collect()
+    assert job.join(30) and job.status == "stopped" and job.stop_reason == "the session ended"
