@@ -31,7 +31,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-__all__ = ["DistContext", "init_distributed", "DDPModule", "wrap", "check_in_step", "is_distributed_env",
+__all__ = ["DistContext", "init_distributed", "DDPModule", "wrap", "check_in_step", "is_distributed_env", "gather",
+           "check_in_sync",
            "shutdown"]
 
 
@@ -111,14 +112,38 @@ def wrap(module: nn.Module, ctx: DistContext) -> nn.Module:
     return DDPModule(module, device_ids=ids, forward_sync_buffers=True)
 
 
+def _agree(ctx: DistContext, values: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    lo, hi = values.to(ctx.device).clone(), values.to(ctx.device).clone()
+    dist.all_reduce(lo, op=dist.ReduceOp.MIN)
+    dist.all_reduce(hi, op=dist.ReduceOp.MAX)
+    return lo.cpu(), hi.cpu()
+
+
 def check_in_step(ctx: DistContext, critic_steps: int, g_step: int) -> None:
     """Raise RuntimeError unless every rank made the same number of critic and generator steps."""
     if not ctx.distributed:
         return
-    counts = torch.tensor([critic_steps, g_step], dtype=torch.float64)
-    lo, hi = counts.clone(), counts.clone()
-    dist.all_reduce(lo, op=dist.ReduceOp.MIN)
-    dist.all_reduce(hi, op=dist.ReduceOp.MAX)
+    lo, hi = _agree(ctx, torch.tensor([critic_steps, g_step], dtype=torch.float64))
     if not torch.equal(lo, hi):
         raise RuntimeError(f"ranks disagree on step counts: min {lo.tolist()} max {hi.tolist()} "
                            "(critic steps, generator steps)")
+
+
+def check_in_sync(ctx: DistContext, *modules: nn.Module) -> None:
+    """Raise RuntimeError unless the parameters of ``modules`` are identical on every rank
+    (compared through their sum, sum of squares and largest magnitude in float64)."""
+    if not ctx.distributed:
+        return
+    flat = torch.cat([p.detach().double().reshape(-1) for m in modules for p in m.parameters()])
+    lo, hi = _agree(ctx, torch.stack((flat.sum(), (flat * flat).sum(), flat.abs().max())))
+    if not torch.equal(lo, hi):
+        raise RuntimeError(f"ranks hold different weights: min {lo.tolist()} max {hi.tolist()}")
+
+
+def gather(ctx: DistContext, obj):
+    """Every rank's ``obj`` as a list on rank 0 (``[obj]`` when not distributed; None off rank 0)."""
+    if not ctx.distributed:
+        return [obj]
+    out = [None] * ctx.world_size if ctx.is_main else None
+    dist.gather_object(obj, out, dst=0)
+    return out
