@@ -1,0 +1,130 @@
+"""The app shell: controls mirrored in the URL, the stepper, the footer and the page list."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+import lessons
+from app import shell
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _controls_script():
+    """A page with one control of every kind (runs inside AppTest)."""
+    from app import shell
+    from lessons import Choice, Slider, Toggle
+
+    controls = (
+        Slider("x", "x", -1.0, 1.0, 0.25, step=0.05),
+        Slider("k", "k", 1, 9, 3, integer=True),
+        Slider("lr", "lr", 1e-4, 1e-1, 1e-3, log=True, steps=13),
+        Choice("mode", "mode", ("a", "b", "c"), "b"),
+        Toggle("on", "on", False),
+    )
+    values = shell.controls_ui("demo", controls, columns=2)
+    import streamlit as st
+
+    st.write(repr(sorted(values.items())))
+
+
+def _footer_script():
+    from app import shell
+    from lessons import Exercise
+
+    class Module:
+        WHAT_TO_NOTICE = ["first point", "second point"]
+        EXERCISES = (Exercise("Pick one.", "It was b.", ("a", "b")), Exercise("Say it.", "Anything goes."))
+
+    shell.footer("demo", Module)
+
+
+def _run(script, query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_function(script, default_timeout=60)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def test_controls_write_their_defaults_into_the_url():
+    at = _run(_controls_script)
+    assert not at.exception
+    assert dict(at.query_params) == {"x": "0.25", "k": "3", "lr": "0.001", "mode": "b", "on": "0"}
+
+
+def test_a_shared_link_restores_every_kind_of_control():
+    at = _run(_controls_script, {"x": "-0.6", "k": "7", "lr": "0.01", "mode": "c", "on": "1"})
+    assert not at.exception and not at.toast
+    assert at.slider(key="demo.x").value == pytest.approx(-0.6)
+    assert at.slider(key="demo.k").value == 7
+    assert at.select_slider(key="demo.lr").value == pytest.approx(0.01)
+    assert at.selectbox(key="demo.mode").value == "c"
+    assert at.toggle(key="demo.on").value is True
+    # Round trip: what the page writes back is exactly the link it was opened with.
+    assert dict(at.query_params) == {"x": "-0.6", "k": "7", "lr": "0.01", "mode": "c", "on": "1"}
+
+
+def test_moving_a_control_updates_the_url():
+    at = _run(_controls_script)
+    at.slider(key="demo.x").set_value(0.5)
+    at.selectbox(key="demo.mode").set_value("a")
+    at.toggle(key="demo.on").set_value(True).run()
+    assert at.query_params["x"] == "0.5" and at.query_params["mode"] == "a" and at.query_params["on"] == "1"
+
+
+@pytest.mark.parametrize(("key", "raw"), [("x", "7"), ("k", "abc"), ("mode", "z"), ("on", "maybe")])
+def test_bad_link_values_fall_back_to_the_default_with_a_toast_naming_the_key(key, raw):
+    at = _run(_controls_script, {key: raw})
+    assert not at.exception
+    assert any(f"{key}=" in t.value for t in at.toast), [t.value for t in at.toast]
+    defaults = {"x": "0.25", "k": "3", "mode": "b", "on": "0"}
+    assert at.query_params[key] == defaults[key]
+
+
+def test_footer_lists_what_to_notice_and_reveals_answers_only_after_a_prediction():
+    at = _run(_footer_script)
+    assert [h.value for h in at.subheader] == ["What to notice", "Exercises"]
+    assert "first point" in at.markdown[0].value
+    reveal = at.toggle(key="demo.ex1.reveal")
+    assert reveal.disabled and not at.success
+    at.radio(key="demo.ex1.guess").set_value("b").run()
+    assert not at.toggle(key="demo.ex1.reveal").disabled
+    at.toggle(key="demo.ex1.reveal").set_value(True).run()
+    assert [s.value for s in at.success] == ["It was b."]
+    at.text_input(key="demo.ex2.guess").input("my guess").run()
+    at.toggle(key="demo.ex2.reveal").set_value(True).run()
+    assert [s.value for s in at.success] == ["It was b.", "Anything goes."]
+
+
+def test_a_lesson_is_listed_only_when_its_module_and_view_both_exist(tmp_path, monkeypatch):
+    (tmp_path / "distances.py").write_text("")
+    (tmp_path / "no_such_lesson.py").write_text("")
+    monkeypatch.setattr(shell, "VIEWS", tmp_path)
+    assert [info.slug for info in shell.available_lessons()] == ["distances"]
+    monkeypatch.setattr(shell, "VIEWS", ROOT / "app" / "views")
+    listed = [info.slug for info in shell.available_lessons()]
+    assert listed[:2] == ["distances", "parallel_lines"]
+    assert listed == [i.slug for i in lessons.COURSE if i.slug in listed]  # course order
+
+
+def test_stepper_walks_the_course_forwards_and_backwards():
+    at = AppTest.from_file(str(ROOT / "app" / "main.py"), default_timeout=120).run()
+    n = len(shell.available_lessons())
+    assert at.sidebar.caption[0].value == f"Course overview · {n} lessons"
+    assert at.button(key="nav_prev").disabled
+    at.button(key="nav_next").click().run()
+    assert at.title[0].value == lessons.COURSE[0].title
+    assert at.sidebar.caption[0].value == f"Lesson 1 of {n}"
+    at.button(key="nav_prev").click().run()
+    assert at.title[0].value == "WGAN classroom"
+    # Start on lesson 2 from a link (few samples, to keep it quick) and step back twice.
+    at.query_params["n"] = "100"
+    at.switch_page("views/parallel_lines.py").run()
+    assert at.title[0].value == lessons.COURSE[1].title
+    assert at.sidebar.caption[0].value == f"Lesson 2 of {n}"
+    at.button(key="nav_prev").click().run()
+    assert at.title[0].value == lessons.COURSE[0].title
+    assert not at.exception
