@@ -64,7 +64,8 @@ A GAN pits two networks against each other. The **discriminator** $D(x) \in [0, 
 $x$ is to be real; the **generator** maps noise to samples with density $p_g$ and tries to fool it.
 Both play with one value function:
 
-$$\min_G \max_D \; L(G, D) = \mathbb{E}_{x \sim p_r}\big[\log D(x)\big] + \mathbb{E}_{x \sim p_g}\big[\log(1 - D(x))\big].$$
+$$\min_G \max_D \; L(G, D) = \mathbb{E}_{x \sim p_r}\big[\log D(x)\big]
+  + \mathbb{E}_{x \sim p_g}\big[\log(1 - D(x))\big].$$
 
 The discriminator pushes $L$ up (confident on real data, dismissive of fakes); the generator pushes
 the second term down. Below, $p_r$ is a mixture of two Gaussian bumps and $p_g$ a single Gaussian:
@@ -166,7 +167,7 @@ class GaussianMixture:
         """Density at ``x`` (any shape)."""
         total = float(sum(self.weights))
         out = np.zeros_like(np.asarray(x, dtype=float))
-        for m, s, w in zip(self.means, self.widths, self.weights):
+        for m, s, w in zip(self.means, self.widths, self.weights, strict=True):
             out += (w / total) * np.exp(-0.5 * ((x - m) / s) ** 2) / (s * math.sqrt(2 * math.pi))
         # Flush values far below any visible mass to exactly zero: a subnormal density halved in
         # M = (P + Q)/2 underflows to 0 and would make KL(P||M) infinite. The mass removed is < 1e-245.

@@ -43,6 +43,7 @@ st.caption(f"JS(p_r, p_g) = {result.js:.6f}  ·  log 2 = {lesson.LOG_2:.6f}  · 
            f"minimum of L: −2·log 2 = {-2 * lesson.LOG_2:.6f}")
 
 st.markdown(lesson.PERFECT)
-st.plotly_chart(plots.js_sweep(cached_sweep(key), values["gen_mean"], result.js, lesson.LOG_2), key="gan_objective_sweep")
+st.plotly_chart(plots.js_sweep(cached_sweep(key), values["gen_mean"], result.js, lesson.LOG_2),
+                key="gan_objective_sweep")
 
 shell.footer(SLUG, lesson)

@@ -1,0 +1,49 @@
+"""Lesson view: low-dimensional supports and vanishing gradients."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+import lessons.vanishing_gradients as lesson
+from app import shell
+from app.plots import vanishing_gradients as plots
+
+SLUG = "vanishing_gradients"
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_run(key: tuple, _progress=None) -> lesson.VanishingResult:
+    """The seeded experiment for one setting of the controls (``_progress`` is not part of the key)."""
+    return lesson.run_controls(dict(key), progress=_progress)
+
+
+st.title(lesson.TITLE)
+st.markdown(lesson.INTRO)
+
+with st.container(border=True):
+    values = shell.controls_ui(SLUG, lesson.CONTROLS, columns=3)
+
+bar = st.empty()
+result = cached_run(tuple(sorted(values.items())),
+                    _progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+bar.empty()
+
+st.plotly_chart(plots.grad_norms(result.iters, result.curves), key="vanishing_grad_norms")
+gan, wgan = result.curves["gan-minimax"]["grad_norm"], result.curves["wgan"]["grad_norm"]
+a, b, c = st.columns(3)
+a.metric("GAN gradient: peak → final", f"{gan.max():.2e} → {gan[-1]:.2e}",
+         delta=f"-{result.orders_fallen('gan-minimax'):.1f} orders of magnitude")
+b.metric("WGAN gradient: peak → final", f"{wgan.max():.2e} → {wgan[-1]:.2e}",
+         delta=f"-{result.orders_fallen('wgan'):.1f} orders of magnitude", delta_color="off")
+c.metric("WGAN estimate E f(x) − E f(g(z))", f"{result.curves['wgan']['estimate'][-1]:.4f}")
+
+st.markdown(lesson.WHY)
+left, right = st.columns([2, 3])
+with left:
+    st.plotly_chart(plots.discriminator_state(result.iters, result.curves["gan-minimax"], lesson.LOG_2),
+                    key="vanishing_d_state")
+with right:
+    st.plotly_chart(plots.fields(result.fields, result.real, result.fake), key="vanishing_fields")
+st.markdown(lesson.EXPERIMENT)
+
+shell.footer(SLUG, lesson)

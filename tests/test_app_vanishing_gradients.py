@@ -1,0 +1,41 @@
+"""AppTest for the vanishing-gradients lesson page (small iteration counts through the URL)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "vanishing_gradients.py")
+
+
+def _metrics(at: AppTest) -> list[str]:
+    return [m.value for m in at.metric]
+
+
+def _open(**query) -> AppTest:
+    at = AppTest.from_file(VIEW, default_timeout=120)
+    at.query_params.update(iters="500", **query)
+    return at.run()
+
+
+def test_page_renders_restores_the_url_and_reacts_to_theta():
+    at = _open(theta="0.5", seed="1")
+    assert not at.exception
+    assert at.slider(key="vanishing_gradients.iters").value == 500
+    assert at.slider(key="vanishing_gradients.theta").value == 0.5
+    assert len(at.get("plotly_chart")) == 3
+    assert at.subheader.values[-2:] == ["What to notice", "Exercises"]
+    before = _metrics(at)
+    at.slider(key="vanishing_gradients.theta").set_value(1.5).run()
+    assert not at.exception
+    assert _metrics(at) != before
+    assert at.query_params["theta"] == "1.5"
+
+
+def test_the_ring_setting_renders():
+    at = _open(setting="ring")
+    assert not at.exception
+    assert at.selectbox(key="vanishing_gradients.setting").value == "ring"
+    gan_peak, gan_final = (float(v) for v in _metrics(at)[0].split(" → "))
+    assert gan_final < gan_peak
