@@ -1,0 +1,28 @@
+"""AppTest of the home page, run through the entry point (its page links need the navigation)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from app import shell
+
+MAIN = Path(__file__).resolve().parent.parent / "app" / "main.py"
+
+
+def test_home_lists_every_available_lesson_with_a_link_and_a_summary():
+    at = AppTest.from_file(str(MAIN), default_timeout=120).run()
+    assert not at.exception
+    assert at.title[0].value == "WGAN classroom"
+    links = at.get("page_link")
+    available = shell.available_lessons()
+    assert [link.proto.label.split(". ", 1)[1] for link in links] == [info.title for info in available]
+    assert [link.proto.page for link in links][:2] == ["distances", "parallel_lines"]
+    captions = [c.value for c in at.caption]
+    assert any("earth mover" in c for c in captions) and any("θ" in c for c in captions)
+
+
+def test_home_writes_nothing_into_the_url():
+    at = AppTest.from_file(str(MAIN), default_timeout=120).run()
+    assert dict(at.query_params) == {}
