@@ -71,13 +71,12 @@ used everywhere in the course.
 EQUATIONS = r"""
 **The two objectives** (the generator $g_\theta$ is frozen; only $w$ moves):
 
-$$\text{GAN:}\quad \max_w\ \mathbb{E}_{x\sim\mathbb{P}_r}[\log D_w(x)] + \mathbb{E}_{z}[\log(1 - D_w(g_\theta(z)))],
-\qquad D^*(x) = \frac{p_r(x)}{p_r(x) + p_\theta(x)}$$
+$$\text{GAN:}\quad \max_w\ \mathbb{E}_{x\sim\mathbb{P}_r}[\log D_w(x)] + \mathbb{E}_{z}[\log(1 - D_w(g_\theta(z)))], \qquad D^*(x) = \frac{p_r(x)}{p_r(x) + p_\theta(x)}$$
 
 $$\text{WGAN:}\quad \max_{w \in [-c, c]^l}\ \mathbb{E}_{x\sim\mathbb{P}_r}[f_w(x)] - \mathbb{E}_{z}[f_w(g_\theta(z))]$$
 
 When the Gaussians barely overlap, $D^*$ is almost 1 on the data and almost 0 on the samples: a
-sigmoid pushed into its flat tails. Its slope $D^{*\prime}(x)$ is then nearly zero exactly where the
+sigmoid pushed into its flat tails. Its slope $|\nabla_x D^*(x)|$ is then nearly zero exactly where the
 generator would need it.
 
 **Why the critic comes out (almost) linear.** Clipping every weight to $[-c, c]$ makes every

@@ -28,9 +28,9 @@ def _zones(mask: np.ndarray, grid: np.ndarray) -> list[tuple[float, float]]:
 
 def _shade(fig: go.Figure, result) -> None:
     for i, (lo, hi) in enumerate(_zones(result.saturated, result.grid)):
-        fig.add_vrect(x0=lo, x1=hi, fillcolor=ZONE, line_width=0, layer="below",
-                      annotation_text="D saturated" if i == 0 else None, annotation_position="top left",
-                      annotation_font_color=DISC)
+        label = dict(annotation_text="D saturated", annotation_position="top left",
+                     annotation_font_color=DISC) if i == 0 else {}
+        fig.add_vrect(x0=lo, x1=hi, fillcolor=ZONE, line_width=0, layer="below", **label)
 
 
 def functions(result) -> go.Figure:
