@@ -80,7 +80,9 @@ $t \mapsto A\log t + B\log(1-t)$ has derivative $\frac{A}{t} - \frac{B}{1-t}$, w
 $$D^*(x) = \frac{p_r(x)}{p_r(x) + p_g(x)}.$$
 
 Where only real data lives $D^* = 1$; where only fakes live $D^* = 0$; where the densities are equal
-$D^* = \tfrac12$. Outside both supports $D^*$ is undefined (0/0); the plot leaves it blank there.
+$D^* = \tfrac12$. Far out in the tails the *wider* Gaussian always wins the ratio, so $D^*$ heads to 0 or 1
+there although both densities are tiny; where both are numerically zero $D^*$ is 0/0, undefined, and the
+plot leaves it blank.
 """
 
 IDENTITY = r"""

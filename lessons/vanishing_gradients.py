@@ -64,7 +64,7 @@ CONTROLS = (
            help="Both sets are lower-dimensional than the plane they live in, and disjoint."),
     Slider("theta", "Offset θ of the generator's line", 0.1, 2.0, 1.0, step=0.1,
            help="Parallel lines only: the generator draws (θ, Z) against the data (0, Z)."),
-    Slider("iters", "Discriminator iterations", 500, 4000, 2000, step=500, integer=True),
+    Slider("iters", "Discriminator iterations", 100, 4000, 2000, step=100, integer=True),
     Slider("lr", "Discriminator learning rate (Adam)", 1e-4, 1e-2, 3.16e-3, log=True, steps=5,
            help="The WGAN critic keeps the toy-wgan preset (RMSProp, lr 5e-4, c = 0.05)."),
     Slider("seed", "Seed", 0, 9, 0, step=1, integer=True),

@@ -15,14 +15,14 @@ def _metrics(at: AppTest) -> list[str]:
 
 def _open(**query) -> AppTest:
     at = AppTest.from_file(VIEW, default_timeout=120)
-    at.query_params.update(iters="500", **query)
+    at.query_params.update(iters="200", **query)
     return at.run()
 
 
 def test_page_renders_restores_the_url_and_reacts_to_theta():
     at = _open(theta="0.5", seed="1")
     assert not at.exception
-    assert at.slider(key="vanishing_gradients.iters").value == 500
+    assert at.slider(key="vanishing_gradients.iters").value == 200
     assert at.slider(key="vanishing_gradients.theta").value == 0.5
     assert len(at.get("plotly_chart")) == 3
     assert at.subheader.values[-2:] == ["What to notice", "Exercises"]
