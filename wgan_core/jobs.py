@@ -46,6 +46,8 @@ from typing import Any
 LIVE_HPARAMS = ("clip_value", "n_critic", "lr", "lambda_gp")
 #: States in which a job holds or waits for a slot.
 ACTIVE = ("queued", "running", "paused")
+#: States a job never leaves.
+ENDED = ("stopped", "finished", "failed")
 
 
 def _env_number(name: str, default: float, minimum: float) -> float:
@@ -166,8 +168,8 @@ class JobRegistry:
             jobs = list(self._jobs.values())
             running = len(self._admitted)
             queued = len(self._queue)
-            for j in [j for j in jobs if j.status not in ACTIVE]:
-                self._jobs.pop(j.id, None)  # forget finished jobs once reported
+            for j in [j for j in jobs if j.status in ENDED]:
+                self._jobs.pop(j.id, None)  # forget ended jobs once reported
         return {"max_jobs": self.max_jobs, "admitted": running, "queued": queued,
                 "active": sum(j.status in ACTIVE for j in jobs), "time": time.time(),
                 "jobs": [j.describe() for j in jobs]}
@@ -276,6 +278,7 @@ class TrainingJob:
         self._stop = threading.Event()
         self._pending_steps = 0
         self._want_running = False
+        self._log_next = False  # log right after a hyper-parameter change, so curves show it promptly
         self._hparams = {name: dict(m.hparams()) for name, m in self.members.items()}
         self._logs = _ThinningLog(int(max_logs))
         self._snapshots: deque[tuple[int, dict]] = deque(maxlen=int(max_snapshots))
@@ -347,6 +350,7 @@ class TrainingJob:
                 if accepted:
                     trainer.set_hparams(**accepted)
                     self._hparams[name] = dict(trainer.hparams())
+                    self._log_next = True
             return {name: dict(self._hparams[name]) for name in names}
 
     # ---- read side ---------------------------------------------------------------------------------
@@ -435,7 +439,8 @@ class TrainingJob:
                 for member in self.members.values():
                     member.step()
                 self.steps += 1
-                if manual or self.steps % self.log_every == 0:
+                if manual or self._log_next or self.steps % self.log_every == 0:
+                    self._log_next = False
                     self._record(force_snapshot=manual)
                 if self.max_steps is not None and self.steps >= self.max_steps:
                     self._record(force_snapshot=True)

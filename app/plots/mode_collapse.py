@@ -12,19 +12,20 @@ KDE_GREEN = "#2ca02c"
 SAMPLE_BLUE = "#1f77b4"
 
 
-def method_panel(snapshot: dict, kde: np.ndarray, title: str, arrow_scale: float = 0.25,
+def method_panel(snapshot: dict, kde: tuple, title: str, arrow_scale: float = 0.25,
                  height: int = 420) -> go.Figure:
     """One method at one moment.
 
     ``snapshot`` is ``Trainer.snapshot()`` (``field`` x/y/z, ``samples``, ``real``, ``arrows``);
-    ``kde`` the density of the samples on the field's grid (shape ``(len(y), len(x))``).
+    ``kde`` is ``(x, y, density)``: the samples' density on a grid, shape ``(len(y), len(x))``.
     Arrows are drawn with a common length so the direction reads at any gradient size.
     """
     field = snapshot["field"]
     fig = go.Figure()
     fig.add_contour(x=field["x"], y=field["y"], z=field["z"], colorscale="Greys", opacity=0.55,
                     contours=dict(coloring="heatmap"), showscale=False, name="critic", hoverinfo="skip")
-    fig.add_contour(x=field["x"], y=field["y"], z=kde, colorscale=[[0, "rgba(44,160,44,0)"], [1, KDE_GREEN]],
+    kx, ky, kz = kde
+    fig.add_contour(x=kx, y=ky, z=kz, colorscale=[[0, "rgba(44,160,44,0)"], [1, KDE_GREEN]],
                     contours=dict(coloring="lines"), line=dict(width=1.5), showscale=False, ncontours=8,
                     name="KDE of samples", hoverinfo="skip")
     real = snapshot["real"]

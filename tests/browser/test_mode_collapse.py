@@ -1,0 +1,55 @@
+"""Real Chromium: start a live 8-Gaussian run, move clip c while it runs, see the job follow."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.browser.helpers import no_exception, open_page, wait_idle
+from tests.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+CHARTS_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(
+    e => ({title: (e.layout && e.layout.title && e.layout.title.text) || '',  // may be wrapped in <b>
+           ys: (e.data || []).map(d => Array.from(d.y || []))}))"""
+
+
+def clip_curve(page) -> list[float]:
+    for chart in page.evaluate(CHARTS_JS):
+        if "WGAN clip c as applied" in chart["title"]:
+            return [y for ys in chart["ys"] for y in ys]
+    return []
+
+
+def wait_until(condition, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the live page did not update"
+        time.sleep(0.5)
+
+
+def test_live_run_follows_the_clip_slider(app_server, page):
+    open_page(page, app_server, "mode_collapse", "dataset=8gaussians&seed=0&clip_value=0.05")
+    no_exception(page)
+    page.get_by_role("button", name="Start").click()
+    caption = page.get_by_text("clip c = 0.05 ·")
+    caption.wait_for(timeout=120_000)
+    wait_until(lambda: 0.05 in clip_curve(page))
+    page.screenshot(path=str(ARTIFACTS / "mode_collapse-live-1.png"), full_page=False)
+    first_step = page.locator('[data-testid="stProgress"]').inner_text()
+
+    # move the slider while the job runs: keyboard on the thumb, Home = the smallest c (0.001)
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="WGAN clip c").get_by_role("slider")
+    thumb.focus()
+    thumb.press("Home")
+    page.get_by_text("clip c = 0.001 ·").wait_for(timeout=120_000)
+    wait_until(lambda: 0.001 in clip_curve(page))  # the job's logged c changed on the curve
+    assert 0.05 in clip_curve(page)  # ... after the earlier value
+    assert "clip_value=0.001" in page.url
+    wait_until(lambda: page.locator('[data-testid="stProgress"]').inner_text() != first_step)
+    page.screenshot(path=str(ARTIFACTS / "mode_collapse-live-2.png"), full_page=False)
+    page.get_by_role("button", name="Pause").click()
+    wait_idle(page)
+    no_exception(page)
