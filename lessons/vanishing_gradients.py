@@ -12,16 +12,16 @@ $$\nabla_\theta \log\big(1 - \sigma(f_w(g_\theta(z)))\big)
   = -\,D(g_\theta(z))\,\nabla_x f_w(g_\theta(z))\,J_\theta g_\theta(z).$$
 
 As the discriminator approaches perfection, $D(g_\theta(z)) \to 0$ exponentially in the logit while
-$\nabla_x f_w$ grows at most polynomially, so the gradient vanishes. Arjovsky & Bottou (Thm 2.4)
-make this precise: if $\|D - D^*\| < \epsilon$ for a perfect $D^*$ and $\|J_\theta g_\theta\| \le M$, the
-gradient norm is below $M\epsilon / (1 - \epsilon)$.
+$\nabla_x f_w$ grows far more slowly, so the gradient vanishes. Arjovsky & Bottou (Thm 2.4)
+make this precise: if $\|D - D^*\| < \epsilon$ for a perfect $D^*$ and
+$\mathbb{E}_z\|J_\theta g_\theta(z)\|^2 \le M^2$, the gradient norm is below $M\epsilon / (1 - \epsilon)$.
 
 **The WGAN critic does not saturate.** Its generator loss $-\mathbb{E}_z[f_w(g_\theta(z))]$ has gradient
 $-\mathbb{E}_z[\nabla_x f_w \, J_\theta g_\theta]$, and the clipped critic, a $K$-Lipschitz function pushed
 to separate the two sets, keeps a slope of order $K$ between them: a gradient that stays.
 
-**The experiment** (after Arjovsky & Bottou, 2017, shown as Weng's Fig. 5): fix the generator, train a fresh
-discriminator with :meth:`wgan_core.trainer.Trainer.train_critic` and read
+**The experiment** (after Arjovsky & Bottou, 2017, shown as Weng's Fig. 5): fix the generator, train a
+fresh discriminator with :meth:`wgan_core.trainer.Trainer.train_critic` and read
 :meth:`~wgan_core.trainer.Trainer.generator_grad_norm` at log-spaced discriminator iterations —
 for loss ``gan-minimax`` and, beside it, for ``wgan``. Nothing here is a training loop of its own.
 """
@@ -89,8 +89,8 @@ $$\nabla_\theta \log\big(1 - D(g_\theta(z))\big)
 As the discriminator gets better, $D(g_\theta(z)) = \sigma(f_w) \approx e^{f_w}$ goes to 0 *exponentially*
 in the logit, faster than $\nabla_x f_w$ can grow: the product vanishes. Arjovsky & Bottou (2017, Thm 2.4)
 bound it by $M\epsilon/(1-\epsilon)$ when $D$ is within $\epsilon$ of a perfect discriminator and
-$\|J_\theta g_\theta\| \le M$. The GAN is stuck in a dilemma: a poor discriminator gives wrong feedback,
-a good one gives none.
+$\mathbb{E}_z\|J_\theta g_\theta(z)\|^2 \le M^2$. The GAN is stuck in a dilemma: a poor discriminator
+gives wrong feedback, a good one gives none.
 
 **Why the WGAN critic's does not.** Its generator loss is $-\mathbb{E}_z[f_w(g_\theta(z))]$, with gradient
 $-\mathbb{E}_z[\nabla_x f_w \, J_\theta g_\theta]$. Clipping keeps $f_w$ $K$-Lipschitz, so it cannot saturate:
@@ -114,7 +114,8 @@ WHAT_TO_NOTICE = [
     r"separates the sets: exponential decay, by several orders of magnitude.",
     r"At the same time $D$ on the real points goes to 1, $D$ on the fakes to 0 and the JS estimate "
     r"$\tfrac12 L + \log 2$ climbs to $\log 2$: the discriminator *wins*, and that is the problem.",
-    r"The WGAN critic's gradient rises while the critic learns and then levels off; it never collapses.",
+    r"The WGAN critic's gradient moves while the critic learns (it may dip first) and then levels off at a "
+    r"steady value: it never collapses.",
     r"In the pictures, $D$ is flat (saturated at 0) all around the generator's samples, while the "
     r"critic is a ramp from the fakes towards the data.",
 ]
