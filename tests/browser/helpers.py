@@ -44,3 +44,21 @@ def no_exception(page: Page) -> None:
     """Fail if Streamlit shows an exception box on the page."""
     boxes = page.locator('[data-testid="stException"]')
     assert boxes.count() == 0, boxes.first.inner_text()
+
+
+def plotly_shapes(page: Page, nth: int) -> list[dict]:
+    """The layout shapes of the ``nth`` Plotly chart on the page, as drawn by plotly.js in the browser."""
+    return page.evaluate(
+        "(n) => { const gd = document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .js-plotly-plot')[n];"
+        " return gd && gd.layout ? JSON.parse(JSON.stringify(gd.layout.shapes || [])) : null; }",
+        nth,
+    )
+
+
+def move_slider(page: Page, label: str, key: str, presses: int = 1) -> None:
+    """Focus the slider named ``label`` and press an arrow key ``presses`` times (each is one step)."""
+    slider = page.get_by_role("slider", name=label)
+    slider.focus()
+    for _ in range(presses):
+        page.keyboard.press(key)
+    wait_idle(page)

@@ -1,0 +1,47 @@
+"""Real-browser test of the lesson "Learning parallel lines"; it also takes the README screenshot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.browser.helpers import move_slider, no_exception, open_page, plotly_shapes
+
+pytestmark = pytest.mark.browser
+SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
+THETA = "θ (horizontal offset of the model line)"
+
+
+def _metric_values(page) -> list[str]:
+    return page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+
+
+def test_moving_theta_redraws_the_charts_and_updates_the_link(app_server, page):
+    open_page(page, app_server, "parallel_lines", "theta=0.3&n=200")
+    no_exception(page)
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 4
+    page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
+    assert _metric_values(page)[:2] == ["0.300", "0.693"]
+    before = plotly_shapes(page, 1)
+    assert {s["x0"] for s in before} == {0.3}
+
+    move_slider(page, THETA, "ArrowLeft", presses=3)  # 0.30 -> 0.27 in three steps
+    no_exception(page)
+    assert "theta=0.27" in page.url
+    assert _metric_values(page)[:2] == ["0.270", "0.693"]  # W follows theta, JS does not
+    after = plotly_shapes(page, 1)
+    assert after != before and {s["x0"] for s in after} == {0.27}
+
+
+def test_readme_screenshot(app_server, page):
+    open_page(page, app_server, "parallel_lines", "theta=0.35&n=500&step=4")
+    no_exception(page)
+    page.set_viewport_size({"width": 1400, "height": 1280})
+    # The paragraph above the sliders goes under the app's header; the sliders start the picture.
+    page.get_by_text("The earth mover slides every point").scroll_into_view_if_needed()
+    page.get_by_text("The earth mover slides every point").evaluate("(el) => el.scrollIntoView({block: 'start'})")
+    page.wait_for_timeout(1000)  # let plotly finish resizing after the viewport change
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT))
+    assert SCREENSHOT.stat().st_size > 50_000
