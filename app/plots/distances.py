@@ -52,7 +52,7 @@ def plan_heatmap(result) -> go.Figure:
     ))
     fig.update_yaxes(autorange="reversed", title="from")
     fig.update_xaxes(title="to", side="top")
-    return base_layout(fig, title="Transport plan γ (ot.emd)", height=420)
+    return base_layout(fig, title="Optimal transport plan γ (network simplex)", height=420)
 
 
 def gaussians(cmp) -> go.Figure:
