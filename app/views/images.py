@@ -1,0 +1,102 @@
+"""Lesson: Training on images — DCGAN, no-batch-norm and MLP generators on real digits, live and replayed."""
+
+import streamlit as st
+
+import lessons.images as lesson
+from app import live, shell
+from app.plots import images as plots
+
+SLUG = "images"
+
+st.title(lesson.TITLE)
+st.markdown(lesson.INTRO)
+
+st.subheader("Train live")
+settings = shell.controls_ui(SLUG, lesson.CONTROLS, columns=4)
+panel = live.LivePanel(
+    SLUG, lesson.LIVE_CONTROLS, settings=settings, max_steps=lesson.MAX_STEPS, log_every=lesson.METRICS_EVERY,
+    make_members=lambda hp: lesson.build_members(settings, hp),
+    route=lambda values: lesson.hparam_changes(values, settings["method"]),
+)
+panel.controls()
+if settings["method"] != "wgan":
+    st.caption("The clip c slider acts on the WGAN only; n_critic acts on every method.")
+
+
+def run_logs(job) -> list[dict]:
+    return [e for e in job.logs() if e.get("member") == "run"]
+
+
+def curve_figure(job):
+    _, snaps = job.latest_snapshot()
+    snap = snaps["run"]
+    title = "Critic estimate (median-filtered, as in Fig 4) with samples along the way"
+    return plots.w_curve(lesson.w_curve(run_logs(job)), title, snap["thumb_steps"], snap["thumbs"])
+
+
+def draw(job) -> None:
+    _, snaps = job.latest_snapshot()
+    snap = snaps["run"]
+    logs = run_logs(job)
+    left, right = st.columns([2, 3])
+    left.plotly_chart(plots.sample_grid(snap["grid"], f"Fixed noise, step {snap['g_step']}"),
+                      key=f"{SLUG}.grid", width="stretch")
+    right.plotly_chart(curve_figure(job), key=f"{SLUG}.curve", width="stretch")
+    last = logs[-1] if logs else {}
+    a, b, c, d = st.columns(4)
+    if "classes_covered" in last:
+        a.metric("classes covered", f"{last['classes_covered']:.0f} / 10")
+        b.metric("class KL", f"{last['class_kl']:.2f}")
+    if "w1_pixels" in last:
+        c.metric("exact W₁ in pixels", f"{last['w1_pixels']:.2f}")
+    if "critic_estimate" in last:
+        d.metric("critic estimate", f"{last['critic_estimate']:.4f}")
+    if any("classes_covered" in e for e in logs):
+        st.plotly_chart(plots.coverage_curves(logs), key=f"{SLUG}.coverage", width="stretch")
+
+
+panel.poll(draw)
+panel.export({"w-curve": lambda: curve_figure(panel.job)})
+
+st.markdown(lesson.WHY_GAN_FAILS)
+st.markdown(lesson.BATCH_NORM_CLIPPING)
+
+st.subheader("Replay a recorded run")
+runs = lesson.list_image_runs()
+if not runs:
+    st.info("No recorded image runs in this server's runs directory (`WGAN_RUNS_DIR`, default `./runs`). "
+            "Record one — on a GPU machine, for instance — with `python -m wgan_core train-images --out "
+            "<runs dir>/<name>` and it appears here.")
+else:
+    name = st.selectbox("Recorded run", runs, key=f"{SLUG}.replay.run")
+    run = lesson.load_image_run(name)
+    cfg = run.config
+    st.caption(f"{cfg.get('dataset')} · generator {cfg.get('generator')} · {cfg.get('loss')} · "
+               f"{len(run.logs)} logs · {run.summary.get('g_step', '?')} generator steps")
+    if run.snapshot_steps:
+        step = st.select_slider("Snapshot at step", run.snapshot_steps, value=run.snapshot_steps[-1],
+                                key=f"{SLUG}.replay.step")
+        left, right = st.columns([2, 3])
+        left.plotly_chart(plots.sample_grid(lesson.run_grid(run, step), f"{name}: step {step}"),
+                          key=f"{SLUG}.replay.grid", width="stretch")
+        thumb_steps, thumbs = lesson.run_thumbnails(run)
+        right.plotly_chart(plots.w_curve(lesson.w_curve(run.logs), "Recorded critic estimate", thumb_steps, thumbs),
+                           key=f"{SLUG}.replay.curve", width="stretch")
+    if any("classes_covered" in e for e in run.logs):
+        st.plotly_chart(plots.coverage_curves(run.logs), key=f"{SLUG}.replay.coverage", width="stretch")
+
+    checkpoints = lesson.list_checkpoints()
+    if checkpoints:
+        st.subheader("Samples from a checkpoint")
+        chosen = st.selectbox("Checkpoint of run", checkpoints, key=f"{SLUG}.ckpt.run")
+        if st.button("Generate samples", key=f"{SLUG}.ckpt.go", icon=":material/image:"):
+            try:
+                grid, info = lesson.checkpoint_grid(chosen)
+            except (ValueError, RuntimeError) as exc:  # CheckpointError included: a clear message, no code run
+                st.error(f"Could not load {chosen}/checkpoint.pt: {exc}")
+            else:
+                st.plotly_chart(plots.sample_grid(grid, f"{chosen}: {info['generator']} · {info['loss']} · "
+                                                        f"step {info['g_step']}"),
+                                key=f"{SLUG}.ckpt.grid", width="stretch")
+
+shell.footer(SLUG, lesson)

@@ -1,0 +1,371 @@
+r"""Training on images (WGAN paper, §4.2–4.3 and Figs 4, 6–8).
+
+**Motivation.** On toy data every distance can be computed exactly. On images the paper asks two
+practical questions: does the critic's estimate of $W_1$ track sample quality (Fig 4), and does a
+WGAN keep learning where a GAN fails? The test is to *weaken the generator*. Besides the standard
+DCGAN the paper trains (Fig 7) a DCGAN generator **without batch norm and with a constant number of
+filters** — about twelve times fewer parameters than the discriminator it plays against — and
+(Fig 8) a **4-layer, 512-unit ReLU MLP** with no convolutional prior at all. The GAN, trained with
+the $-\log D$ trick, fails with both; the WGAN still produces digits (here) or bedrooms (there).
+
+**The equations.** The critic $f_w$ (a DCGAN discriminator without its sigmoid) ascends
+$$\mathbb{E}_{x\sim\mathbb{P}_r}[f_w(x)] - \mathbb{E}_{z\sim p(z)}[f_w(g_\theta(z))],$$
+$n_{critic}$ times per generator step, each step followed by clipping every weight to $[-c, c]$;
+the generator descends $-\mathbb{E}_z[f_w(g_\theta(z))]$. The GAN baseline's discriminator ascends
+$\mathbb{E}[\log D(x)] + \mathbb{E}[\log(1 - D(g_\theta(z)))]$ and its generator descends
+$-\mathbb{E}[\log D(g_\theta(z))]$, with $D = \sigma(f)$.
+
+**The experiment.** Real data that ships with scikit-learn: 1,797 handwritten digits, $8\times8$,
+upscaled to $32\times32$ — no download. Because the digits have labels, a small classifier counts
+how many of the ten classes the generator produces (*classes covered*) and how far the class
+histogram is from uniform (*class KL*, $0$ when balanced, $\log 10 \approx 2.30$ when collapsed):
+mode collapse measured on real data. The sample grid always comes from the same fixed noise, so
+pictures taken at different steps are comparable.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lessons import Choice, Exercise, Slider
+
+INTRO = __doc__.split("\n", 2)[2]
+
+TITLE = "Training on images"
+SUMMARY = ("DCGAN, batch-norm-free and MLP generators on real digits: the GAN collapses or stalls, "
+           "the WGAN keeps learning, and its loss tracks the samples.")
+
+METHOD_LABELS = {"wgan": "WGAN (clipping)", "gan": "GAN (−log D trick)", "wgan-gp": "WGAN-GP"}
+GENERATOR_LABELS = {"dcgan": "DCGAN (batch norm, doubling filters)",
+                    "dcgan-nobn": "No batch norm, constant filters (Fig 7)", "mlp": "4-layer ReLU MLP, 512 units (Fig 8)"}
+#: Classroom-sized networks and a learning rate raised from the paper's 5e-5 so that a CPU shows the
+#: story within a minute (the CLI's defaults are the paper's).
+NETWORK = dict(ngf=16, ndf=16, z_dim=32, batch_size=32, eval_samples=256, device="cpu")
+CLASSROOM_LR = {"wgan": 1e-3, "gan": 1e-3, "wgan-gp": 1e-3}
+METRICS_EVERY = 10
+MAX_STEPS = 3000
+GRID_IMAGES = 36
+MAX_THUMBNAILS = 12
+MEDIAN_WINDOW = 5
+
+
+def data_dir() -> Path | None:
+    """The server's data directory (``WGAN_DATA_DIR``), where LSUN lmdbs may be found."""
+    raw = os.environ.get("WGAN_DATA_DIR", "")
+    return Path(raw).expanduser() if raw else None
+
+
+def runs_dir() -> Path:
+    """The server's directory of recorded runs (``WGAN_RUNS_DIR``, default ``./runs``)."""
+    return Path(os.environ.get("WGAN_RUNS_DIR", "runs")).expanduser()
+
+
+def available_datasets() -> tuple[str, ...]:
+    """``digits`` always; ``lsun`` when ``<WGAN_DATA_DIR>/bedroom_train_lmdb`` exists."""
+    from wgan_core.images.lsun import find_lsun
+
+    return ("digits", "lsun") if find_lsun(data_dir(), "bedroom") else ("digits",)
+
+
+CONTROLS = (
+    Choice("dataset", "Dataset", available_datasets(), "digits",
+           labels={"digits": "Handwritten digits (offline, 32×32)", "lsun": "LSUN bedrooms (server data, 64×64)"},
+           help="LSUN appears when the server's WGAN_DATA_DIR holds bedroom_train_lmdb/."),
+    Choice("generator", "Generator", ("dcgan", "dcgan-nobn", "mlp"), "dcgan-nobn", labels=GENERATOR_LABELS),
+    Choice("method", "Method", ("wgan", "gan", "wgan-gp"), "wgan", labels=METHOD_LABELS),
+    Slider("seed", "Seed", 0, 9, 0, integer=True),
+)
+
+LIVE_CONTROLS = (
+    Slider("clip_value", "Clip c (WGAN)", 0.001, 0.2, 0.05, log=True, steps=31,
+           help="After every critic step each critic weight is clamped to [−c, c]."),
+    Slider("n_critic", "n_critic", 1, 20, 5, integer=True, help="Critic steps per generator step."),
+)
+
+WHY_GAN_FAILS = r"""
+### Why the GAN fails with weak generators while the WGAN learns
+
+* **A saturating judge.** Real digits and generated images live on low-dimensional sets of pixel
+  space that hardly overlap, so a discriminator separates them almost perfectly and
+  $JS(\mathbb{P}_r, \mathbb{P}_g)$ sits at $\log 2$. With $D = \sigma(f)$ saturated, the original
+  generator loss has vanishing gradients, and the $-\log D$ trick swaps them for large, unstable ones.
+  A strong generator (DCGAN with batch norm) can stay close enough to the data to keep the game
+  balanced; a weak one — no batch norm, or an MLP — falls behind, the discriminator wins, and the
+  generator either stalls on noise or **collapses** onto the few images the discriminator currently
+  likes (watch *classes covered* drop to one or two).
+* **A critic that never saturates.** The clipped critic is a $K$-Lipschitz function and the WGAN
+  loss is linear in it, so even a critic trained to optimality gives the generator a gradient that
+  points along the transport of $\mathbb{P}_g$ onto $\mathbb{P}_r$. Training the critic more makes that
+  gradient *better*, not smaller, so there is no balance to keep: the weak generator still learns.
+* **A loss that means something.** The critic's estimate
+  $\mathbb{E} f(x) - \mathbb{E} f(g(z)) \approx K \cdot W_1$ falls as samples improve. It is noisy from batch
+  to batch; the paper passes it through a median filter, as the curve below does.
+"""
+
+BATCH_NORM_CLIPPING = r"""
+### Clipping and batch norm
+
+The paper's code clamps **every** critic parameter, including the batch-norm scales $\gamma$ and
+shifts $\beta$ (``clamp_bn=True``, the default here and in the CLI). A batch-norm layer computes
+$\gamma\,\frac{h - \mu_B}{\sigma_B} + \beta$: clipping $\gamma$ to $[-c, c]$ bounds how much the layer may
+amplify its normalised input, so the whole network stays in a family of bounded Lipschitz constant.
+Left unclipped (``--no-clamp-bn``), $\gamma$ starts near 1 and can grow, and the bound that clipping was
+meant to give is gone. Batch norm also makes $f$ depend on the whole batch, not on one image — which
+is why a gradient-penalty critic, whose penalty is taken per example at interpolates
+$\hat x = \epsilon x + (1-\epsilon)\tilde x$, has no batch norm at all.
+"""
+
+WHAT_TO_NOTICE = [
+    "With the **no-batch-norm** or **MLP** generator, the WGAN's *classes covered* climbs towards ten "
+    "while the GAN's stays at one or two and its class KL stays near log 10 ≈ 2.30: collapse, on real data.",
+    "The median-filtered W estimate falls as the thumbnails on it turn from noise into digits — the "
+    "correlation of Fig 4. The GAN's discriminator loss shows no such trend (Fig 5).",
+    "Raise the clip **c** during a WGAN run: the critic's estimate grows (it scales with c) and the "
+    "samples may get worse; lower **n_critic** to 1 and the critic stops being a good estimator.",
+]
+
+EXERCISES = (
+    Exercise("Train the **GAN** with the MLP generator for a few hundred steps. Predict: how many classes "
+             "will be covered, and will the samples change much?",
+             "Usually one to three classes, and the samples barely change or keep flipping between a few "
+             "blobs — the discriminator saturates and the weak generator cannot follow. The WGAN with the same "
+             "generator covers most classes within a few hundred steps."),
+    Exercise("During a WGAN run, you double the clip c. What happens to the critic's estimate, and does a "
+             "larger estimate mean worse samples?",
+             "Roughly doubles: with clipping the critic is $K$-Lipschitz with $K$ growing with $c$, so the "
+             "estimate is $K \\cdot W_1$. Only its trend within one run is comparable, not its scale across c.",
+             choices=("It roughly doubles", "It stays the same", "It halves")),
+    Exercise("Why does the lesson's WGAN-GP critic have no batch norm, while the WGAN critic does?",
+             "The penalty $(\\|\\nabla_{\\hat x} f(\\hat x)\\|_2 - 1)^2$ is a per-example constraint; batch norm "
+             "makes f(x) depend on the other images of the batch, so the per-example gradient norm is no longer "
+             "the gradient of a function of x alone."),
+)
+
+
+# ----------------------------------------------------------------------------------------------
+# Live runs
+# ----------------------------------------------------------------------------------------------
+
+def lesson_config(dataset: str = "digits", generator: str = "dcgan-nobn", method: str = "wgan", seed: int = 0,
+                  live: dict[str, Any] | None = None):
+    """The :class:`~wgan_core.config.TrainConfig` of a classroom run (ValueError for bad choices)."""
+    from wgan_core.config import preset
+
+    if dataset not in ("digits", "lsun"):
+        raise ValueError(f"dataset must be digits or lsun; got {dataset!r}")
+    if method not in METHOD_LABELS:
+        raise ValueError(f"method must be one of {tuple(METHOD_LABELS)}; got {method!r}")
+    extra: dict[str, Any] = dict(NETWORK, lr=CLASSROOM_LR[method], seed=int(seed), generator=generator,
+                                 dataset=dataset, metrics_every=METRICS_EVERY)
+    if dataset == "lsun":
+        extra.update(image_size=64, data_root=str(data_dir() or ""), data_on_device=False)
+    if method == "wgan-gp":
+        extra["betas"] = (0.5, 0.9)
+    live = dict(live or {})
+    if method == "wgan" and "clip_value" in live:
+        extra["clip_value"] = float(live["clip_value"])
+    else:
+        extra.setdefault("clip_value", LIVE_CONTROLS[0].default)
+    if "n_critic" in live:
+        extra["n_critic"] = int(live["n_critic"])
+    return preset("gp-paper" if method == "wgan-gp" else "paper", loss=method, **extra)
+
+
+@dataclass
+class Thumbnails:
+    """A bounded history of small sample grids along a run: ``steps`` and ``images`` (uint8 HxWxC)."""
+
+    limit: int = MAX_THUMBNAILS
+    steps: list[int] = field(default_factory=list)
+    images: list[np.ndarray] = field(default_factory=list)
+
+    def add(self, step: int, image: np.ndarray) -> None:
+        self.steps.append(int(step))
+        self.images.append(image)
+        if len(self.steps) > self.limit:  # keep the first, thin the middle, keep the newest
+            keep = [0] + list(range(2, len(self.steps) - 1, 2)) + [len(self.steps) - 1]
+            self.steps = [self.steps[i] for i in keep]
+            self.images = [self.images[i] for i in keep]
+
+
+class ImageRun:
+    """One :class:`~wgan_core.trainer.Trainer` seen through the job protocol, with a light snapshot:
+    a tiled grid of the fixed-noise samples and thumbnails recorded at every metrics call."""
+
+    def __init__(self, trainer, grid_images: int = GRID_IMAGES):
+        self.trainer = trainer
+        self.grid_images = int(grid_images)
+        self.thumbnails = Thumbnails()
+
+    @property
+    def g_step(self) -> int:
+        return self.trainer.g_step
+
+    def step(self) -> None:
+        self.trainer.step()
+
+    def set_hparams(self, **changes) -> None:
+        self.trainer.set_hparams(**changes)
+
+    def hparams(self) -> dict:
+        return self.trainer.hparams()
+
+    def _grid(self, n: int, nrow: int | None = None) -> np.ndarray:
+        from wgan_core.images.grid import tile
+
+        samples = self.trainer.sample(n, noise=self.trainer.fixed_noise[:n])
+        return tile(samples, nrow=nrow)
+
+    def metrics(self) -> dict:
+        log = self.trainer.metrics()
+        self.thumbnails.add(self.trainer.g_step, self._grid(4, nrow=2))
+        return log
+
+    def snapshot(self) -> dict:
+        return {"g_step": self.trainer.g_step, "grid": self._grid(self.grid_images),
+                "thumb_steps": list(self.thumbnails.steps), "thumbs": list(self.thumbnails.images)}
+
+
+def build_members(settings: dict[str, Any], live: dict[str, Any] | None = None) -> dict[str, ImageRun]:
+    """The job's single member ``{"run": ImageRun}`` for the page's settings and live sliders."""
+    from wgan_core.trainer import Trainer
+
+    config = lesson_config(settings["dataset"], settings["generator"], settings["method"], settings["seed"], live)
+    return {"run": ImageRun(Trainer(config))}
+
+
+def hparam_changes(values: dict[str, Any], method: str = "wgan") -> dict[str, dict[str, Any]]:
+    """Route the live sliders: ``n_critic`` always, ``clip_value`` only for the WGAN."""
+    changes = {k: values[k] for k in ("n_critic",) if k in values}
+    if method == "wgan" and "clip_value" in values:
+        changes["clip_value"] = values["clip_value"]
+    return {"run": changes} if changes else {}
+
+
+def w_curve(logs: list[dict], key: str = "critic_estimate", window: int = MEDIAN_WINDOW) -> dict[str, np.ndarray]:
+    """The critic's estimate over generator steps, raw and median-filtered as in the paper's Fig 4."""
+    from wgan_core.metrics import median_filter
+
+    rows = [(row["g_step"], row[key]) for row in logs if key in row and np.isfinite(row[key])]
+    steps = np.array([r[0] for r in rows], dtype=np.int64)
+    raw = np.array([r[1] for r in rows], dtype=np.float64)
+    if len(raw) == 0:
+        return {"steps": steps, "raw": raw, "filtered": raw}
+    width = min(window, len(raw) if len(raw) % 2 else len(raw) - 1)
+    return {"steps": steps, "raw": raw, "filtered": median_filter(raw, max(1, width))}
+
+
+# ----------------------------------------------------------------------------------------------
+# Replay of recorded runs and checkpoints (made by `python -m wgan_core train-images`)
+# ----------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RecordedImageRun:
+    """A run directory of the CLI: ``config``, ``logs``, ``summary`` and snapshot steps."""
+
+    name: str
+    path: Path
+    config: dict
+    logs: list[dict]
+    summary: dict
+    snapshot_steps: list[int]
+
+
+def list_image_runs(root: Path | None = None) -> list[str]:
+    """Names of the run directories under ``root`` (default :func:`runs_dir`) made by train-images."""
+    root = Path(root) if root is not None else runs_dir()
+    if not root.is_dir():
+        return []
+    names = []
+    for d in sorted(root.iterdir()):
+        cfg = d / "config.json"
+        if d.is_dir() and cfg.is_file() and (d / "metrics.jsonl").is_file():
+            try:
+                if json.loads(cfg.read_text()).get("dataset") in ("digits", "lsun", "folder"):
+                    names.append(d.name)
+            except (json.JSONDecodeError, OSError):
+                continue
+    return names
+
+
+def _inside(root: Path, name: str) -> Path:
+    path = (root / name).resolve()
+    if path.parent != root.resolve():
+        raise ValueError(f"{name!r} is not a run of {root}")
+    return path
+
+
+def load_image_run(name: str, root: Path | None = None) -> RecordedImageRun:
+    """Read one run picked from :func:`list_image_runs` (a name, never a free path)."""
+    root = Path(root) if root is not None else runs_dir()
+    path = _inside(root, name)
+    logs = [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines() if line.strip()]
+    summary_file = path / "summary.json"
+    summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
+    snaps = sorted(int(p.stem) for p in (path / "snapshots").glob("*.npz")) if (path / "snapshots").is_dir() else []
+    return RecordedImageRun(name, path, json.loads((path / "config.json").read_text()), logs, summary, snaps)
+
+
+def run_grid(run: RecordedImageRun, step: int, n: int = GRID_IMAGES) -> np.ndarray:
+    """The tiled fixed-noise samples recorded at ``step`` (uint8 HxWxC)."""
+    from wgan_core.images.grid import tile
+
+    if step not in run.snapshot_steps:
+        raise ValueError(f"run {run.name} has no snapshot at step {step}")
+    with np.load(run.path / "snapshots" / f"{step:06d}.npz", allow_pickle=False) as npz:
+        samples = npz["samples"][:n]
+    if samples.dtype == np.uint8:  # train-images stores bytes; float snapshots are already in [-1, 1]
+        samples = samples.astype(np.float32) / 127.5 - 1.0
+    return tile(samples)
+
+
+def checkpoint_grid(name: str, root: Path | None = None, n: int = GRID_IMAGES) -> tuple[np.ndarray, dict]:
+    """Samples of the generator saved in ``<run>/checkpoint.pt`` on its fixed noise, on the CPU.
+
+    Returns the tiled grid and ``{'g_step', 'generator', 'loss', 'dataset'}``. The checkpoint is loaded
+    with ``weights_only=True``; a bad file raises ``CheckpointError`` without running code.
+    """
+    import torch
+
+    from wgan_core.config import TrainConfig
+    from wgan_core.images.grid import tile
+    from wgan_core.images.models import build_image_models
+    from wgan_core.images.train import load_image_checkpoint
+    from wgan_core.trainer import Trainer
+
+    root = Path(root) if root is not None else runs_dir()
+    state = load_image_checkpoint(_inside(root, name) / "checkpoint.pt")
+    config = TrainConfig.from_dict({**state["config"], "device": "cpu", "data_on_device": False})
+    generator, critic = build_image_models(config)
+
+    class _NoData:  # the generator alone is needed: no dataset is opened
+        kind, shape = "image", (1,)
+
+    trainer = Trainer(config, data=_NoData(), generator=generator, critic=critic)
+    generator.load_state_dict({k: v.cpu() for k, v in state["trainer"]["generator"].items()})
+    with torch.no_grad():
+        samples = trainer.sample(n, noise=trainer.fixed_noise[:n].cpu())
+    info = {"g_step": int(state["trainer"]["g_step"]), "generator": config.generator, "loss": config.loss,
+            "dataset": config.dataset}
+    return tile(samples), info
+
+
+def list_checkpoints(root: Path | None = None) -> list[str]:
+    """Names of the runs under ``root`` that hold a ``checkpoint.pt``."""
+    root = Path(root) if root is not None else runs_dir()
+    return [name for name in list_image_runs(root) if (root / name / "checkpoint.pt").is_file()]
+
+
+def run_thumbnails(run: RecordedImageRun, k: int = 8) -> tuple[list[int], list[np.ndarray]]:
+    """Up to ``k`` evenly spaced snapshot steps of a recorded run and a 2x2 thumbnail at each."""
+    steps = run.snapshot_steps
+    if not steps:
+        return [], []
+    picks = sorted({steps[round(i)] for i in np.linspace(0, len(steps) - 1, min(k, len(steps)))})
+    return picks, [run_grid(run, s, n=4) for s in picks]
