@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from app.plots import METHOD_COLOURS, SERIES, base_layout
+from app.plots import FAKE, METHOD_COLOURS, REAL, SERIES, base_layout
 
 
 def _colour(member: str, i: int) -> str:
@@ -38,4 +38,17 @@ def histogram(counts, edges, title: str, colour: str, marks: tuple[float, ...] =
         fig.add_vline(x=m, line_dash="dash", line_color="#444", annotation_text=mark_text)
     fig.update_xaxes(title=xtitle)
     fig.update_yaxes(title="count")
+    return base_layout(fig, title, height=height)
+
+
+def snapshot_figure(snapshot: dict, title: str, height: int = 360) -> go.Figure:
+    """A 2-D snapshot: the critic field as a contour, real (×) and generated (•) samples."""
+    field = snapshot["field"]
+    fig = go.Figure(go.Contour(x=field["x"], y=field["y"], z=field["z"], colorscale="Greys", opacity=0.6,
+                               showscale=False, hoverinfo="skip"))
+    r, s = snapshot["real"], snapshot["samples"]
+    fig.add_scatter(x=r[:, 0], y=r[:, 1], mode="markers", name="real",
+                    marker=dict(color=REAL, size=3, symbol="x"))
+    fig.add_scatter(x=s[:, 0], y=s[:, 1], mode="markers", name="generated", marker=dict(color=FAKE, size=3))
+    fig.update_yaxes(scaleanchor="x")
     return base_layout(fig, title, height=height)

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import lessons.clipping_vs_gp as lesson
-from app import live, shell
+from app import live, replay, shell
 from app.plots import SERIES
 from app.plots import clipping_vs_gp as plots
 from app.plots import live as live_plots
@@ -82,6 +82,7 @@ panel.export({
                                            lesson.METHOD_LABELS, ylog=True),
 })
 
+replay.replay_ui(SLUG, accept=lambda cfg: cfg.is_wasserstein and cfg.is_toy)
 st.markdown(lesson.SIGN_CONVENTION)
 st.markdown(lesson.PAPER_VS_CODE)
 shell.footer(SLUG, lesson)

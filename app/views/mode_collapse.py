@@ -3,7 +3,7 @@
 import streamlit as st
 
 import lessons.mode_collapse as lesson
-from app import live, shell
+from app import live, replay, shell
 from app.plots import live as live_plots
 from app.plots import mode_collapse as plots
 
@@ -80,5 +80,5 @@ figures["w1-curves"] = lambda: live_plots.curves(panel.job.logs(), "w1_exact", "
 panel.export(figures)
 
 st.markdown(lesson.CIRCLE_THEN_BUMPS)
-# replay
+replay.replay_ui(SLUG, accept=lambda cfg: cfg.dataset in lesson.DATASETS)
 shell.footer(SLUG, lesson)

@@ -1,0 +1,115 @@
+"""Replay of recorded runs: every lesson can show a run trained earlier, with a timeline scrubber.
+
+Runs are directories written by :func:`wgan_core.runs.record_run` (the CLI's ``--out``). The server
+decides where they live — ``WGAN_RUNS_DIR``, default ``<repo>/runs`` — and the page offers only the
+runs found there: no path is ever typed in the browser. Usage from a view::
+
+    from app import replay
+    replay.replay_ui(SLUG)                              # any recorded run
+    replay.replay_ui(SLUG, accept=lambda cfg: cfg.is_toy)   # only some runs
+
+The run and the scrubber position are mirrored in the URL (``replay_run``, ``replay_step``).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import streamlit as st
+
+from app import live, shell
+from app.plots import live as live_plots
+from lessons import Choice
+from wgan_core.runs import RecordedRun, list_runs, load_run
+
+ROOT = Path(__file__).resolve().parent.parent
+CURVES = (("w1_exact", "exact W₁"), ("critic_estimate", "critic estimate Ŵ"), ("modes", "modes covered"),
+          ("grad_norm_max", "Lipschitz meter"))
+
+
+def runs_dir() -> Path:
+    """The server's directory of recorded runs (``WGAN_RUNS_DIR`` or ``<repo>/runs``)."""
+    return Path(os.environ.get("WGAN_RUNS_DIR") or ROOT / "runs").resolve()
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _load(path: str, stamp: float) -> RecordedRun:
+    """Load a run once per (path, modification time of its metrics)."""
+    return load_run(path)
+
+
+def _run_names(root: Path, accept: Callable | None) -> dict[str, Path]:
+    names = {}
+    for path in list_runs(root):
+        name = str(path.relative_to(root))
+        if accept is None or accept(_load(str(path), _stamp(path)).config):
+            names[name] = path
+    return names
+
+
+def _stamp(path: Path) -> float:
+    return (path / "metrics.jsonl").stat().st_mtime
+
+
+def _scrubber(slug: str, steps: list[int]) -> int:
+    """A select-slider over the run's snapshot steps, seeded from and mirrored to ``replay_step``."""
+    key = f"{slug}.replay.step"
+    if key not in st.session_state or st.session_state[key] not in steps:
+        raw = st.query_params.get("replay_step")
+        st.session_state[key] = int(raw) if raw is not None and raw.isdigit() and int(raw) in steps else steps[-1]
+    step = st.select_slider("Timeline (generator step)", options=steps, key=key,
+                            help="Scrub through the snapshots the run recorded.")
+    shell.sync_url({"replay_step": step})
+    return step
+
+
+def snapshot_view(run: RecordedRun, step: int) -> None:
+    """Draw one recorded snapshot: samples over the critic field (2-D toys), weights and gradient norms."""
+    snap = run.snapshot(step)
+    cols = st.columns(3)
+    if "field" in snap and "y" in snap["field"]:
+        cols[0].plotly_chart(live_plots.snapshot_figure(snap, f"step {step}: samples over f(x)"),
+                             key=f"replay.snap.{run.path.name}", width="stretch")
+    if "weights" in snap:
+        w = snap["weights"]
+        cols[1].plotly_chart(live_plots.histogram(w["counts"], w["edges"], "critic weights", "#2ca02c",
+                                                  xtitle="w"), key=f"replay.w.{run.path.name}", width="stretch")
+    if "grad_norms" in snap:
+        g = snap["grad_norms"]
+        cols[2].plotly_chart(live_plots.histogram(g["counts"], g["edges"], "‖∇ₓf‖ at interpolates", "#9467bd",
+                                                  marks=(1.0,), xtitle="gradient norm"),
+                             key=f"replay.g.{run.path.name}", width="stretch")
+
+
+def replay_ui(slug: str, accept: Callable | None = None, title: str = "Replay a recorded run") -> RecordedRun | None:
+    """The replay block: pick a run, scrub its timeline, see its curves up to that step and its snapshot."""
+    st.subheader(title)
+    root = runs_dir()
+    names = _run_names(root, accept)
+    if not names:
+        st.info(f"No recorded runs in the server's runs directory ({root.name}/). Record one with "
+                "`python -m wgan_core train-toy --out runs/NAME ...`; it appears here for every session.")
+        return None
+    choice = Choice("replay_run", "Recorded run", tuple(names), next(iter(names)))
+    name = shell.control_ui(slug, choice)
+    shell.sync_url({"replay_run": name})
+    run = _load(str(names[name]), _stamp(names[name]))
+    cfg = run.config
+    st.caption(f"{cfg.loss} on {cfg.dataset} · n_critic {cfg.n_critic} · c {cfg.clip_value:g} · "
+               f"λ {cfg.lambda_gp:g} · {cfg.optimizer} α {cfg.lr:g} · seed {cfg.seed} · "
+               f"{len(run.metrics)} logs, {len(run.snapshot_steps)} snapshots")
+    if not run.snapshot_steps:
+        st.warning("This run recorded no snapshots.")
+        return run
+    step = _scrubber(slug, run.snapshot_steps)
+    rows = [{"member": cfg.loss, **m} for m in run.metrics if m.get("g_step", 0) <= step]
+    shown = [(k, t) for k, t in CURVES if any(r.get(k) is not None for r in run.metrics)]
+    for col, (key, label) in zip(st.columns(max(1, len(shown))), shown, strict=False):
+        col.plotly_chart(live_plots.curves(rows, key, label, height=260), key=f"{slug}.replay.{key}",
+                         width="stretch")
+    snapshot_view(run, step)
+    st.download_button("Run metrics (CSV)", data=lambda: live.metrics_csv(run.metrics), on_click="ignore",
+                       file_name=f"{Path(name).name}-metrics.csv", mime="text/csv", key=f"{slug}.replay.csv")
+    return run

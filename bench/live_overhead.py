@@ -1,0 +1,108 @@
+"""Cost of watching a run: trainer throughput with the live view attached vs headless.
+
+Headless: the mode-collapse lesson's three trainers stepped with ``Trainer.run`` (metrics every
+``log_every`` steps, as the job logs). Live: the same trainers in a :class:`wgan_core.jobs.TrainingJob`
+(logs every ``log_every`` steps, a snapshot per second) while a viewer thread does what the page's
+fragment does every second: touch the job, read its logs and latest snapshot, compute the KDEs and
+build every plotly figure of the page. Rounds alternate headless/live so that background load on a
+shared machine hits both; the medians are compared.
+
+Run: ``python bench/live_overhead.py [--steps 150 --rounds 3]``; prints generator steps per second
+and the live/headless ratio (target: the live view costs at most 10 %).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import lessons.mode_collapse as lesson  # noqa: E402
+from app.plots import live as live_plots  # noqa: E402
+from app.plots import mode_collapse as plots  # noqa: E402
+from wgan_core import jobs  # noqa: E402
+
+
+def draw_page(job: jobs.TrainingJob) -> int:
+    """Everything the mode-collapse page computes and builds on one poll; returns the figure count."""
+    job.touch()
+    latest = job.latest_snapshot()
+    if latest is None:
+        return 0
+    _, snaps = latest
+    logs = job.logs()
+    figs = []
+    for method, snap in snaps.items():
+        x, y = snap["field"]["x"][::2], snap["field"]["y"][::2]
+        figs.append(plots.method_panel(snap, (x, y, lesson.kde_grid(snap["samples"], x, y)), method))
+    figs.append(live_plots.curves(logs, "w1_exact", "W1", lesson.METHOD_LABELS))
+    figs.append(plots.circle_vs_bumps(logs, "wgan", lesson.circle_then_bumps(logs)))
+    figs.append(live_plots.curves([e for e in logs if e["member"] == "wgan"], "clip_value", "c"))
+    for fig in figs:
+        fig.to_json()  # what st.plotly_chart serialises for the browser
+    return len(figs)
+
+
+def headless(steps: int, log_every: int) -> float:
+    members = lesson.build_members("8gaussians", 0)
+    t0 = time.perf_counter()
+    for trainer in members.values():
+        for _ in trainer.run(steps, metrics_every=log_every):
+            pass
+    return steps / (time.perf_counter() - t0)
+
+
+def live(steps: int, log_every: int) -> tuple[float, int]:
+    members = lesson.build_members("8gaussians", 0)
+    registry = jobs.JobRegistry(1)
+    job = jobs.TrainingJob(members, max_steps=steps, log_every=log_every, registry=registry,
+                           extra_metrics=lesson.ring_metrics("8gaussians"))
+    polls = 0
+    done = threading.Event()
+
+    def viewer() -> None:
+        nonlocal polls
+        while not done.wait(1.0):
+            draw_page(job)
+            polls += 1
+
+    thread = threading.Thread(target=viewer, daemon=True)
+    t0 = time.perf_counter()
+    job.start()
+    thread.start()
+    job.join()
+    elapsed = time.perf_counter() - t0
+    done.set()
+    thread.join()
+    assert job.status == "finished", job.error
+    return steps / elapsed, polls
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--steps", type=int, default=150, help="generator steps per method and round")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--log-every", type=int, default=lesson.NETWORK["metrics_every"])
+    args = ap.parse_args()
+    print(f"torch threads: {jobs.configure_torch_threads()}; {args.steps} steps x 3 methods, "
+          f"logs every {args.log_every}, {args.rounds} rounds")
+    h, lv = [], []
+    for r in range(args.rounds):
+        h.append(headless(args.steps, args.log_every))
+        rate, polls = live(args.steps, args.log_every)
+        lv.append(rate)
+        print(f"round {r + 1}: headless {h[-1]:.2f} steps/s, live {lv[-1]:.2f} steps/s ({polls} page polls)")
+    ratio = statistics.median(lv) / statistics.median(h)
+    print(f"median headless {statistics.median(h):.2f} steps/s, live {statistics.median(lv):.2f} steps/s; "
+          f"live/headless = {ratio:.3f} (cost {100 * (1 - ratio):.1f} %, target <= 10 %)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""Classroom load (slow): ten browser sessions start live jobs on one server with a cap of two.
+
+Runs ``bench/classroom_load.py``'s scenario and checks what it must guarantee functionally: the cap
+is never exceeded, every session over the cap sees the "Queued" notice, and every job has stopped
+within 60 s after the sessions close. The health-latency p95 is measured and judged by the bench
+script itself (``python bench/classroom_load.py``), since tests make no timing assertions.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.classroom_load import run_load
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+def test_ten_sessions_share_two_slots_and_all_jobs_end_after_they_close():
+    result = run_load(sessions=10, max_jobs=2, hold_s=5.0)
+    assert result["max_admitted_seen"] == 2  # the cap is reached, never exceeded
+    assert result["status_under_load"]["active"] == 10 and result["status_under_load"]["queued"] == 8
+    assert result["pages_showing_queued"] >= 8
+    assert result["stopped_after_s"] is not None and result["stopped_after_s"] <= 60
+    final = result["final_status"]
+    assert final["active"] == 0 and final["admitted"] == 0 and final["queued"] == 0
+    assert result["health_samples"] > 0  # the probe ran throughout (its p95 is judged by the bench)

@@ -1,0 +1,60 @@
+"""Replay: recorded runs from the server's runs directory, picked from a list, scrubbed, mirrored in the URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from wgan_core import jobs
+from wgan_core.config import preset
+from wgan_core.runs import record_run
+from wgan_core.trainer import Trainer
+
+jobs.configure_torch_threads()
+VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "mode_collapse.py")
+
+
+@pytest.fixture(scope="module")
+def runs_root(tmp_path_factory):
+    root = tmp_path_factory.mktemp("runs")
+    cfg = preset("toy-wgan", width=16, depth=2, batch_size=32, eval_samples=64, metrics_every=4, device="cpu")
+    record_run(Trainer(cfg), root / "wgan-8g", steps=8)
+    record_run(Trainer(cfg.replace(loss="wgan-gp", seed=1)), root / "class" / "gp-8g", steps=8)
+    return root
+
+
+def test_replay_lists_the_servers_runs_and_scrubs_the_timeline(runs_root, monkeypatch):
+    monkeypatch.setenv("WGAN_RUNS_DIR", str(runs_root))
+    at = AppTest.from_file(VIEW, default_timeout=120)
+    at.run()
+    assert not at.exception
+    pick = at.selectbox(key="mode_collapse.replay_run")
+    assert sorted(pick.options) == ["class/gp-8g", "wgan-8g"]  # names relative to the runs directory
+    scrub = at.select_slider(key="mode_collapse.replay.step")
+    assert [int(o) for o in scrub.options] == [0, 4, 8] and scrub.value == 8
+    assert at.query_params["replay_run"] == pick.value
+    scrub.set_value(4).run()
+    assert at.query_params["replay_step"] == "4" and not at.exception
+    pick.set_value("wgan-8g").run()
+    assert any("wgan on 8gaussians" in c.value for c in at.caption)
+
+
+def test_a_shared_link_restores_run_and_step(runs_root, monkeypatch):
+    monkeypatch.setenv("WGAN_RUNS_DIR", str(runs_root))
+    at = AppTest.from_file(VIEW, default_timeout=120)
+    at.query_params["replay_run"] = "class/gp-8g"
+    at.query_params["replay_step"] = "0"
+    at.run()
+    assert at.selectbox(key="mode_collapse.replay_run").value == "class/gp-8g"
+    assert at.select_slider(key="mode_collapse.replay.step").value == 0
+    assert any("wgan-gp on 8gaussians" in c.value for c in at.caption)
+
+
+def test_an_empty_runs_directory_says_how_to_record(tmp_path, monkeypatch):
+    monkeypatch.setenv("WGAN_RUNS_DIR", str(tmp_path))
+    at = AppTest.from_file(VIEW, default_timeout=120)
+    at.run()
+    assert not at.exception
+    assert any("No recorded runs" in i.value for i in at.info)
