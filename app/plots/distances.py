@@ -50,8 +50,8 @@ def plan_heatmap(result) -> go.Figure:
         z=result.plan, x=labels_q, y=labels_p, colorscale="Blues", texttemplate=fmt, showscale=False,
         hovertemplate="from %{y} to %{x}: %{z:.3g}<extra></extra>",
     ))
-    fig.update_yaxes(autorange="reversed", title="from")
-    fig.update_xaxes(title="to", side="top")
+    fig.update_yaxes(autorange="reversed", title="from P's pile")
+    fig.update_xaxes(title="to Q's pile")
     return base_layout(fig, title="Optimal transport plan γ (network simplex)", height=420)
 
 
@@ -67,6 +67,11 @@ def gaussians(cmp) -> go.Figure:
     fig.update_xaxes(title="x")
     base_layout(fig, height=420)
     return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, x=0), margin=dict(b=90))
+
+
+def number(value: float, digits: int = 4) -> str:
+    """A value for display: ``∞`` for infinity, else ``digits`` significant digits."""
+    return "∞" if np.isinf(value) else f"{value:.{digits}g}"
 
 
 def table_rows(cmp) -> list[dict[str, str]]:

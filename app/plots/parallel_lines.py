@@ -65,7 +65,8 @@ def lines(real: np.ndarray, fake: np.ndarray, theta: float) -> go.Figure:
         annotations = [
             {"x": 0, "y": 0.5, "ax": theta, "ay": 0.5, "xref": "x", "yref": "y", "axref": "x", "ayref": "y",
              "showarrow": True, "arrowhead": 3, "arrowwidth": 2, "arrowcolor": "#555", "text": ""},
-            {"x": theta / 2, "y": 0.5, "yshift": 14, "showarrow": False, "text": f"|θ| = {abs(theta):.2f}"},
+            {"x": theta / 2, "y": 0.5, "yshift": 16, "showarrow": False, "text": f"|θ| = {abs(theta):.2f}",
+             "bgcolor": "rgba(255, 255, 255, 0.9)"},
         ]
     layout = {**_lines_layout(), "annotations": annotations,
               "title": {"text": f"The two distributions at θ = {theta:.2f}"}}
