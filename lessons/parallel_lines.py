@@ -103,7 +103,9 @@ so the histogram divergences read "almost no difference" — a sample-based JS i
 DERIVATIVES = r"""
 ### Derivatives with respect to $\theta$
 
-$$\frac{\partial W}{\partial \theta} = \operatorname{sign}(\theta) \quad (\theta \ne 0), \qquad \frac{\partial JS}{\partial \theta} = \frac{\partial KL}{\partial \theta} = \frac{\partial \delta}{\partial \theta} = 0 \quad (\theta \ne 0).$$
+$$\frac{\partial W}{\partial \theta} = \operatorname{sign}(\theta) \quad (\theta \ne 0),$$
+
+$$\partial_\theta JS = \partial_\theta KL = \partial_\theta \delta = 0 \quad (\theta \ne 0).$$
 
 At $\theta = 0$ none is differentiable: $W$ has a kink (every slope in $[-1, 1]$ is a sub-gradient) and
 the other three jump. Away from 0, $W$ always says "move towards 0, at unit speed"; the others say nothing.

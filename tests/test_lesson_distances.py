@@ -33,7 +33,9 @@ def test_the_controls_start_on_wengs_example():
     assert len(piles) == 8 and all(c.integer and c.min == 0 and c.max == 10 for c in piles)
 
 
-@pytest.mark.parametrize("p, q", [((3, 1, 4, 1), (5, 0, 2, 2)), ((0, 0, 0, 7), (7, 0, 0, 0)), ((1, 2, 3, 4), (1, 2, 3, 4))])
+@pytest.mark.parametrize(
+    ("p", "q"), [((3, 1, 4, 1), (5, 0, 2, 2)), ((0, 0, 0, 7), (7, 0, 0, 0)), ((1, 2, 3, 4), (1, 2, 3, 4))]
+)
 def test_plan_cost_equals_the_running_surplus_for_equal_totals(p, q):
     result = lesson.earth_mover(p, q)
     assert result.shovel_cost == pytest.approx(np.abs(np.cumsum(np.subtract(p, q))).sum())

@@ -86,9 +86,13 @@ def test_constant_steps_bounce_around_zero_and_decaying_steps_settle():
 
 @pytest.mark.parametrize(
     ("call", "message"),
-    [(lambda: lesson.gradient_descent("W", 0.5, 0.0), "lr"), (lambda: lesson.gradient_descent("W", 0.5, 0.1, -1), "steps"),
-     (lambda: lesson.derivative("Hellinger", 0.1), "unknown distance"), (lambda: lesson.sample_lines(math.inf), "theta"),
-     (lambda: lesson.estimate_curves(50, seeds=0), "seeds")],
+    [
+        (lambda: lesson.gradient_descent("W", 0.5, 0.0), "lr"),
+        (lambda: lesson.gradient_descent("W", 0.5, 0.1, -1), "steps"),
+        (lambda: lesson.derivative("Hellinger", 0.1), "unknown distance"),
+        (lambda: lesson.sample_lines(math.inf), "theta"),
+        (lambda: lesson.estimate_curves(50, seeds=0), "seeds"),
+    ],
 )
 def test_bad_inputs_raise(call, message):
     with pytest.raises(ValueError, match=message):

@@ -30,8 +30,8 @@ import sys
 from collections.abc import Mapping
 
 import numpy as np
-from scipy.special import rel_entr
 from scipy.spatial.distance import jensenshannon
+from scipy.special import rel_entr
 
 __all__ = [
     "TransportError",

@@ -54,8 +54,9 @@ if result is not None:
     cols[1].metric("W per unit mass", f"{result.w:.4g}", help="W1 between the normalised distributions.")
     cols[2].metric("TV δ", f"{result.tv:.4g}")
     cols[3].metric("JS", f"{result.js:.4g}")
-    st.caption(f"KL(P‖Q) = {plots.number(result.kl_pq)}, KL(Q‖P) = {plots.number(result.kl_qp)} nats (∞ when a pile is empty on one "
-               "side only). KL, JS and TV compare pile heights at the same position and ignore distances.")
+    st.caption(f"KL(P‖Q) = {plots.number(result.kl_pq)}, KL(Q‖P) = {plots.number(result.kl_qp)} nats "
+               "(∞ when a pile is empty on one side only). KL, JS and TV compare pile heights at the same "
+               "position and ignore distances.")
 
 # --- KL's asymmetry on two Gaussians ------------------------------------------------------------
 st.markdown(lesson.KL_ASYMMETRY)
