@@ -6,7 +6,6 @@ import time
 
 from playwright.sync_api import Page
 
-
 #: Elements that mean a script run, a cached computation or a chart is still in progress.
 BUSY = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
 
