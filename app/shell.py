@@ -32,7 +32,6 @@ def stepper(pages: list[st.Page], current: st.Page) -> None:
     index = next((i for i, p in enumerate(pages) if p.url_path == current.url_path), 0)
     n_lessons = len(pages) - 1
     with st.sidebar:
-        st.divider()
         if index == 0:
             st.caption(f"Course overview · {n_lessons} lessons")
         else:
