@@ -12,7 +12,8 @@ optimality.
 
 **The alternative.** WGAN-GP replaces the box by a soft penalty at random interpolates
 $\hat x = \epsilon x + (1 - \epsilon) g_\theta(z)$, $\epsilon \sim U[0,1]$ per example:
-$$L = \mathbb{E}_z[f_w(g_\theta(z))] - \mathbb{E}_x[f_w(x)] + \lambda\,\mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} f_w(\hat x)\rVert_2 - 1)^2\big],$$
+$$L = \mathbb{E}_z[f_w(g_\theta(z))] - \mathbb{E}_x[f_w(x)]
+  + \lambda\,\mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} f_w(\hat x)\rVert_2 - 1)^2\big],$$
 with $\lambda = 10$, $n_{critic} = 5$ and Adam ($\alpha = 10^{-4}$, $\beta_1 = 0$, $\beta_2 = 0.9$)
 in its paper.
 """
@@ -202,10 +203,10 @@ def clip_sweep(clips=SWEEP_CLIPS, iters: int = SWEEP_ITERS, seed: int = 0) -> Cl
         trainer = Trainer(configs(seed, "frozen", live={"clip_value": float(c)})["wgan"])
         real = trainer.data.sample(512)
         fake = torch.as_tensor(trainer.sample(512), device=real.device)
-        trace = []
+        trace, real_np, fake_np = [], real.cpu().numpy(), fake.cpu().numpy()
         for _ in range(int(iters)):
             trainer.train_critic(1)
-            trace.append(critic_estimate(trainer, real.cpu().numpy(), fake.cpu().numpy()))
+            trace.append(critic_estimate(trainer, real_np, fake_np))
         eps = torch.rand(len(real), 1, generator=torch.Generator().manual_seed(seed))
         inter = eps * real + (1 - eps) * fake
         g_fake = input_grad_norms(trainer.critic, fake)

@@ -58,11 +58,16 @@ LIVE_CONTROLS = (
 )
 
 OBJECTIVES = r"""
-| method | critic / discriminator maximises | generator minimises |
-| --- | --- | --- |
-| GAN | $\mathbb{E}_{x}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(g_\theta(z)))]$ | $-\mathbb{E}_z[\log D(g_\theta(z))]$ (the $-\log D$ trick) |
-| WGAN | $\mathbb{E}_{x}[f_w(x)] - \mathbb{E}_{z}[f_w(g_\theta(z))]$, then $w \leftarrow \mathrm{clip}(w, -c, c)$ | $-\mathbb{E}_z[f_w(g_\theta(z))]$ |
-| WGAN-GP | $\mathbb{E}_{x}[f_w(x)] - \mathbb{E}_{z}[f_w(g_\theta(z))] - \lambda\,\mathbb{E}_{\hat x}[(\lVert\nabla_{\hat x} f_w(\hat x)\rVert_2 - 1)^2]$ | $-\mathbb{E}_z[f_w(g_\theta(z))]$ |
+**The three objectives** (critic or discriminator first, then the generator):
+
+* **GAN** — $D$ maximises $\mathbb{E}_{x}[\log D(x)] + \mathbb{E}_{z}[\log(1 - D(g_\theta(z)))]$;
+  the generator minimises $-\mathbb{E}_z[\log D(g_\theta(z))]$ (the $-\log D$ trick).
+* **WGAN** — $f_w$ maximises $\mathbb{E}_{x}[f_w(x)] - \mathbb{E}_{z}[f_w(g_\theta(z))]$, then
+  $w \leftarrow \mathrm{clip}(w, -c, c)$ after every critic step; the generator minimises
+  $-\mathbb{E}_z[f_w(g_\theta(z))]$.
+* **WGAN-GP** — $f_w$ maximises $\mathbb{E}_{x}[f_w(x)] - \mathbb{E}_{z}[f_w(g_\theta(z))]$ minus the penalty
+  $\lambda\,\mathbb{E}_{\hat x}[(\lVert\nabla_{\hat x} f_w(\hat x)\rVert_2 - 1)^2]$; the generator minimises
+  $-\mathbb{E}_z[f_w(g_\theta(z))]$.
 
 $\hat x = \epsilon x + (1-\epsilon)\,g_\theta(z)$ with $\epsilon \sim U[0, 1]$ drawn per example. The
 arrows in each panel are $-\nabla_x$ of the generator's loss at generated points: where the generator
@@ -131,6 +136,14 @@ def hparam_changes(values: dict[str, Any]) -> dict[str, dict[str, Any]]:
             for m in methods:
                 out[m][name] = values[name]
     return {m: c for m, c in out.items() if c}
+
+
+def knob_caption(method: str, hparams: dict[str, Any]) -> str:
+    """The live hyper-parameters that matter for ``method``, as one line of text."""
+    if method == "gan":
+        return f"n_critic = {hparams['n_critic']} (GAN: one discriminator step per generator step)"
+    first = f"clip c = {hparams['clip_value']:.3g}" if method == "wgan" else f"λ = {hparams['lambda_gp']:.3g}"
+    return f"{first} · n_critic = {hparams['n_critic']}"
 
 
 def ring_shares(samples: np.ndarray, radius: float = RING_RADIUS, band: float = RING_BAND) -> float:

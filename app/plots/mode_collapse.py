@@ -25,9 +25,10 @@ def method_panel(snapshot: dict, kde: tuple, title: str, arrow_scale: float = 0.
     fig.add_contour(x=field["x"], y=field["y"], z=field["z"], colorscale="Greys", opacity=0.55,
                     contours=dict(coloring="heatmap"), showscale=False, name="critic", hoverinfo="skip")
     kx, ky, kz = kde
-    fig.add_contour(x=kx, y=ky, z=kz, colorscale=[[0, "rgba(44,160,44,0)"], [1, KDE_GREEN]],
-                    contours=dict(coloring="lines"), line=dict(width=1.5), showscale=False, ncontours=8,
-                    name="KDE of samples", hoverinfo="skip")
+    top = float(np.max(kz)) if np.size(kz) else 1.0
+    fig.add_contour(x=kx, y=ky, z=kz, colorscale=[[0, KDE_GREEN], [1, KDE_GREEN]], showscale=False,
+                    contours=dict(coloring="lines", start=0.05 * top, end=0.95 * top, size=0.15 * top),
+                    line=dict(width=1.6), name="KDE of samples", showlegend=True, hoverinfo="skip")
     real = snapshot["real"]
     fig.add_scatter(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
                     marker=dict(color=REAL, size=3, symbol="x", opacity=0.25))
@@ -47,7 +48,9 @@ def method_panel(snapshot: dict, kde: tuple, title: str, arrow_scale: float = 0.
         fig.add_scatter(x=xs, y=ys, mode="lines", name="−∇ generator loss", line=dict(color="#d62728", width=1))
     fig.update_xaxes(range=[field["x"][0], field["x"][-1]], showgrid=False)
     fig.update_yaxes(range=[field["y"][0], field["y"][-1]], showgrid=False, scaleanchor="x")
-    return base_layout(fig, title, height=height)
+    base_layout(fig, title, height=height)
+    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.08, x=0))
+    return fig
 
 
 def circle_vs_bumps(logs: list[dict], member: str, marks: dict[str, int | None]) -> go.Figure:

@@ -46,12 +46,10 @@ def draw(job) -> None:
             row = last.get(method, {})
             a, b, c = st.columns(3)
             if "modes" in row:
-                a.metric("modes covered", f"{row['modes']}")
+                a.metric("modes covered", f"{int(row['modes'])}")
                 b.metric("high quality", f"{row['hq_share']:.0%}")
             c.metric("exact W₁", f"{row.get('w1_exact', float('nan')):.3f}")
-            knobs = hp[method]
-            st.caption(f"clip c = {knobs['clip_value']:.3g} · n_critic = {knobs['n_critic']} · "
-                       f"λ = {knobs['lambda_gp']:.3g}" if method != "gan" else "n_critic = 1 (GAN)")
+            st.caption(lesson.knob_caption(method, hp[method]))
     left, right = st.columns(2)
     left.plotly_chart(live_plots.curves(logs, "w1_exact", "exact W₁ to held-out data", lesson.METHOD_LABELS),
                       key=f"{SLUG}.curve.w1", width="stretch")
