@@ -47,7 +47,10 @@ GENERATOR_LABELS = {"dcgan": "DCGAN (batch norm, doubling filters)",
 #: Classroom-sized networks and a learning rate raised from the paper's 5e-5 so that a CPU shows the
 #: story within a minute (the CLI's defaults are the paper's).
 NETWORK = dict(ngf=16, ndf=16, z_dim=32, batch_size=32, eval_samples=256, device="cpu")
-CLASSROOM_LR = {"wgan": 1e-3, "gan": 1e-3, "wgan-gp": 1e-3}
+#: Measured on this CPU (seed 0, 150–200 steps): with the no-batch-norm generator the WGAN reaches
+#: 9–10 classes while the GAN stays at 2; with the MLP (at 2e-4; 1e-3 saturates its tanh) the GAN
+#: collapses onto one class (class KL = log 10) while the WGAN spreads over three and keeps going.
+CLASSROOM_LR = {"dcgan": 1e-3, "dcgan-nobn": 1e-3, "mlp": 2e-4}
 METRICS_EVERY = 10
 MAX_STEPS = 3000
 GRID_IMAGES = 36
@@ -122,8 +125,9 @@ $\hat x = \epsilon x + (1-\epsilon)\tilde x$, has no batch norm at all.
 """
 
 WHAT_TO_NOTICE = [
-    "With the **no-batch-norm** or **MLP** generator, the WGAN's *classes covered* climbs towards ten "
-    "while the GAN's stays at one or two and its class KL stays near log 10 ≈ 2.30: collapse, on real data.",
+    "With the **no-batch-norm** generator the WGAN's *classes covered* climbs towards ten within a few hundred "
+    "steps while the GAN's stays at one or two. With the **MLP** both learn slowly, but the GAN collapses onto a "
+    "single class (class KL = log 10 ≈ 2.30) while the WGAN spreads over several: collapse, on real data.",
     "The median-filtered W estimate falls as the thumbnails on it turn from noise into digits — the "
     "correlation of Fig 4. The GAN's discriminator loss shows no such trend (Fig 5).",
     "Raise the clip **c** during a WGAN run: the critic's estimate grows (it scales with c) and the "
@@ -133,9 +137,9 @@ WHAT_TO_NOTICE = [
 EXERCISES = (
     Exercise("Train the **GAN** with the MLP generator for a few hundred steps. Predict: how many classes "
              "will be covered, and will the samples change much?",
-             "Usually one to three classes, and the samples barely change or keep flipping between a few "
-             "blobs — the discriminator saturates and the weak generator cannot follow. The WGAN with the same "
-             "generator covers most classes within a few hundred steps."),
+             "One class (class KL ≈ 2.30) on seed 0: the samples sharpen into a single kind of digit — the "
+             "discriminator saturates, and the weak generator follows whatever it currently rewards. The WGAN "
+             "with the same generator covers several classes by step 200 and keeps widening."),
     Exercise("During a WGAN run, you double the clip c. What happens to the critic's estimate, and does a "
              "larger estimate mean worse samples?",
              "Roughly doubles: with clipping the critic is $K$-Lipschitz with $K$ growing with $c$, so the "
@@ -161,7 +165,9 @@ def lesson_config(dataset: str = "digits", generator: str = "dcgan-nobn", method
         raise ValueError(f"dataset must be digits or lsun; got {dataset!r}")
     if method not in METHOD_LABELS:
         raise ValueError(f"method must be one of {tuple(METHOD_LABELS)}; got {method!r}")
-    extra: dict[str, Any] = dict(NETWORK, lr=CLASSROOM_LR[method], seed=int(seed), generator=generator,
+    if generator not in CLASSROOM_LR:
+        raise ValueError(f"generator must be one of {tuple(CLASSROOM_LR)}; got {generator!r}")
+    extra: dict[str, Any] = dict(NETWORK, lr=CLASSROOM_LR[generator], seed=int(seed), generator=generator,
                                  dataset=dataset, metrics_every=METRICS_EVERY)
     if dataset == "lsun":
         extra.update(image_size=64, data_root=str(data_dir() or ""), data_on_device=False)
