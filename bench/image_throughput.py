@@ -133,11 +133,14 @@ def main(argv=None) -> int:
     trainer = Trainer(config, data=data, generator=accelerate(g, bf16=gpu, channels_last=gpu),
                       critic=accelerate(c, bf16=gpu, channels_last=gpu))
     ours = steps_per_second(trainer.step, device, args.seconds, warmup=10 if gpu else 2)
-    name = torch.cuda.get_device_name(device) if gpu else f"{platform.processor() or 'CPU'}, {torch.get_num_threads()} threads"
-    options = "bf16 + channels_last + CUDA graphs + uint8 data on GPU" if gpu else "float32 eager (no GPU options apply)"
+    threads = torch.get_num_threads()
+    name = torch.cuda.get_device_name(device) if gpu else f"{platform.processor() or 'CPU'}, {threads} threads"
+    options = ("bf16 + channels_last + CUDA graphs + uint8 data on GPU" if gpu
+               else "float32 eager (no GPU options apply)")
     rows = [("eager Algorithm 1 (baseline)", baseline), (f"Trainer: {options}", ours)]
-    table = [f"{args.dataset} {size}x{size}, batch {config.batch_size}, n_critic {config.n_critic}, ngf = ndf = {width}, "
-             f"{flops / 1e9:.1f} GFLOP per generator step (counted), device: {name}, torch {torch.__version__}",
+    table = [f"{args.dataset} {size}x{size}, batch {config.batch_size}, n_critic {config.n_critic}, "
+             f"ngf = ndf = {width}, {flops / 1e9:.1f} GFLOP per generator step (counted), device: {name}, "
+             f"torch {torch.__version__}",
              "", "| loop | G-steps/s | TFLOP/s |", "| --- | ---: | ---: |"]
     table += [f"| {label} | {sps:.2f} | {sps * flops / 1e12:.3f} |" for label, sps in rows]
     table += ["", f"Trainer / eager: **{ours / baseline:.2f}x**."]

@@ -43,7 +43,8 @@ SUMMARY = ("DCGAN, batch-norm-free and MLP generators on real digits: the GAN co
 
 METHOD_LABELS = {"wgan": "WGAN (clipping)", "gan": "GAN (−log D trick)", "wgan-gp": "WGAN-GP"}
 GENERATOR_LABELS = {"dcgan": "DCGAN (batch norm, doubling filters)",
-                    "dcgan-nobn": "No batch norm, constant filters (Fig 7)", "mlp": "4-layer ReLU MLP, 512 units (Fig 8)"}
+                    "dcgan-nobn": "No batch norm, constant filters (Fig 7)",
+                    "mlp": "4-layer ReLU MLP, 512 units (Fig 8)"}
 #: Classroom-sized networks and a learning rate raised from the paper's 5e-5 so that a CPU shows the
 #: story within a minute (the CLI's defaults are the paper's).
 NETWORK = dict(ngf=16, ndf=16, z_dim=32, batch_size=32, eval_samples=256, device="cpu")

@@ -35,7 +35,7 @@ def test_one_step_per_architecture_and_loss(generator, loss):
     before = [p.detach().clone() for p in trainer.generator.parameters()]
     trainer.step()
     assert trainer.g_step == 1 and trainer.critic_steps == 5
-    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.generator.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.generator.parameters(), strict=True))
     if loss == "wgan":  # Algorithm 1, line 7: every critic weight inside [-c, c]
         assert max(p.abs().max().item() for p in trainer.critic.parameters()) <= 0.01 + 1e-12
     if loss == "wgan-gp":

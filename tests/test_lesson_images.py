@@ -49,13 +49,15 @@ def test_configs_follow_the_controls():
 
 
 def test_sliders_are_routed_to_the_methods_they_act_on():
-    assert lesson.hparam_changes({"clip_value": 0.1, "n_critic": 3}, "wgan") == {"run": {"n_critic": 3, "clip_value": 0.1}}
+    both = {"clip_value": 0.1, "n_critic": 3}
+    assert lesson.hparam_changes(both, "wgan") == {"run": {"n_critic": 3, "clip_value": 0.1}}
     assert lesson.hparam_changes({"clip_value": 0.1, "n_critic": 3}, "gan") == {"run": {"n_critic": 3}}
     assert lesson.hparam_changes({}, "gan") == {}
 
 
 def test_w_curve_is_median_filtered_like_fig4():
-    logs = [{"g_step": s, "critic_estimate": v} for s, v in zip(range(10, 60, 10), [1.0, 9.0, 3.0, 2.0, 1.0])]
+    values = [1.0, 9.0, 3.0, 2.0, 1.0]
+    logs = [{"g_step": s, "critic_estimate": v} for s, v in zip(range(10, 60, 10), values, strict=True)]
     logs.append({"g_step": 60})  # a log without the estimate is skipped
     curve = lesson.w_curve(logs, window=3)
     assert curve["steps"].tolist() == [10, 20, 30, 40, 50]

@@ -9,8 +9,9 @@ and the critic per example. A backward pass costs twice its forward (gradients w
 the inputs and to the weights), except through the frozen critic in the generator update, where
 only input gradients are needed (once its forward). Per generator iteration with batch $m$:
 
-$$\text{FLOPs} = m\,\big[n_{critic}\,(\underbrace{G}_{g_\theta(z)} + \underbrace{2C}_{f_w(x),\,f_w(\tilde x)}
- + \underbrace{4C}_{\text{backward}}) + \underbrace{G + C}_{\text{forward}} + \underbrace{C + 2G}_{\text{backward}}\big].$$
+$$\text{FLOPs} = m\,\big[n_{critic}\,(\underbrace{G}_{g_\theta(z)}
+ + \underbrace{2C}_{f_w(x),\,f_w(\tilde x)} + \underbrace{4C}_{\text{backward}})
+ + \underbrace{G + C}_{\text{forward}} + \underbrace{C + 2G}_{\text{backward}}\big].$$
 
 For the paper's $64\times64$ DCGAN pair ($n_{gf} = n_{df} = 64$) with $m = 64$, $n_{critic} = 5$
 this is about 532 GFLOP.

@@ -98,7 +98,8 @@ def train_images(config, out_dir, steps: int, resume=None, metrics_every: int = 
     for name, value in (("steps", steps), ("metrics_every", metrics_every), ("grid_every", grid_every),
                         ("checkpoint_every", checkpoint_every)):
         if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "steps" else 1):
-            raise ValueError(f"{name} must be a {'non-negative' if name == 'steps' else 'positive'} integer; got {value!r}")
+            kind = "non-negative" if name == "steps" else "positive"
+            raise ValueError(f"{name} must be a {kind} integer; got {value!r}")
     state = load_image_checkpoint(resume) if resume else None
     if state is not None:
         config = TrainConfig.from_dict({**state["config"], "device": config.device})
@@ -148,7 +149,8 @@ def train_images(config, out_dir, steps: int, resume=None, metrics_every: int = 
         if ctx.is_main and (g % grid_every == 0 or g == steps):
             fake = torch.from_numpy(trainer.sample(GRID_IMAGES, noise=trainer.fixed_noise[:GRID_IMAGES]))
             save_grid(fake, out / "samples" / f"{g:06d}.png", nrow=8)
-            np.savez_compressed(out / "snapshots" / f"{g:06d}.npz", g_step=g, samples=to_uint8(fake).transpose(0, 3, 1, 2))
+            np.savez_compressed(out / "snapshots" / f"{g:06d}.npz", g_step=g,
+                                samples=to_uint8(fake).transpose(0, 3, 1, 2))
         if g % checkpoint_every == 0 or g == steps:
             checkpoint()
     if bar is not None:
@@ -170,7 +172,8 @@ def train_images(config, out_dir, steps: int, resume=None, metrics_every: int = 
                 if key in last:
                     summary[key] = last[key]
         if curve:
-            summary["critic_estimate_median"] = float(median_filter(curve, min(len(curve) - (len(curve) + 1) % 2, 9))[-1])
+            window = min(len(curve) - (len(curve) + 1) % 2, 9)  # odd, at most the curve's length
+            summary["critic_estimate_median"] = float(median_filter(curve, window)[-1])
         _write_json(out / "summary.json", summary)
     ddp.shutdown()
     return summary
