@@ -52,6 +52,12 @@ CONTROLS = (
            help="100 critic iterations for the first 25 generator iterations and every 500th (official code)."),
     Slider("seed", "Seed", 0, 9, 0, integer=True),
 )
+#: The batch-norm demonstration (a small DCGAN critic on digits), off by default: it loads the digits.
+BN_CONTROLS = (
+    Toggle("bn_demo", "Show it on a DCGAN critic", False,
+           help="Trains one clipped critic step of a small DCGAN critic on the digits data."),
+    Toggle("clamp_bn", "Clamp batch-norm parameters too (official code)", True),
+)
 LIVE_CONTROLS = (
     Slider("clip_value", "clip c (WGAN)", 0.001, 0.1, 0.01, log=True, steps=31,
            help="Weights are clamped to [−c, c] after every critic step."),
@@ -79,8 +85,8 @@ PAPER_VS_CODE = r"""
   optimality. Toggle *Official Diters schedule* and press *Reset* to run with it.
 * **Clamping batch-norm parameters.** The official code clamps *every* critic parameter, including
   batch-norm's scale and shift (``clamp_bn``). A scale initialised near 1 is cut to $c$ at the first
-  step. The toy critics here are plain MLPs without batch norm, so this switch matters only for the
-  image critics (lesson *Training on images*).
+  step. The toy critics here are plain MLPs without batch norm; switch on the demonstration below to
+  see one clipped step of a small DCGAN critic on digits, with and without clamping batch norm.
 """
 
 WHAT_TO_NOTICE = [
@@ -220,3 +226,31 @@ def clip_sweep(clips=SWEEP_CLIPS, iters: int = SWEEP_ITERS, seed: int = 0) -> Cl
                      float(final), norm, int(reach[0]) + 1 if len(reach) else int(iters)))
     cols = list(zip(*rows, strict=True))
     return ClipSweep(clips, *(np.asarray(col) for col in cols[:4]), np.stack(cols[4]), np.asarray(cols[5]))
+
+
+def bn_scales_after_clipping(clamp_bn: bool, clip_value: float = 0.01, seed: int = 0, bins: int = 30) -> dict:
+    """One clipped critic step of a small DCGAN critic (digits, 32×32) with or without clamping batch norm.
+
+    Returns the batch-norm scales $\gamma$ (``gamma``, shape ``(k,)``), their histogram (``counts``,
+    ``edges``) and the largest $|w|$ of the other critic parameters (``other_max``): with ``clamp_bn``
+    every $\gamma$ (initialised near 1) is cut to at most $c$.
+    """
+    import torch
+
+    from wgan_core.config import preset
+    from wgan_core.trainer import Trainer
+
+    cfg = preset("paper", dataset="digits", image_size=32, critic_arch="dcgan", generator="dcgan", ndf=16, ngf=16,
+                 batch_size=16, eval_samples=64, device="cpu", seed=int(seed), clip_value=float(clip_value),
+                 clamp_bn=bool(clamp_bn))
+    trainer = Trainer(cfg)
+    trainer.train_critic(1)
+    norms = [m for m in trainer.critic.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        raise ValueError("the DCGAN critic has no batch-norm layer")
+    bn_ids = {id(p) for m in norms for p in m.parameters()}
+    gamma = torch.cat([m.weight.detach().reshape(-1) for m in norms]).double().numpy()
+    other = max(float(p.detach().abs().max()) for p in trainer.critic.parameters() if id(p) not in bn_ids)
+    lo, hi = min(0.0, float(gamma.min())), max(1.2, float(gamma.max()))
+    counts, edges = np.histogram(gamma, bins=bins, range=(lo, hi))
+    return {"gamma": gamma, "counts": counts, "edges": edges, "other_max": other, "clip_value": float(clip_value)}

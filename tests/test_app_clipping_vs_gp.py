@@ -41,6 +41,12 @@ def test_sweep_and_url_state():
     assert "Loss_D" in " ".join(m.value for m in at.markdown)
     at.toggle(key="clipping_vs_gp.official_schedule").set_value(True).run()
     assert at.query_params["official_schedule"] == "1"
+    at.toggle(key="clipping_vs_gp.bn_demo").set_value(True).run()  # the batch-norm demonstration
+    gamma = {m.label: float(m.value) for m in at.metric}["largest γ"]
+    assert gamma <= 0.01 + 1e-6  # clamp_bn defaults to the official code's choice
+    at.toggle(key="clipping_vs_gp.clamp_bn").set_value(False).run()
+    assert {m.label: float(m.value) for m in at.metric}["largest γ"] > 0.5
+    assert at.query_params["clamp_bn"] == "0" and not at.exception
 
 
 def test_live_critics_follow_the_sliders_and_stop_with_the_session():

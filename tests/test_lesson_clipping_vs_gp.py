@@ -69,3 +69,11 @@ def test_text_explains_signs_and_official_code():
     assert "Diters" in lesson.PAPER_VS_CODE and "batch-norm" in lesson.PAPER_VS_CODE
     keys = {c.key for c in lesson.LIVE_CONTROLS}
     assert keys == {"clip_value", "n_critic", "lr", "lambda_gp"}
+
+
+def test_clamping_batch_norm_cuts_its_scales_to_c():
+    clamped = lesson.bn_scales_after_clipping(True, clip_value=0.01)
+    free = lesson.bn_scales_after_clipping(False, clip_value=0.01)
+    assert clamped["gamma"].max() <= 0.01 + 1e-7 and clamped["other_max"] <= 0.01 + 1e-7
+    assert free["gamma"].min() > 0.5 and free["other_max"] <= 0.01 + 1e-7  # γ keeps its ≈ 1 start
+    assert clamped["counts"].sum() == len(clamped["gamma"])

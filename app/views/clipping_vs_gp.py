@@ -85,4 +85,20 @@ panel.export({
 replay.replay_ui(SLUG, accept=lambda cfg: cfg.is_wasserstein and cfg.is_toy)
 st.markdown(lesson.SIGN_CONVENTION)
 st.markdown(lesson.PAPER_VS_CODE)
+
+
+@st.cache_data(show_spinner="One clipped critic step of a DCGAN critic on digits…")
+def cached_bn(clamp_bn: bool):
+    return lesson.bn_scales_after_clipping(clamp_bn)
+
+
+bn = shell.controls_ui(SLUG, lesson.BN_CONTROLS, columns=2)
+if bn["bn_demo"]:
+    demo = cached_bn(bn["clamp_bn"])
+    left, right = st.columns([2, 1])
+    left.plotly_chart(live_plots.histogram(demo["counts"], demo["edges"], "batch-norm scales γ after one step",
+                                           SERIES[3], marks=(demo["clip_value"],), mark_text="c", xtitle="γ"),
+                      key=f"{SLUG}.bn", width="stretch")
+    right.metric("largest γ", f"{demo['gamma'].max():.3g}")
+    right.metric("largest other |w|", f"{demo['other_max']:.3g}", help="Convolution weights: always clipped to c.")
 shell.footer(SLUG, lesson)
