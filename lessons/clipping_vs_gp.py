@@ -229,7 +229,7 @@ def clip_sweep(clips=SWEEP_CLIPS, iters: int = SWEEP_ITERS, seed: int = 0) -> Cl
 
 
 def bn_scales_after_clipping(clamp_bn: bool, clip_value: float = 0.01, seed: int = 0, bins: int = 30) -> dict:
-    """One clipped critic step of a small DCGAN critic (digits, 32×32) with or without clamping batch norm.
+    r"""One clipped critic step of a small DCGAN critic (digits, 32×32) with or without clamping batch norm.
 
     Returns the batch-norm scales $\gamma$ (``gamma``, shape ``(k,)``), their histogram (``counts``,
     ``edges``) and the largest $|w|$ of the other critic parameters (``other_max``): with ``clamp_bn``
