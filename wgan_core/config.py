@@ -119,6 +119,10 @@ class TrainConfig:
         Record the cosine between the critic optimiser's update and the negative gradient.
     compile : str
         ``none``, or a ``torch.compile`` mode (``default``, ``reduce-overhead`` = CUDA graphs).
+    cpu_threads : int
+        Torch intra-op threads while a CPU trainer works (restored afterwards). 0 (auto): one
+        thread for toy data — toy-sized matrices gain little from threads, and threads that wait
+        on each other are very slow when the cores are shared — and torch's setting for images.
     image_size, generator, critic_arch, ngf, ndf, data_root, lsun_category, data_on_device
         Image runs only (see ``wgan_core.images``).
     """
@@ -143,6 +147,7 @@ class TrainConfig:
     clamp_bn: bool = True
     track_update_cosine: bool = False
     compile: str = "none"
+    cpu_threads: int = 0
     image_size: int = 32
     generator: str = "dcgan"
     critic_arch: str = "dcgan"
@@ -181,6 +186,7 @@ class TrainConfig:
         for flag in ("official_schedule", "clamp_bn", "track_update_cosine", "data_on_device"):
             _bool(flag, getattr(self, flag))
         _choice("compile", self.compile, COMPILE_MODES)
+        _int("cpu_threads", self.cpu_threads, 0, 1024)
         _choice("image_size", self.image_size, (32, 64))
         _choice("generator", self.generator, GENERATORS)
         _choice("critic_arch", self.critic_arch, CRITIC_ARCHS)

@@ -30,6 +30,7 @@ import copy
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -91,6 +92,7 @@ class Trainer:
         self._noise_rng = self._rng(1)      # training noise and GP's ε
         self._aux_rng = self._rng(2)        # metric-only randomness (never perturbs training)
         self.fixed_noise = torch.randn(config.eval_samples, self.z_dim, generator=self._rng(3), device=self.device)
+        self._g_trainable = any(p.requires_grad for p in self.generator.parameters())
         self.opt_g = self._optimizer(self.generator)
         self.opt_c = self._optimizer(self.critic)
         self._critic_params = [p for p in self.critic.parameters() if p.requires_grad]
@@ -133,6 +135,21 @@ class Trainer:
         self._acc_n = {"critic": 0, "gen": 0, "cosine": 0}
         self._interval_t = 0.0
         self._interval_steps = 0
+
+    @contextmanager
+    def _threads(self):
+        """Run the body with ``config.cpu_threads`` torch threads on a CPU device, then restore."""
+        want, prev = self.config.cpu_threads, torch.get_num_threads()
+        if want == 0:
+            want = 1 if self.data.kind == "toy" else prev
+        if self.device.type != "cpu" or want == prev:
+            yield
+            return
+        torch.set_num_threads(want)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(prev)
 
     # ---- live hyperparameters -----------------------------------------------------------------
     def set_hparams(self, **changes) -> None:
@@ -243,9 +260,10 @@ class Trainer:
         hp = self._begin()
         self.critic.train()
         self.generator.train()
-        self._critic_phase(self._critic_iters(hp), hp)
-        if any(p.requires_grad for p in self.generator.parameters()):
-            self._generator_update()
+        with self._threads():
+            self._critic_phase(self._critic_iters(hp), hp)
+            if self._g_trainable:
+                self._generator_update()
         self.g_step += 1
         dt = time.perf_counter() - t0
         self.seconds += dt
@@ -256,7 +274,8 @@ class Trainer:
         """``iters`` critic (discriminator) updates with the generator frozen; ``g_step`` unchanged."""
         if isinstance(iters, bool) or not isinstance(iters, int) or iters < 1:
             raise ValueError(f"iters must be a positive integer; got {iters!r}")
-        self._critic_phase(iters, self._begin())
+        with self._threads():
+            self._critic_phase(iters, self._begin())
 
     def run(self, steps: int, metrics_every: int | None = None) -> Iterator[dict]:
         """Run ``steps`` generator iterations, yielding :meth:`metrics` every ``metrics_every``
@@ -308,11 +327,13 @@ class Trainer:
 
     def metrics(self) -> dict:
         """Read the device accumulators (the only host sync) and evaluate; see :func:`metrics.collect_metrics`."""
-        return M.collect_metrics(self)
+        with self._threads():
+            return M.collect_metrics(self)
 
     def snapshot(self) -> dict:
         """Samples, real data, critic field, gradient arrows and histograms as plain numpy."""
-        return M.snapshot(self)
+        with self._threads():
+            return M.snapshot(self)
 
     # ---- stop and resume --------------------------------------------------------------------------
     def state_dict(self) -> dict:

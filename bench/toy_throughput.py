@@ -1,0 +1,81 @@
+"""Toy throughput: wgan_core's Trainer against the plain eager loop of Algorithm 1, same process.
+
+Both run WGAN (weight clipping, RMSProp) on 8 Gaussians with the same MLP width/depth, batch size,
+``n_critic`` and learning rate. Rounds alternate plain / trainer so that both see the same machine
+load; the median over rounds is reported. Prints generator iterations per second for both and the
+ratio trainer / plain (no assertion: speed is reported, not tested).
+
+    python bench/toy_throughput.py [--widths 128 512] [--steps 200] [--rounds 5] [--threads N]
+                                   [--compile none|default|reduce-overhead] [--device cpu|cuda]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from plain_wgan import plain_wgan  # noqa: E402
+
+from wgan_core.config import TrainConfig  # noqa: E402
+from wgan_core.trainer import Trainer  # noqa: E402
+
+
+def trainer_rate(cfg: TrainConfig, steps: int, warmup: int = 10) -> float:
+    """G-steps/s of ``Trainer.step`` after ``warmup`` steps (one host sync at the end)."""
+    tr = Trainer(cfg)
+    for _ in range(warmup):
+        tr.step()
+    if tr.device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    for _ in range(steps):
+        tr.step()
+    float(tr._acc["critic_loss"])  # the host sync a metric read would do
+    return steps / (time.perf_counter() - start)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--widths", type=int, nargs="+", default=[128, 512])
+    ap.add_argument("--depth", type=int, default=3)
+    ap.add_argument("--batch-size", type=int, default=256)
+    ap.add_argument("--n-critic", type=int, default=5)
+    ap.add_argument("--steps", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
+    ap.add_argument("--compile", default="none", choices=["none", "default", "reduce-overhead"])
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    args = ap.parse_args(argv)
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {args.device}, "
+          f"batch {args.batch_size}, depth {args.depth}, n_critic {args.n_critic}, compile {args.compile}")
+    for width in args.widths:
+        cfg = TrainConfig(loss="wgan", optimizer="rmsprop", lr=5e-5, clip_value=0.01, width=width,
+                          depth=args.depth, batch_size=args.batch_size, n_critic=args.n_critic,
+                          device=args.device, compile=args.compile, seed=0)
+        if args.device == "cpu":
+            plain_wgan(5, width, args.depth, args.batch_size, args.n_critic)  # warm-up
+        plain, ours = [], []
+        for r in range(args.rounds):
+            if args.device == "cpu":
+                plain.append(plain_wgan(args.steps, width, args.depth, args.batch_size, args.n_critic,
+                                        seed=r)["g_steps_per_s"])
+            ours.append(trainer_rate(cfg.replace(seed=r), args.steps))
+        p = statistics.median(plain) if plain else float("nan")
+        o = statistics.median(ours)
+        print(f"width {width:4d}: plain {p:7.1f} G-steps/s | trainer {o:7.1f} G-steps/s | ratio {o / p:5.2f}x"
+              f"   (rounds: plain {[round(x, 1) for x in plain]}, trainer {[round(x, 1) for x in ours]})")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,204 @@
+"""Command line: ``python -m wgan_core train-toy | compare | train-images``.
+
+``train-toy`` trains one toy run and records it (config, metrics, snapshots, summary, checkpoint);
+``compare`` trains GAN, WGAN and WGAN-GP on the same data and seed, records each, and prints a
+verdict; ``train-images`` is added by ``wgan_core.images.cli`` when that package imports.
+
+Bad flags or values print one line ``wgan_core: error: ...`` and exit with status 2 — never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from .config import LOSSES, PRESETS, TOY_DATASETS, preset
+
+__all__ = ["main", "build_parser", "TOY_PRESET_OF", "COMPARE_METHODS"]
+
+#: The fast toy preset each objective starts from (flags override it).
+TOY_PRESET_OF = {"gan": "toy-gan", "gan-minimax": "toy-gan", "wgan": "toy-wgan", "wgan-gp": "toy-wgan-gp"}
+COMPARE_METHODS = ("gan", "wgan", "wgan-gp")
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose errors are one line on stderr and exit status 2."""
+
+    def error(self, message: str):  # noqa: D401 - argparse's hook
+        self.exit(2, f"wgan_core: error: {message} (see --help)\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _add_common(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("--dataset", choices=TOY_DATASETS, default="8gaussians",
+      help="toy data: 8gaussians (ring), 25gaussians (grid), swissroll, gaussians-1d, parallel-lines")
+    a("--steps", type=_positive_int, default=1000, help="generator iterations to train (default 1000)")
+    a("--width", type=int, help="hidden units per MLP layer (generator and critic)")
+    a("--depth", type=int, help="hidden layers per MLP")
+    a("--batch-size", type=int, help="m, examples per critic and generator step")
+    a("--lr", type=float, help="learning rate alpha of both optimisers")
+    a("--seed", type=int, default=0, help="seed of the networks, the noise and the data (default 0)")
+    a("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto picks CUDA when present")
+    a("--metrics-every", type=int, help="generator iterations between metric logs (default 100)")
+    a("--eval-samples", type=int, help="samples for exact W1 and mode coverage (default 512)")
+    a("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    a("--out", help="run directory to create (default: $WGAN_RUNS_DIR or runs/, plus a timestamped name)")
+    a("--no-progress", dest="progress", action="store_false", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="wgan_core", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    sub.required = True
+
+    t = sub.add_parser("train-toy", help="train one toy GAN/WGAN/WGAN-GP run and record it",
+                       description="Train on a toy dataset, starting from the fast toy preset of --loss "
+                                   "(or --preset); every flag given overrides it.")
+    _add_common(t)
+    t.add_argument("--loss", choices=LOSSES, default="wgan",
+                   help="gan (non-saturating), gan-minimax (saturating), wgan (clipping), wgan-gp (penalty)")
+    t.add_argument("--preset", choices=tuple(PRESETS), help="start from this preset instead of the toy one")
+    t.add_argument("--n-critic", type=int, help="critic iterations per generator iteration")
+    t.add_argument("--clip-value", type=float, help="c: clamp critic weights to [-c, c] after every critic step (wgan)")
+    t.add_argument("--lambda-gp", type=float, help="lambda: gradient-penalty weight (wgan-gp)")
+    t.add_argument("--optimizer", choices=("rmsprop", "adam"), help="optimiser of both networks")
+    t.add_argument("--official-schedule", action="store_true",
+                   help="100 critic iterations for the first 25 generator iterations and every 500th")
+    t.add_argument("--snapshot-every", type=int, help="generator iterations between snapshots (default: each log)")
+    t.set_defaults(func=_train_toy)
+
+    c = sub.add_parser("compare", help="GAN vs WGAN vs WGAN-GP on the same data and seed, with a verdict",
+                       description="Train gan, wgan and wgan-gp from their fast toy presets on the same dataset "
+                                   "and seed; record each under --out/<method>/ and write --out/summary.json.")
+    _add_common(c)
+    c.set_defaults(func=_compare)
+
+    try:
+        from .images import cli as images_cli
+    except ImportError:  # image support is optional
+        images_cli = None
+    if images_cli is not None and hasattr(images_cli, "register"):
+        images_cli.register(sub)
+    return parser
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    names = ("width", "depth", "batch_size", "lr", "metrics_every", "eval_samples", "n_critic", "clip_value",
+             "lambda_gp", "optimizer")
+    out = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
+    if getattr(args, "official_schedule", False):
+        out["official_schedule"] = True
+    return out
+
+
+def _default_out(args: argparse.Namespace, what: str) -> Path:
+    root = Path(os.environ.get("WGAN_RUNS_DIR", "runs"))
+    return root / f"{what}-{args.dataset}-seed{args.seed}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def _fmt(value, pattern: str = "{:.3f}") -> str:
+    return "n/a" if value is None else pattern.format(value)
+
+
+def _train(config, out: Path, steps: int, progress: bool, label: str, snapshot_every=None) -> dict:
+    from tqdm import tqdm
+
+    from .runs import record_run
+    from .trainer import Trainer
+
+    trainer = Trainer(config)
+    with tqdm(total=steps, desc=label, unit="G-step", disable=not progress, file=sys.stderr) as bar:
+        def advance(log: dict) -> None:
+            bar.update(log["g_step"] - bar.n)
+            bar.set_postfix(W1=_fmt(log.get("w1_exact")), modes=_fmt(log.get("modes"), "{:.0f}"))
+
+        return record_run(trainer, out, steps, snapshot_every=snapshot_every, callback=advance)
+
+
+def _train_toy(args: argparse.Namespace) -> int:
+    config = preset(args.preset or TOY_PRESET_OF[args.loss], dataset=args.dataset, loss=args.loss,
+                    seed=args.seed, device=args.device, **_overrides(args))
+    out = Path(args.out) if args.out else _default_out(args, f"toy-{args.loss}")
+    summary = _train(config, out, args.steps, args.progress, args.loss, args.snapshot_every)
+    print(json.dumps({k: summary[k] for k in ("g_steps_per_s", "modes", "hq_share", "w1_exact",
+                                              "critic_estimate", "seconds")}))
+    print(f"recorded in {out}")
+    return 0
+
+
+def verdict(results: dict, n_modes: int | None) -> str:
+    """One line naming the method with the lowest exact W1 and any collapsed method."""
+    best = min(results, key=lambda m: results[m]["w1_exact"] if results[m]["w1_exact"] is not None else 1e9)
+    parts = [f"best W1: {best} ({_fmt(results[best]['w1_exact'])})"]
+    if n_modes:
+        cover = ", ".join(f"{m} {_fmt(r['modes'], '{:.0f}')}/{n_modes} modes "
+                          f"({_fmt(r['hq_share'] and 100 * r['hq_share'], '{:.0f}')}% high quality)"
+                          for m, r in results.items())
+        collapsed = [m for m, r in results.items() if r["modes"] is not None and r["modes"] <= n_modes / 4]
+        parts.append(cover)
+        if collapsed:
+            parts.append("mode collapse: " + ", ".join(collapsed))
+    return "verdict: " + "; ".join(parts)
+
+
+def _compare(args: argparse.Namespace) -> int:
+    import time
+
+    from .data import make_toy
+    from .runs import _plain, _write_atomic
+
+    out = Path(args.out) if args.out else _default_out(args, "compare")
+    configs = {m: preset(TOY_PRESET_OF[m], dataset=args.dataset, seed=args.seed, device=args.device,
+                         **_overrides(args)) for m in COMPARE_METHODS}  # validate all before training
+    start = time.perf_counter()
+    results = {m: _train(cfg, out / m, args.steps, args.progress, m) for m, cfg in configs.items()}
+    source = make_toy(args.dataset)
+    n_modes = len(source.centers) if hasattr(source, "centers") else None
+    line = verdict(results, n_modes)
+    out.mkdir(parents=True, exist_ok=True)
+    summary = {**results, "verdict": line, "seconds": time.perf_counter() - start}
+    _write_atomic(out / "summary.json", json.dumps(_plain(summary), indent=2))
+    for m, r in results.items():
+        print(f"{m:8s} W1 {_fmt(r['w1_exact'])}  modes {_fmt(r['modes'], '{:.0f}')}  "
+              f"hq {_fmt(r['hq_share'])}  critic {_fmt(r['critic_estimate'])}  {_fmt(r['g_steps_per_s'], '{:.1f}')} G-steps/s")
+    print(line)
+    print(f"recorded in {out} ({summary['seconds']:.1f} s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status (0 ok, 2 bad flags or values, 130 interrupted)."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help (0) or a parse error (2, already printed as one line)
+        return int(exc.code or 0)
+    from .checkpoint import CheckpointError
+
+    try:
+        if getattr(args, "threads", None):
+            import torch
+
+            torch.set_num_threads(args.threads)
+        return int(args.func(args) or 0)
+    except (ValueError, CheckpointError) as exc:
+        print(f"wgan_core: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("wgan_core: interrupted", file=sys.stderr)
+        return 130
