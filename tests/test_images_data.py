@@ -157,3 +157,23 @@ def test_grid_png_round_trip(tmp_path):
     back = np.asarray(Image.open(path))
     assert np.array_equal(back, tile(x, nrow=3))
     assert back[2, 2, 0] == 0 and list(tmp_path.joinpath("g").iterdir()) == [path]
+
+
+def test_lsun_download_helper_builds_urls_and_extracts_safely(tmp_path):
+    import zipfile
+
+    from wgan_core.images.download import lsun_url, safe_extract
+
+    assert lsun_url("bedroom") == "http://dl.yf.io/lsun/scenes/bedroom_train_lmdb.zip"
+    with pytest.raises(ValueError, match="category"):
+        lsun_url("kitchens")
+    good = tmp_path / "good.zip"
+    with zipfile.ZipFile(good, "w") as zf:
+        zf.writestr("bedroom_train_lmdb/data.mdb", b"x")
+    assert safe_extract(good, tmp_path / "out") == [(tmp_path / "out" / "bedroom_train_lmdb").resolve()]
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as zf:
+        zf.writestr("../escape.txt", b"x")
+    with pytest.raises(ValueError, match="outside"):
+        safe_extract(evil, tmp_path / "out2")
+    assert not (tmp_path / "escape.txt").exists()

@@ -7,8 +7,16 @@ import torch
 from torch import nn
 
 from wgan_core.config import TrainConfig
-from wgan_core.images.models import (DCGANCritic, DCGANGenerator, MLPCritic, MLPGenerator, batchnorm_parameters,
-                                     build_image_models, count_parameters, image_channels)
+from wgan_core.images.models import (
+    DCGANCritic,
+    DCGANGenerator,
+    MLPCritic,
+    MLPGenerator,
+    batchnorm_parameters,
+    build_image_models,
+    count_parameters,
+    image_channels,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -97,3 +105,29 @@ def test_bad_arguments_raise_value_errors_naming_them():
         DCGANGenerator(32, 16, 1, 4)(torch.randn(2, 15))
     with pytest.raises(ValueError, match="critic expects"):
         DCGANCritic(32, 1, 4)(torch.randn(2, 3, 32, 32))
+
+
+def test_counted_flops_match_the_layer_shapes():
+    from wgan_core.images.flops import forward_flops, generator_iteration_flops
+
+    # one 3x3 convolution 2->4 channels, 5x5 output: 2 * 2*4*9*25 FLOPs; a Linear 10->3: 2*30
+    conv = nn.Conv2d(2, 4, 3, padding=1)
+    assert forward_flops(conv, torch.zeros(1, 2, 5, 5)) == 2 * 2 * 4 * 9 * 25
+    assert forward_flops(nn.Linear(10, 3), torch.zeros(1, 10)) == 60
+    counted = generator_iteration_flops(DCGANGenerator(64, 100, 3, 64), DCGANCritic(64, 3, 64), 100, (3, 64, 64), 64, 5)
+    assert counted["generator"] == 209_256_448 and counted["critic"] == 207_634_432
+    assert abs(counted["per_g_step"] / 1e9 - 532.4) < 0.1  # "about 532 GFLOP per generator step"
+
+
+def test_speed_wrapper_keeps_the_maths_and_the_checkpoint_format():
+    from wgan_core.images.speed import accelerate
+
+    torch.manual_seed(0)
+    critic = DCGANCritic(32, 1, 4, batch_norm=False)
+    x = torch.randn(3, 1, 32, 32)
+    fast = accelerate(critic, bf16=True, channels_last=True)
+    assert fast(x).dtype == torch.float32 and torch.allclose(fast(x), critic(x), atol=5e-2, rtol=5e-2)
+    assert fast.state_dict().keys() == critic.state_dict().keys()
+    assert accelerate(critic) is critic
+    g = accelerate(DCGANGenerator(32, 8, 1, 4), channels_last=True)
+    assert g.z_dim == 8 and g(torch.randn(2, 8)).shape == (2, 1, 32, 32)

@@ -10,7 +10,9 @@ no sigmoid. This package provides those pieces to the one training loop,
 * :mod:`.data` — ``build_image_data(config, device) -> DataSource`` over the scikit-learn digits
   (offline default), an LSUN lmdb (:mod:`.lsun`) or any folder of images (:mod:`.folder`);
 * :mod:`.classifier` — class coverage of generated digits (mode collapse on real data);
-* :mod:`.checkpointing`, :mod:`.ddp`, :mod:`.cli` — resume, multi-process training, ``train-images``.
+* :mod:`.train`, :mod:`.ddp`, :mod:`.cli` — recorded runs with exact resume, multi-process training,
+  ``train-images``; :mod:`.speed`, :mod:`.flops` — GPU speed options and counted FLOPs;
+  :mod:`.download` — fetching LSUN by hand.
 
 Nothing here imports streamlit or plotly; heavy optional modules (``lmdb``, ``PIL``) are imported
 where they are used.
