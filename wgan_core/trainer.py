@@ -132,6 +132,8 @@ class Trainer:
     def _reset_accumulators(self) -> None:
         zero = lambda: torch.zeros((), device=self.device)  # noqa: E731
         self._acc = {"critic_loss": zero(), "gp": zero(), "gen_loss": zero(), "cosine": zero()}
+        # per-update extremes of the cosine, which the interval mean hides (lesson "optimizers")
+        self._acc["cosine_neg"], self._acc["cosine_min"] = zero(), torch.ones((), device=self.device)
         self._acc_n = {"critic": 0, "gen": 0, "cosine": 0}
         self._interval_t = 0.0
         self._interval_steps = 0
@@ -224,7 +226,10 @@ class Trainer:
             grads = [p.grad.detach().clone() for p in self._critic_params]
             before = [p.detach().clone() for p in self._critic_params]
             self.opt_c.step()
-            self._acc["cosine"] += M.update_cosine(self._critic_params, before, grads)
+            cosine = M.update_cosine(self._critic_params, before, grads)
+            self._acc["cosine"] += cosine
+            self._acc["cosine_neg"] += (cosine < 0).to(cosine.dtype)
+            self._acc["cosine_min"] = torch.minimum(self._acc["cosine_min"], cosine)
             self._acc_n["cosine"] += 1
         else:
             self.opt_c.step()
@@ -326,9 +331,19 @@ class Trainer:
         return M.generator_grad_norm(self)
 
     def metrics(self) -> dict:
-        """Read the device accumulators (the only host sync) and evaluate; see :func:`metrics.collect_metrics`."""
+        """Read the device accumulators (the only host sync) and evaluate; see :func:`metrics.collect_metrics`.
+
+        With ``track_update_cosine`` it adds ``update_cosine_negative`` (share of the critic updates
+        since the last log whose cosine was negative) and ``update_cosine_min`` (their smallest cosine).
+        """
         with self._threads():
-            return M.collect_metrics(self)
+            extra = {}
+            if self._acc_n["cosine"]:  # read before collect_metrics resets the accumulators
+                extra = {"update_cosine_negative": float(self._acc["cosine_neg"]) / self._acc_n["cosine"],
+                         "update_cosine_min": float(self._acc["cosine_min"])}
+            out = M.collect_metrics(self)
+            out.update(extra)
+            return out
 
     def snapshot(self) -> dict:
         """Samples, real data, critic field, gradient arrows and histograms as plain numpy."""
