@@ -85,6 +85,21 @@ def release(reason: str = "reset") -> None:
         lease.release(reason)
 
 
+def cached_figure(name: str, version: Any, build: Callable[[], Any]) -> Any:
+    """Return the figure built for ``version`` of its data, building it only when the version changed.
+
+    Polling redraws every second, but a snapshot or a log round arrives less often; building plotly
+    figures costs tens of milliseconds each, taken from the training thread's CPU. Use a version such as
+    ``(job.id, snapshot_step)`` or ``(job.id, len(logs))``. One figure per name is kept per session.
+    """
+    key = f"live.fig.{name}"
+    held = st.session_state.get(key)
+    if held is None or held[0] != version:
+        held = (version, build())
+        st.session_state[key] = held
+    return held[1]
+
+
 def metrics_csv(logs: list[dict]) -> str:
     """The job's logs as CSV text: one row per (member, log), columns the union of the keys."""
     columns: list[str] = []
@@ -121,19 +136,21 @@ class LivePanel:
         ``route(live_values) -> {member: {hparam: value}}`` (a lesson's ``hparam_changes``).
     settings : dict
         Values that define the run (dataset, seed, ...); changing them resets the job.
-    max_steps, log_every : int
-        Passed to :class:`~wgan_core.jobs.TrainingJob`.
+    max_steps, log_every, snapshot_every_s
+        Passed to :class:`~wgan_core.jobs.TrainingJob` (snapshots every 2 s by default: the page polls
+        every second, and figures are rebuilt only when their data changed, see :func:`cached_figure`).
     extra_metrics : callable, optional
         Passed to :class:`~wgan_core.jobs.TrainingJob`.
     """
 
     def __init__(self, slug: str, live_controls, make_members: Callable[[dict], dict], route: Callable,
                  settings: dict[str, Any], max_steps: int | None = None, log_every: int = 25,
-                 extra_metrics: Callable | None = None):
+                 extra_metrics: Callable | None = None, snapshot_every_s: float = 2.0):
         self.slug, self.live_controls = slug, tuple(live_controls)
         self.make_members, self.route = make_members, route
         self.signature = repr(sorted(settings.items()))
         self.max_steps, self.log_every, self.extra_metrics = max_steps, log_every, extra_metrics
+        self.snapshot_every_s = snapshot_every_s
         self.values: dict[str, Any] = {}
         lease = st.session_state.get(STATE_KEY)
         if lease is not None and lease.slug == slug and lease.signature != self.signature:
@@ -147,6 +164,7 @@ class LivePanel:
         release("a new run started in this session")
         job = jobs.TrainingJob(self.make_members(dict(self.values)), max_steps=self.max_steps,
                                log_every=self.log_every, extra_metrics=self.extra_metrics,
+                               snapshot_every_s=self.snapshot_every_s,
                                owner_alive=_owner_alive(), label=self.slug)
         st.session_state[STATE_KEY] = _Lease(self.slug, self.signature, job)
         return job

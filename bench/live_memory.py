@@ -22,7 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import lessons.mode_collapse as lesson  # noqa: E402
-from bench.live_overhead import draw_page  # noqa: E402
+from bench.live_overhead import SNAPSHOT_EVERY_S, draw_page  # noqa: E402
 from wgan_core import jobs  # noqa: E402
 
 
@@ -42,12 +42,13 @@ def main() -> None:
     jobs.configure_torch_threads()
     job = jobs.TrainingJob(lesson.build_members("8gaussians", 0), registry=jobs.JobRegistry(1),
                            log_every=lesson.NETWORK["metrics_every"], idle_timeout=3600,
-                           extra_metrics=lesson.ring_metrics("8gaussians"))
+                           extra_metrics=lesson.ring_metrics("8gaussians"), snapshot_every_s=SNAPSHOT_EVERY_S)
     done = threading.Event()
+    cache: dict = {}
 
     def viewer() -> None:
         while not done.wait(1.0):
-            draw_page(job)
+            draw_page(job, cache)
 
     threading.Thread(target=viewer, daemon=True).start()
     t0 = time.monotonic()

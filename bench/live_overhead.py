@@ -2,9 +2,10 @@
 
 Headless: the mode-collapse lesson's three trainers stepped with ``Trainer.run`` (metrics every
 ``log_every`` steps, as the job logs). Live: the same trainers in a :class:`wgan_core.jobs.TrainingJob`
-(logs every ``log_every`` steps, a snapshot per second) while a viewer thread does what the page's
-fragment does every second: touch the job, read its logs and latest snapshot, compute the KDEs and
-build every plotly figure of the page. Rounds alternate headless/live so that background load on a
+(logs every ``log_every`` steps, a snapshot every 2 s as in ``app.live.LivePanel``) while a viewer
+thread does what the page's fragment does every second: touch the job, read its logs and latest
+snapshot, compute the KDEs and build the page's plotly figures whose data changed, and serialise all.
+Rounds alternate headless/live so that background load on a
 shared machine hits both; the medians are compared.
 
 Run: ``python bench/live_overhead.py [--steps 150 --rounds 3]``; prints generator steps per second
@@ -24,30 +25,53 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+import plotly.io as pio  # noqa: E402
+
 import lessons.mode_collapse as lesson  # noqa: E402
 from app.plots import live as live_plots  # noqa: E402
 from app.plots import mode_collapse as plots  # noqa: E402
 from wgan_core import jobs  # noqa: E402
 
 
-def draw_page(job: jobs.TrainingJob) -> int:
-    """Everything the mode-collapse page computes and builds on one poll; returns the figure count."""
+def draw_page(job: jobs.TrainingJob, cache: dict) -> int:
+    """What the mode-collapse page does on one poll; returns how many figures it had to build.
+
+    Like the view (``app.live.cached_figure``), a figure is rebuilt only when its data changed (a new
+    snapshot or a new log round); every poll still serialises every figure, as ``st.plotly_chart`` does.
+    """
     job.touch()
     latest = job.latest_snapshot()
     if latest is None:
         return 0
-    _, snaps = latest
+    step, snaps = latest
     logs = job.logs()
-    figs = []
-    for method, snap in snaps.items():
+    built = 0
+
+    def figure(name, version, build):
+        nonlocal built
+        if name not in cache or cache[name][0] != version:
+            cache[name] = (version, build())
+            built += 1
+        return cache[name][1]
+
+    def panel(snap, method):
         x, y = snap["field"]["x"][::2], snap["field"]["y"][::2]
-        figs.append(plots.method_panel(snap, (x, y, lesson.kde_grid(snap["samples"], x, y)), method))
-    figs.append(live_plots.curves(logs, "w1_exact", "W1", lesson.METHOD_LABELS))
-    figs.append(plots.circle_vs_bumps(logs, "wgan", lesson.circle_then_bumps(logs)))
-    figs.append(live_plots.curves([e for e in logs if e["member"] == "wgan"], "clip_value", "c"))
+        return plots.method_panel(snap, (x, y, lesson.kde_grid(snap["samples"], x, y)), method)
+
+    logs_version = (len(logs), logs[-1]["g_step"] if logs else -1)
+    figs = [figure(m, step, lambda s=snap, m=m: panel(s, m)) for m, snap in snaps.items()]
+    figs.append(figure("w1", logs_version, lambda: live_plots.curves(logs, "w1_exact", "W1", lesson.METHOD_LABELS)))
+    figs.append(figure("ring", logs_version,
+                       lambda: plots.circle_vs_bumps(logs, "wgan", lesson.circle_then_bumps(logs))))
+    figs.append(figure("clip", logs_version, lambda: live_plots.curves(
+        [e for e in logs if e["member"] == "wgan"], "clip_value", "c")))
     for fig in figs:
-        fig.to_json()  # what st.plotly_chart serialises for the browser
-    return len(figs)
+        pio.to_json(fig.to_dict(), validate=False)  # what st.plotly_chart sends to the browser
+    return built
+
+
+#: As ``app.live.LivePanel`` (its default).
+SNAPSHOT_EVERY_S = 2.0
 
 
 def headless(steps: int, log_every: int) -> float:
@@ -63,14 +87,15 @@ def live(steps: int, log_every: int) -> tuple[float, int]:
     members = lesson.build_members("8gaussians", 0)
     registry = jobs.JobRegistry(1)
     job = jobs.TrainingJob(members, max_steps=steps, log_every=log_every, registry=registry,
-                           extra_metrics=lesson.ring_metrics("8gaussians"))
+                           extra_metrics=lesson.ring_metrics("8gaussians"), snapshot_every_s=SNAPSHOT_EVERY_S)
     polls = 0
     done = threading.Event()
+    cache: dict = {}
 
     def viewer() -> None:
         nonlocal polls
         while not done.wait(1.0):
-            draw_page(job)
+            draw_page(job, cache)
             polls += 1
 
     thread = threading.Thread(target=viewer, daemon=True)

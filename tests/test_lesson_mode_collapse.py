@@ -34,6 +34,11 @@ def test_kde_integrates_to_one_and_peaks_at_the_data():
     assert mass == pytest.approx(1.0, abs=0.01)
     i, j = np.unravel_index(dens.argmax(), dens.shape)
     assert abs(x[j] - 1.0) < 0.2 and abs(y[i] + 1.0) < 0.2
+    from scipy.stats import gaussian_kde  # the reference estimator
+
+    gx, gy = np.meshgrid(x, y)
+    ref = gaussian_kde(pts.T)(np.vstack([gx.ravel(), gy.ravel()])).reshape(gx.shape)
+    np.testing.assert_allclose(dens, ref, rtol=1e-8, atol=1e-12)
     collapsed = np.tile([[0.5, 0.5]], (50, 1))  # a fully collapsed generator still gets a density
     assert np.isfinite(lesson.kde_grid(collapsed, x, y)).all()
 

@@ -42,14 +42,16 @@ def surface(job, method):
 
 
 def draw(job) -> None:
-    _, snaps = job.latest_snapshot()
+    step, snaps = job.latest_snapshot()
     logs = job.logs()
     last = {e["member"]: e for e in logs}
     hp = job.hparams()
+    snap_version, logs_version = (job.id, step), (job.id, len(logs), logs[-1]["g_step"] if logs else -1)
     for col, method, colour in zip(st.columns(2), lesson.METHODS, SERIES, strict=False):
         snap, row = snaps[method], last.get(method, {})
         with col:
-            st.plotly_chart(surface(job, method), key=f"{SLUG}.surface.{method}", width="stretch")
+            fig = live.cached_figure(f"{SLUG}.surface.{method}", snap_version, lambda m=method: surface(job, m))
+            st.plotly_chart(fig, key=f"{SLUG}.surface.{method}", width="stretch")
             a, b, c = st.columns(3)
             a.metric("Lipschitz meter", f"{row.get('grad_norm_max', float('nan')):.3g}",
                      help="Largest ‖∇ₓf‖ at interpolates between real and generated points.")
@@ -59,19 +61,23 @@ def draw(job) -> None:
             st.caption(f"clip c = {knobs['clip_value']:.3g} · n_critic = {knobs['n_critic']} · "
                        f"α = {knobs['lr']:.3g}" if method == "wgan" else
                        f"λ = {knobs['lambda_gp']:.3g} · n_critic = {knobs['n_critic']} · α = {knobs['lr']:.3g}")
-            w = snap["weights"]
-            st.plotly_chart(live_plots.histogram(w["counts"], w["edges"], "critic weights", colour,
-                                                 marks=plots.weight_marks(w), mark_text="±c", xtitle="w"),
-                            key=f"{SLUG}.weights.{method}", width="stretch")
-            g = snap["grad_norms"]
-            st.plotly_chart(live_plots.histogram(g["counts"], g["edges"], "‖∇ₓf‖ at interpolates", colour,
-                                                 marks=(1.0,), xtitle="gradient norm"),
-                            key=f"{SLUG}.gradnorms.{method}", width="stretch")
+            w, g = snap["weights"], snap["grad_norms"]
+            weights = live.cached_figure(f"{SLUG}.weights.{method}", snap_version, lambda w=w, c=colour:
+                                         live_plots.histogram(w["counts"], w["edges"], "critic weights", c,
+                                                              marks=plots.weight_marks(w), mark_text="±c",
+                                                              xtitle="w"))
+            st.plotly_chart(weights, key=f"{SLUG}.weights.{method}", width="stretch")
+            norms = live.cached_figure(f"{SLUG}.norms.{method}", snap_version, lambda g=g, c=colour:
+                                       live_plots.histogram(g["counts"], g["edges"], "‖∇ₓf‖ at interpolates", c,
+                                                            marks=(1.0,), xtitle="gradient norm"))
+            st.plotly_chart(norms, key=f"{SLUG}.gradnorms.{method}", width="stretch")
     left, right = st.columns(2)
-    left.plotly_chart(live_plots.curves(logs, "grad_norm_max", "Lipschitz meter over time", lesson.METHOD_LABELS,
-                                        ylog=True), key=f"{SLUG}.curve.lip", width="stretch")
-    right.plotly_chart(live_plots.curves(logs, "critic_estimate_eval", "critic estimate Ŵ", lesson.METHOD_LABELS),
-                       key=f"{SLUG}.curve.est", width="stretch")
+    lip = live.cached_figure(f"{SLUG}.lip", logs_version, lambda: live_plots.curves(
+        logs, "grad_norm_max", "Lipschitz meter over time", lesson.METHOD_LABELS, ylog=True))
+    left.plotly_chart(lip, key=f"{SLUG}.curve.lip", width="stretch")
+    est = live.cached_figure(f"{SLUG}.est", logs_version, lambda: live_plots.curves(
+        logs, "critic_estimate_eval", "critic estimate Ŵ", lesson.METHOD_LABELS))
+    right.plotly_chart(est, key=f"{SLUG}.curve.est", width="stretch")
 
 
 panel.poll(draw)

@@ -39,10 +39,12 @@ def draw(job) -> None:
     logs = job.logs()
     last = latest_logs(logs)
     hp = job.hparams()
+    logs_version = (job.id, len(logs), logs[-1]["g_step"] if logs else -1)
     for col, method in zip(st.columns(3), lesson.METHODS, strict=True):
         with col:
-            col.plotly_chart(method_figure(snaps[method], method), key=f"{SLUG}.panel.{method}",
-                             width="stretch")
+            fig = live.cached_figure(f"{SLUG}.{method}", (job.id, step),
+                                     lambda m=method: method_figure(snaps[m], m))
+            col.plotly_chart(fig, key=f"{SLUG}.panel.{method}", width="stretch")
             row = last.get(method, {})
             a, b, c = st.columns(3)
             if "modes" in row:
@@ -51,19 +53,21 @@ def draw(job) -> None:
             c.metric("exact W₁", f"{row.get('w1_exact', float('nan')):.3f}")
             st.caption(lesson.knob_caption(method, hp[method]))
     left, right = st.columns(2)
-    left.plotly_chart(live_plots.curves(logs, "w1_exact", "exact W₁ to held-out data", lesson.METHOD_LABELS),
-                      key=f"{SLUG}.curve.w1", width="stretch")
+    w1 = live.cached_figure(f"{SLUG}.w1", logs_version, lambda: live_plots.curves(
+        logs, "w1_exact", "exact W₁ to held-out data", lesson.METHOD_LABELS))
+    left.plotly_chart(w1, key=f"{SLUG}.curve.w1", width="stretch")
     if settings["dataset"] == "8gaussians":
-        marks = lesson.circle_then_bumps(logs)
-        right.plotly_chart(plots.circle_vs_bumps(logs, "wgan", marks), key=f"{SLUG}.curve.ring",
-                           width="stretch")
+        ring = live.cached_figure(f"{SLUG}.ring", logs_version, lambda: plots.circle_vs_bumps(
+            logs, "wgan", lesson.circle_then_bumps(logs)))
+        right.plotly_chart(ring, key=f"{SLUG}.curve.ring", width="stretch")
     else:
-        right.plotly_chart(live_plots.curves(logs, "hq_share", "high-quality share", lesson.METHOD_LABELS),
-                           key=f"{SLUG}.curve.hq", width="stretch")
-    wgan_logs = [e for e in logs if e["member"] == "wgan"]
-    st.plotly_chart(live_plots.curves(wgan_logs, "clip_value", "WGAN clip c as applied by the job",
-                                      lesson.METHOD_LABELS, ylog=True, height=220),
-                    key=f"{SLUG}.curve.clip", width="stretch")
+        hq = live.cached_figure(f"{SLUG}.hq", logs_version, lambda: live_plots.curves(
+            logs, "hq_share", "high-quality share", lesson.METHOD_LABELS))
+        right.plotly_chart(hq, key=f"{SLUG}.curve.hq", width="stretch")
+    clip = live.cached_figure(f"{SLUG}.clip", logs_version, lambda: live_plots.curves(
+        [e for e in logs if e["member"] == "wgan"], "clip_value", "WGAN clip c as applied by the job",
+        lesson.METHOD_LABELS, ylog=True, height=220))
+    st.plotly_chart(clip, key=f"{SLUG}.curve.clip", width="stretch")
 
 
 panel.poll(draw)
