@@ -1,0 +1,242 @@
+r"""A loss that means something (paper §4.3, Figs 4–5).
+
+Because the critic is trained (nearly) to optimality before every generator step, the critic's
+objective at that moment,
+
+$$\widehat{W} = \frac{1}{m}\sum_{i=1}^m f_w(x^{(i)}) - \frac{1}{m}\sum_{i=1}^m f_w(g_\theta(z^{(i)})),$$
+
+is an estimate of the earth-mover distance $W(\mathbb{P}_r, \mathbb{P}_\theta)$ up to the constant
+$K$ fixed by the clipping box (paper eq. 3). A GAN's discriminator objective
+
+$$L(D, g_\theta) = \mathbb{E}_{x\sim\mathbb{P}_r}[\log D(x)] + \mathbb{E}_{x\sim\mathbb{P}_\theta}[\log(1 - D(x))]$$
+
+is a lower bound of $2\,JS(\mathbb{P}_r, \mathbb{P}_\theta) - 2\log 2$, so $\tfrac12 L + \log 2$ is a
+lower bound of the JS divergence (usual definition with the $\tfrac12$ factors, maximum $\log 2$).
+
+This module runs three seeded toy trainings with :class:`wgan_core.trainer.Trainer` — a WGAN, a GAN,
+and a WGAN with a far too high learning rate — and records, at regular generator steps, each run's
+loss-based estimate, the *exact* $W_1$ between fresh samples and data (POT, Euclidean cost), and a
+batch of samples. Curves are median-filtered for display, as in the paper; the correlation with
+sample quality (Spearman's $\rho$ against the exact $W_1$) is computed on the raw values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from lessons import Choice, Exercise, Slider
+
+TITLE = "A loss that means something"
+SUMMARY = ("Watch the WGAN critic's loss track the true earth-mover distance and the samples' quality, "
+           "while the GAN's JS estimate sits near log 2 whatever the samples look like.")
+
+CONTROLS = (
+    Choice("dataset", "Data set", options=("8gaussians", "25gaussians", "swissroll"), default="8gaussians",
+           labels={"8gaussians": "8 Gaussians", "25gaussians": "25 Gaussians", "swissroll": "Swiss roll"}),
+    Slider("steps", "Generator iterations", min=100, max=3000, default=1500, step=100, integer=True),
+    Slider("failed_lr", "Learning rate of the failed run", min=0.003, max=0.3, default=0.1, log=True, steps=21,
+           help="Both networks of the third run use this learning rate (the paper's lower panels)."),
+    Slider("median_window", "Median filter width (points)", min=1, max=15, default=5, step=2, integer=True,
+           help="Display only: correlations are computed on the raw curves."),
+)
+
+INTRO = r"""
+Before WGAN, a GAN's training curves told you almost nothing: the discriminator's loss went up, down
+or nowhere regardless of whether the samples improved, and the only way to know how training went was
+to stare at samples. Section 4.3 of the paper claims WGAN fixes this: because the critic is trained
+to (near) optimality before each generator step, **its loss is an estimate of the earth-mover
+distance**, and that estimate goes down as the samples get better.
+
+Here we check that claim on toy data, where — unlike on images — we can compute the *true*
+$W_1$ between the generator's samples and the data exactly, and compare.
+"""
+
+EQUATIONS = r"""
+**WGAN (Fig 4).** After the $n_\text{critic}$ critic steps of Algorithm 1, the critic's objective is
+
+$$\widehat{W} = \frac{1}{m}\sum_{i=1}^m f_w(x^{(i)}) - \frac{1}{m}\sum_{i=1}^m f_w(g_\theta(z^{(i)})) \;\approx\; K \cdot W(\mathbb{P}_r, \mathbb{P}_\theta),$$
+
+where $K$ is the Lipschitz constant the clipping box allows. So its *shape* over training should
+follow the true distance; its *scale* depends on the critic's architecture and $c$.
+
+**GAN (Fig 5).** The discriminator maximises
+$L(D, g_\theta) = \mathbb{E}_{x\sim\mathbb{P}_r}[\log D(x)] + \mathbb{E}_{x\sim\mathbb{P}_\theta}[\log(1 - D(x))]$,
+a lower bound of $2\,JS - 2\log 2$. We plot
+
+$$\widehat{JS} = \tfrac12 L(D, g_\theta) + \log 2 \;\le\; JS(\mathbb{P}_r, \mathbb{P}_\theta) \le \log 2 \approx 0.693.$$
+
+(We use the usual JS with the $\tfrac12$ factors; the paper's Section 2 writes it without them, but
+its bound and its $\log 2$ ceiling are those of the usual definition.)
+
+**Sample quality** is the exact $W_1$ between $n$ fresh generator samples and a held-out real set,
+solved with POT's network simplex on the Euclidean cost — available only because the data is a toy.
+We report Spearman's rank correlation $\rho$ between each loss curve and this quality curve: $+1$
+means the loss goes down exactly when the samples get better.
+"""
+
+FAILED = r"""
+**A failed run** (the paper's lower panels): the same WGAN with a learning rate far too high for
+both networks. With the default rate of 0.1 the first few huge updates throw the generator's
+samples hundreds of units away from the data, into a region where every ReLU of the critic is off:
+the critic is constant there, its estimate is $\approx 0$, the generator receives no gradient, and
+nothing moves again. The loss is flat *and* the samples are frozen (their panel zooms out to find
+them) — the curve is honest, it just has nothing good to report.
+"""
+
+WHAT_TO_NOTICE = [
+    "The WGAN's critic estimate and the exact W1 fall together, and the sample snapshots improve as "
+    "both curves go down (on 8 Gaussians with the defaults we measured ρ ≈ 0.8).",
+    "The critic estimate and the exact W1 differ by a scale factor (the Lipschitz constant K of the "
+    "clipped critic): the shapes agree, the numbers do not — the paper's caution about comparing "
+    "models with different critics.",
+    "The GAN's JS estimate is a poorer guide: it wanders down and up with no steady relation to the "
+    "samples (ρ ≈ 0.45 with the defaults), and it can never exceed log 2 ≈ 0.69, so it cannot say how "
+    "far apart two barely overlapping distributions are.",
+    "The failed high-learning-rate run is flat — loss constant, samples constant — exactly the lower "
+    "panels of Fig 4.",
+]
+
+EXERCISES = (
+    Exercise(
+        question="Before looking at the numbers: which correlation with sample quality (Spearman ρ "
+                 "against the exact W1) will be higher, the WGAN critic estimate's or the GAN's JS "
+                 "estimate's?",
+        choices=("WGAN's critic estimate", "GAN's JS estimate", "About the same"),
+        answer="The WGAN's (about 0.8 against 0.45 on 8 Gaussians with the defaults). Its loss "
+               "estimates K·W1, which is the quality measure up to scale. The GAN's discriminator "
+               "bounds the JS divergence, which is capped at log 2 and barely changes once the supports "
+               "stop overlapping, so its value says how easily the current samples are told apart, "
+               "not how far they are from the data.",
+    ),
+    Exercise(
+        question="With the defaults the critic estimate ends near 0.03 while the exact W1 is about 0.5. "
+                 "Is the critic wrong?",
+        answer="Not necessarily. The critic is K-Lipschitz for a K fixed by the clipping box and the "
+               "architecture, so it estimates K·W1, not W1; with weights clipped to ±0.05 K is well below "
+               "1. That scale factor is why the paper does not propose the loss as a way to compare "
+               "models with different critics — only to follow one run.",
+    ),
+    Exercise(
+        question="Lower the failed run's learning rate step by step. What do you expect to see in its "
+                 "curve once training starts to work?",
+        answer="The curve stops being flat: it starts high and comes down, with the samples improving "
+               "as it does — it becomes an ordinary Fig 4 upper-panel curve. A flat critic estimate is "
+               "itself a diagnosis: nothing is being learned.",
+    ),
+)
+
+#: Seed shared by the three runs (same networks at step 0, same data stream).
+SEED = 0
+#: Metric reads per run (the curves' resolution) and the fractions of the run where samples are kept.
+READS = 40
+SNAPSHOT_AT = (0.05, 0.25, 0.5, 1.0)
+#: Generator samples per snapshot (drawn from the trainer's fixed noise, so panels are comparable).
+SNAPSHOT_SAMPLES = 400
+#: Held-out real points and generated points used for the exact W1 at every read.
+EVAL_SAMPLES = 400
+#: The three runs: a name, the preset of :mod:`wgan_core.config` and the label of its estimate.
+RUNS = (
+    ("WGAN", "toy-wgan", "critic estimate Ŵ"),
+    ("GAN", "toy-gan", "JS estimate ½L + log 2"),
+    ("WGAN, learning rate too high", "toy-wgan", "critic estimate Ŵ"),
+)
+
+
+@dataclass(frozen=True)
+class RunCurves:
+    """One recorded run. Curves have shape ``(K,)``; ``snapshots`` has shape ``(S, n, 2)``."""
+
+    name: str
+    loss: str
+    lr: float
+    steps: np.ndarray
+    estimate: np.ndarray
+    estimate_label: str
+    w1: np.ndarray
+    snapshot_steps: np.ndarray
+    snapshots: np.ndarray
+    rho: float  # Spearman correlation of the raw estimate with the exact W1 (NaN if either is flat)
+
+
+@dataclass(frozen=True)
+class LossCurves:
+    """The three runs of the lesson on one data set, with the data for drawing."""
+
+    dataset: str
+    real: np.ndarray   # held-out real points, shape (n, 2)
+    extent: float      # half-width of a square that holds the data
+    runs: tuple[RunCurves, ...]
+
+
+def _record(name: str, config, steps: int, label: str, progress, share: tuple[float, float]) -> RunCurves:
+    """Train one run with the Trainer, reading metrics ``READS`` times and keeping snapshots."""
+    from wgan_core.metrics import spearman
+    from wgan_core.trainer import Trainer
+
+    trainer = Trainer(config)
+    every = max(1, steps // READS)
+    # snapshot steps: multiples of `every` (where run() yields) nearest to the fractions, or the end
+    keep = {min(steps, max(every, int(round(f * steps / every)) * every)) for f in SNAPSHOT_AT}
+    key = "js_estimate" if config.loss in ("gan", "gan-minimax") else "critic_estimate"
+    noise = trainer.fixed_noise[:SNAPSHOT_SAMPLES]
+    rows, snaps, snap_steps = [], [], []
+    for log in trainer.run(steps, metrics_every=every):
+        rows.append((log["g_step"], log[key], log["w1_exact"]))
+        if log["g_step"] in keep:
+            snaps.append(trainer.sample(len(noise), noise=noise))
+            snap_steps.append(log["g_step"])
+        if progress is not None:
+            lo, hi = share
+            progress(lo + (hi - lo) * log["g_step"] / steps, f"Training: {name}")
+    g, est, w1 = (np.array(col, dtype=np.float64) for col in zip(*rows, strict=True))
+    flat = np.ptp(est) == 0 or np.ptp(w1) == 0
+    rho = float("nan") if flat or len(g) < 3 else spearman(est, w1)
+    return RunCurves(name=name, loss=config.loss, lr=config.lr, steps=g, estimate=est, estimate_label=label,
+                     w1=w1, snapshot_steps=np.array(snap_steps), snapshots=np.stack(snaps), rho=rho)
+
+
+def loss_curves(dataset: str = "8gaussians", steps: int = 1500, failed_lr: float = 0.1,
+                progress=None) -> LossCurves:
+    r"""Run the WGAN, the GAN and the failed WGAN on ``dataset`` and record their curves.
+
+    Parameters
+    ----------
+    dataset : str
+        A 2-D toy of :mod:`wgan_core.data` (``8gaussians``, ``25gaussians``, ``swissroll``).
+    steps : int
+        Generator iterations of every run (at least ``READS // 4``).
+    failed_lr : float
+        Learning rate $\alpha$ of both networks in the third run.
+    progress : callable(fraction, text), optional
+        Called after every metric read.
+
+    Returns
+    -------
+    LossCurves
+        Runs in the order of :data:`RUNS`.
+    """
+    from wgan_core.config import preset
+    from wgan_core.data import make_toy
+
+    if dataset not in ("8gaussians", "25gaussians", "swissroll"):
+        raise ValueError(f"dataset must be 8gaussians, 25gaussians or swissroll; got {dataset!r}")
+    if int(steps) < READS // 4:
+        raise ValueError(f"steps must be at least {READS // 4}; got {steps}")
+    if not 0 < failed_lr <= 1:
+        raise ValueError(f"failed_lr must be in (0, 1]; got {failed_lr}")
+    common = dict(dataset=dataset, seed=SEED, device="cpu", eval_samples=EVAL_SAMPLES)
+    configs = [preset(RUNS[0][1], **common), preset(RUNS[1][1], **common),
+               preset(RUNS[2][1], **common, lr=float(failed_lr))]
+    runs = tuple(_record(name, cfg, int(steps), label, progress, (i / 3, (i + 1) / 3))
+                 for i, ((name, _, label), cfg) in enumerate(zip(RUNS, configs, strict=True)))
+    real = make_toy(dataset, seed=SEED, eval_samples=EVAL_SAMPLES).heldout()
+    return LossCurves(dataset=dataset, real=real, extent=float(np.abs(real).max() * 1.25), runs=runs)
+
+
+def smooth(run: RunCurves, window: int) -> np.ndarray:
+    """The run's estimate through the median filter of width ``window`` (odd), as in Figs 4–5."""
+    from wgan_core.metrics import median_filter
+
+    return median_filter(run.estimate, int(window))

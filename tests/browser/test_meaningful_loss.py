@@ -1,0 +1,29 @@
+"""Real-browser test of the page "A loss that means something"."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.helpers import no_exception, open_page, wait_idle
+
+pytestmark = pytest.mark.browser
+QUERY = "dataset=8gaussians&steps=100&failed_lr=0.1&median_window=5"
+# the filtered WGAN curve as drawn: the y values of the first figure's second trace
+SMOOTHED_Y = "() => Array.from(document.querySelectorAll('.js-plotly-plot')[0].data[1].y)"
+
+
+def test_changing_the_median_filter_redraws_the_curve(app_server, page):
+    open_page(page, app_server, "meaningful_loss", QUERY)
+    no_exception(page)
+    page.wait_for_selector(".js-plotly-plot")
+    assert page.locator('[data-testid="stPlotlyChart"]').count() == 6
+    assert len(page.locator('[data-testid="stMetricValue"]').all_inner_texts()) == 3
+    before = page.evaluate(SMOOTHED_Y)
+    slider = page.get_by_role("slider", name="Median filter width (points)")
+    slider.focus()
+    page.keyboard.press("ArrowLeft")  # 5 → 3
+    wait_idle(page)
+    no_exception(page)
+    assert "median_window=3" in page.url
+    page.wait_for_selector(".js-plotly-plot")
+    assert page.evaluate(SMOOTHED_Y) != before
