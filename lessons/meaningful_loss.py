@@ -56,7 +56,7 @@ $W_1$ between the generator's samples and the data exactly, and compare.
 EQUATIONS = r"""
 **WGAN (Fig 4).** After the $n_\text{critic}$ critic steps of Algorithm 1, the critic's objective is
 
-$$\widehat{W} = \frac{1}{m}\sum_{i=1}^m f_w(x^{(i)}) - \frac{1}{m}\sum_{i=1}^m f_w(g_\theta(z^{(i)})) \;\approx\; K \cdot W(\mathbb{P}_r, \mathbb{P}_\theta),$$
+$$\widehat{W} = \frac1m \sum_i [f_w(x^{(i)}) - f_w(g_\theta(z^{(i)}))] \approx K\,W(\mathbb{P}_r, \mathbb{P}_\theta)$$
 
 where $K$ is the Lipschitz constant the clipping box allows. So its *shape* over training should
 follow the true distance; its *scale* depends on the critic's architecture and $c$.
@@ -65,7 +65,7 @@ follow the true distance; its *scale* depends on the critic's architecture and $
 $L(D, g_\theta) = \mathbb{E}_{x\sim\mathbb{P}_r}[\log D(x)] + \mathbb{E}_{x\sim\mathbb{P}_\theta}[\log(1 - D(x))]$,
 a lower bound of $2\,JS - 2\log 2$. We plot
 
-$$\widehat{JS} = \tfrac12 L(D, g_\theta) + \log 2 \;\le\; JS(\mathbb{P}_r, \mathbb{P}_\theta) \le \log 2 \approx 0.693.$$
+$$\widehat{JS} = \tfrac12 L(D, g_\theta) + \log 2 \le JS(\mathbb{P}_r, \mathbb{P}_\theta) \le \log 2 \approx 0.693$$
 
 (We use the usual JS with the $\tfrac12$ factors; the paper's Section 2 writes it without them, but
 its bound and its $\log 2$ ceiling are those of the usual definition.)

@@ -71,7 +71,9 @@ used everywhere in the course.
 EQUATIONS = r"""
 **The two objectives** (the generator $g_\theta$ is frozen; only $w$ moves):
 
-$$\text{GAN:}\quad \max_w\ \mathbb{E}_{x\sim\mathbb{P}_r}[\log D_w(x)] + \mathbb{E}_{z}[\log(1 - D_w(g_\theta(z)))], \qquad D^*(x) = \frac{p_r(x)}{p_r(x) + p_\theta(x)}$$
+$$\text{GAN:}\quad \max_w\ \mathbb{E}_{x\sim\mathbb{P}_r}[\log D_w(x)] + \mathbb{E}_{z}[\log(1 - D_w(g_\theta(z)))]$$
+
+whose optimum is $D^*(x) = p_r(x) / (p_r(x) + p_\theta(x))$;
 
 $$\text{WGAN:}\quad \max_{w \in [-c, c]^l}\ \mathbb{E}_{x\sim\mathbb{P}_r}[f_w(x)] - \mathbb{E}_{z}[f_w(g_\theta(z))]$$
 
