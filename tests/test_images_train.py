@@ -55,7 +55,7 @@ def test_batch_norm_parameters_are_clipped_only_when_asked():
 def test_wgan_class_coverage_improves_over_a_short_seeded_run():
     # Fig 7's generator (no batch norm, constant filters): its samples do not depend on running
     # statistics, and the WGAN still learns with it.
-    config = preset("paper", dataset="digits", generator="dcgan-nobn", ngf=16, ndf=8, z_dim=32, batch_size=32,
+    config = preset("paper", dataset="digits", generator="dcgan-nobn", ngf=16, ndf=16, z_dim=32, batch_size=32,
                     device="cpu", eval_samples=256, lr=1e-3, clip_value=0.05, seed=0)
     trainer = Trainer(config)
     start = trainer.metrics()

@@ -74,7 +74,10 @@ def init_distributed(device: torch.device, backend: str | None = None) -> DistCo
 
 
 def shutdown() -> None:
+    """Leave the process group together: a barrier first, so no rank tears down its connections
+    while another still talks to it."""
     if dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()
 
 

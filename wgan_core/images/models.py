@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import torch
 from torch import Tensor, nn
 
 __all__ = [
@@ -212,12 +213,19 @@ def build_image_models(config: Any) -> tuple[nn.Module, nn.Module]:
 
     Reads ``dataset`` (channels), ``image_size``, ``generator`` (dcgan | dcgan-nobn | mlp),
     ``critic_arch`` (dcgan | mlp), ``ngf``, ``ndf``, ``z_dim`` and ``loss`` (a ``wgan-gp`` critic
-    has no batch norm). Raises ValueError naming a bad field.
+    has no batch norm); the weights are initialised from ``seed``. Raises ValueError naming a bad field.
     """
     channels = image_channels(_get(config, "dataset", "digits"))
     size = _check_size(int(_get(config, "image_size", 32)))
     z_dim, ngf, ndf = int(_get(config, "z_dim", 100)), int(_get(config, "ngf", 64)), int(_get(config, "ndf", 64))
     kind, critic_kind = _get(config, "generator", "dcgan"), _get(config, "critic_arch", "dcgan")
+    with torch.random.fork_rng(devices=[]):  # initialised from config.seed, global RNG untouched
+        torch.manual_seed(int(_get(config, "seed", 0)))
+        return _build(kind, critic_kind, size, z_dim, channels, ngf, ndf, _get(config, "loss", "wgan"))
+
+
+def _build(kind: str, critic_kind: str, size: int, z_dim: int, channels: int, ngf: int, ndf: int,
+           loss: str) -> tuple[nn.Module, nn.Module]:
     if kind == "dcgan":
         generator: nn.Module = DCGANGenerator(size, z_dim, channels, ngf)
     elif kind == "dcgan-nobn":
@@ -227,7 +235,7 @@ def build_image_models(config: Any) -> tuple[nn.Module, nn.Module]:
     else:
         raise ValueError(f"generator must be one of {GENERATORS}, got {kind!r}")
     if critic_kind == "dcgan":
-        critic: nn.Module = DCGANCritic(size, channels, ndf, batch_norm=_get(config, "loss", "wgan") != "wgan-gp")
+        critic: nn.Module = DCGANCritic(size, channels, ndf, batch_norm=loss != "wgan-gp")
     elif critic_kind == "mlp":
         critic = MLPCritic(size, channels)
     else:
