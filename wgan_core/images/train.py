@@ -10,7 +10,8 @@ calls ``trainer.step()`` ``steps`` times, and records what the lesson replays. A
 * ``snapshots/NNNNNN.npz`` — the same samples as ``uint8`` arrays ``(n, C, H, W)`` for thumbnails;
 * ``checkpoint.pt`` — models, optimisers, counters and RNG states (atomic, ``weights_only`` load);
 * ``summary.json`` — ``g_steps_per_s``, ``critic_estimate`` (last and median-filtered), the data
-  metrics (``classes_covered``, ``class_kl``, ``w1_pixels`` for the digits) and the run's shape.
+  metrics (``classes_covered``, ``class_kl``, ``w1_pixels`` for the digits), ``images_skipped``
+  (corrupt images dropped with ``--skip-corrupt``) and the run's shape.
 
 Resuming from a checkpoint restores everything, so a run of $2k$ steps and a run of $k$ steps
 resumed for $k$ more end with bit-identical weights (for device-resident data).
@@ -162,7 +163,8 @@ def train_images(config, out_dir, steps: int, resume=None, metrics_every: int = 
                                "g_steps_per_s": done / seconds if seconds > 0 else 0.0,
                                "wall_seconds": time.perf_counter() - t0, "device": str(ctx.device),
                                "world_size": ctx.world_size, "resumed_from": str(resume) if resume else None,
-                               "dataset": config.dataset, "generator": config.generator, "loss": config.loss}
+                               "dataset": config.dataset, "generator": config.generator, "loss": config.loss,
+                               "images_skipped": int(getattr(trainer.data, "skipped", 0))}
     if ctx.is_main:
         history = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines() if line]
         curve = [h["critic_estimate"] for h in history if "critic_estimate" in h]
