@@ -22,7 +22,7 @@ def test_paper_presets_match_the_algorithms():
     ("width", 0), ("depth", 0), ("seed", -1), ("device", "tpu"), ("dataset", "mnist"), ("image_size", 48),
     ("generator", "resnet"), ("critic_arch", "vit"), ("ngf", 0), ("ndf", -3), ("metrics_every", 0),
     ("eval_samples", 3), ("official_schedule", "yes"), ("clamp_bn", 1), ("compile", "max"), ("cpu_threads", -1),
-    ("lsun_category", "../etc"), ("data_on_device", None), ("track_update_cosine", "no"),
+    ("lsun_category", "../etc"), ("critic_lr_ratio", 0.0), ("data_on_device", None), ("track_update_cosine", "no"),
 ])
 def test_bad_values_name_the_field(field, value):
     with pytest.raises(ValueError, match=field):

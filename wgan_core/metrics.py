@@ -162,6 +162,15 @@ def update_cosine(params, before, grads) -> torch.Tensor:
     return torch.nn.functional.cosine_similarity(delta, neg_grad, dim=0, eps=1e-30)
 
 
+def accumulate_cosine(trainer, cosine: torch.Tensor) -> None:
+    """Add one update cosine to the trainer's device accumulators (mean, negative share, minimum)."""
+    acc = trainer._acc
+    acc["cosine"] += cosine
+    acc["cosine_neg"] += (cosine < 0).to(cosine.dtype)
+    acc["cosine_min"] = torch.minimum(acc["cosine_min"], cosine)
+    trainer._acc_n["cosine"] += 1
+
+
 def _heldout_real(trainer, n: int) -> torch.Tensor:
     data = trainer.data
     if hasattr(data, "heldout"):
@@ -209,7 +218,8 @@ def collect_metrics(trainer) -> dict:
     penalty), ``critic_estimate`` $= -$``critic_loss`` (WGAN: the $W_1$ estimate
     $\mathbb{E} f(x) - \mathbb{E} f(g(z))$; GAN: the objective $L$), ``critic_estimate_eval`` (the
     same on the held-out set and the fixed noise), ``js_estimate`` $= \tfrac12 L + \log 2$ (GAN),
-    ``gradient_penalty`` (WGAN-GP), ``generator_loss``, ``update_cosine`` (when tracked), the data's
+    ``gradient_penalty`` (WGAN-GP), ``generator_loss``, ``update_cosine`` with
+    ``update_cosine_negative`` (share of negative cosines) and ``update_cosine_min`` (when tracked), the data's
     quality metrics (toys: ``w1_exact``, ``modes``, ``hq_share``), ``grad_norm_mean`` /
     ``grad_norm_max`` ($\|\nabla_x f\|$ at interpolates: the Lipschitz meter),
     ``generator_grad_norm`` and ``weight_max_abs`` (largest $|w|$ of the critic).
@@ -232,8 +242,10 @@ def collect_metrics(trainer) -> dict:
             out["js_estimate"] = js_lower_bound(out["critic_estimate"])
     if n["gen"]:
         out["generator_loss"] = acc["gen_loss"] / n["gen"]
-    if n["cosine"]:
+    if n["cosine"]:  # the interval mean hides single negative steps, so report those too
         out["update_cosine"] = acc["cosine"] / n["cosine"]
+        out["update_cosine_negative"] = acc["cosine_neg"] / n["cosine"]
+        out["update_cosine_min"] = acc["cosine_min"]
     fake = _fixed_fakes(trainer)
     real = _heldout_real(trainer, len(fake))
     with torch.no_grad():

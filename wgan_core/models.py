@@ -14,12 +14,15 @@ r"""Networks for the toy problems.
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import torch
 from torch import nn
 
 from .config import TrainConfig
 
-__all__ = ["MLPGenerator", "MLPCritic", "AffineGenerator", "build_models", "mlp"]
+__all__ = ["MLPGenerator", "MLPCritic", "AffineGenerator", "build_models", "mlp", "resolve_device",
+           "has_batchnorm", "make_optimizer", "thread_limit"]
 
 
 def mlp(n_in: int, n_out: int, width: int, depth: int) -> nn.Sequential:
@@ -98,3 +101,46 @@ def build_models(config: TrainConfig) -> tuple[nn.Module, nn.Module]:
         generator = MLPGenerator(config.z_dim, dim, config.width, config.depth)
         critic = MLPCritic(dim, config.width, config.depth)
     return generator, critic
+
+
+# ----------------------------------------------------------------------------------------------
+# Devices, optimisers and threads (used by the Trainer)
+# ----------------------------------------------------------------------------------------------
+
+def resolve_device(name: str) -> torch.device:
+    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU raises ValueError."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda was requested but no CUDA GPU is available")
+    return torch.device(name)
+
+
+def has_batchnorm(module: nn.Module) -> bool:
+    """Whether ``module`` holds a batch-norm layer (its outputs then depend on the whole batch)."""
+    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
+
+
+def make_optimizer(module: nn.Module, config: TrainConfig, device, lr: float) -> torch.optim.Optimizer:
+    """RMSProp (multi-tensor ``foreach``) or Adam (``fused``: one kernel per step) over the trainable
+    parameters of ``module``; a fully frozen module gets a dummy parameter so the optimiser exists."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    if not params:  # e.g. AffineGenerator(learnable=False): nothing to train
+        params = [nn.Parameter(torch.zeros(1, device=device))]
+    if config.optimizer == "adam":
+        return torch.optim.Adam(params, lr=lr, betas=config.betas, fused=True)
+    return torch.optim.RMSprop(params, lr=lr, foreach=True)
+
+
+@contextmanager
+def thread_limit(n: int):
+    """Run the body with ``n`` torch intra-op threads and restore the previous count (0: no change)."""
+    prev = torch.get_num_threads()
+    if n <= 0 or n == prev:
+        yield
+        return
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(prev)

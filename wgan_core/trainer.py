@@ -30,7 +30,6 @@ import copy
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -40,26 +39,13 @@ from . import losses as L
 from . import metrics as M
 from .config import HPARAM_NAMES, TrainConfig, validate_hparam
 from .data import build_data
-from .models import build_models
+from .models import build_models, has_batchnorm, make_optimizer, resolve_device, thread_limit
 
 __all__ = ["Trainer", "resolve_device", "OFFICIAL_BURST"]
 
 #: The official code's schedule: this many critic iterations for the first 25 generator iterations
 #: and for every 500th one.
 OFFICIAL_BURST = 100
-
-
-def resolve_device(name: str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU raises ValueError."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device cuda was requested but no CUDA GPU is available")
-    return torch.device(name)
-
-
-def _has_batchnorm(module: nn.Module) -> bool:
-    return any(isinstance(m, nn.modules.batchnorm._BatchNorm) for m in module.modules())
 
 
 class Trainer:
@@ -93,14 +79,14 @@ class Trainer:
         self._aux_rng = self._rng(2)        # metric-only randomness (never perturbs training)
         self.fixed_noise = torch.randn(config.eval_samples, self.z_dim, generator=self._rng(3), device=self.device)
         self._g_trainable = any(p.requires_grad for p in self.generator.parameters())
-        self.opt_g = self._optimizer(self.generator)
-        self.opt_c = self._optimizer(self.critic)
+        self.opt_g = make_optimizer(self.generator, config, self.device, config.lr)
+        self.opt_c = make_optimizer(self.critic, config, self.device, config.lr * config.critic_lr_ratio)
         self._critic_params = [p for p in self.critic.parameters() if p.requires_grad]
         bn_ids = {id(p) for m in self.critic.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
                   for p in m.parameters()}
         self._clip_params = [p for p in self._critic_params if config.clamp_bn or id(p) not in bn_ids]
-        self._concat = self.data.kind == "toy" and not _has_batchnorm(self.critic)
-        self._batch_fakes = self.data.kind == "toy" and not _has_batchnorm(self.generator)
+        self._concat = self.data.kind == "toy" and not has_batchnorm(self.critic)
+        self._batch_fakes = self.data.kind == "toy" and not has_batchnorm(self.generator)
         self._critic_fwd, self._gen_fwd = self.critic, self.generator
         if config.compile != "none":
             self._critic_fwd = torch.compile(self.critic, mode=config.compile)
@@ -120,15 +106,6 @@ class Trainer:
         gen.manual_seed(self.config.seed * 7919 + offset)
         return gen
 
-    def _optimizer(self, module: nn.Module) -> torch.optim.Optimizer:
-        params = [p for p in module.parameters() if p.requires_grad]
-        if not params:  # a frozen generator (e.g. AffineGenerator(learnable=False)) has nothing to train
-            params = [nn.Parameter(torch.zeros(1, device=self.device))]
-        cfg, fast = self.config, {"foreach": True}
-        if cfg.optimizer == "adam":
-            return torch.optim.Adam(params, lr=cfg.lr, betas=cfg.betas, **fast)
-        return torch.optim.RMSprop(params, lr=cfg.lr, **fast)
-
     def _reset_accumulators(self) -> None:
         zero = lambda: torch.zeros((), device=self.device)  # noqa: E731
         self._acc = {"critic_loss": zero(), "gp": zero(), "gen_loss": zero(), "cosine": zero()}
@@ -138,20 +115,10 @@ class Trainer:
         self._interval_t = 0.0
         self._interval_steps = 0
 
-    @contextmanager
     def _threads(self):
-        """Run the body with ``config.cpu_threads`` torch threads on a CPU device, then restore."""
-        want, prev = self.config.cpu_threads, torch.get_num_threads()
-        if want == 0:
-            want = 1 if self.data.kind == "toy" else prev
-        if self.device.type != "cpu" or want == prev:
-            yield
-            return
-        torch.set_num_threads(want)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(prev)
+        """``config.cpu_threads`` torch threads while the body runs (0: one for toys); see models.thread_limit."""
+        want = self.config.cpu_threads or (1 if self.data.kind == "toy" else 0)
+        return thread_limit(want if self.device.type == "cpu" else 0)
 
     # ---- live hyperparameters -----------------------------------------------------------------
     def set_hparams(self, **changes) -> None:
@@ -176,9 +143,7 @@ class Trainer:
             if self._pending:
                 self._hp.update(self._pending)
                 if "lr" in self._pending:
-                    for opt in (self.opt_g, self.opt_c):
-                        for group in opt.param_groups:
-                            group["lr"] = self._pending["lr"]
+                    self._apply_lr(self._pending["lr"])
                 self._pending.clear()
             return dict(self._hp)
 
@@ -226,11 +191,7 @@ class Trainer:
             grads = [p.grad.detach().clone() for p in self._critic_params]
             before = [p.detach().clone() for p in self._critic_params]
             self.opt_c.step()
-            cosine = M.update_cosine(self._critic_params, before, grads)
-            self._acc["cosine"] += cosine
-            self._acc["cosine_neg"] += (cosine < 0).to(cosine.dtype)
-            self._acc["cosine_min"] = torch.minimum(self._acc["cosine_min"], cosine)
-            self._acc_n["cosine"] += 1
+            M.accumulate_cosine(self, M.update_cosine(self._critic_params, before, grads))
         else:
             self.opt_c.step()
         if self.config.loss == "wgan":  # Algorithm 1, line 7: clip after EVERY critic update
@@ -331,19 +292,9 @@ class Trainer:
         return M.generator_grad_norm(self)
 
     def metrics(self) -> dict:
-        """Read the device accumulators (the only host sync) and evaluate; see :func:`metrics.collect_metrics`.
-
-        With ``track_update_cosine`` it adds ``update_cosine_negative`` (share of the critic updates
-        since the last log whose cosine was negative) and ``update_cosine_min`` (their smallest cosine).
-        """
+        """Read the device accumulators (the only host sync) and evaluate; see :func:`metrics.collect_metrics`."""
         with self._threads():
-            extra = {}
-            if self._acc_n["cosine"]:  # read before collect_metrics resets the accumulators
-                extra = {"update_cosine_negative": float(self._acc["cosine_neg"]) / self._acc_n["cosine"],
-                         "update_cosine_min": float(self._acc["cosine_min"])}
-            out = M.collect_metrics(self)
-            out.update(extra)
-            return out
+            return M.collect_metrics(self)
 
     def snapshot(self) -> dict:
         """Samples, real data, critic field, gradient arrows and histograms as plain numpy."""
@@ -378,7 +329,10 @@ class Trainer:
         with self._lock:
             self._hp.update(state["hparams"])
             self._pending.clear()
-        for opt in (self.opt_g, self.opt_c):
-            for group in opt.param_groups:
-                group["lr"] = self._hp["lr"]
+        self._apply_lr(self._hp["lr"])
         self._reset_accumulators()
+
+    def _apply_lr(self, lr: float) -> None:
+        for opt, value in ((self.opt_g, lr), (self.opt_c, lr * self.config.critic_lr_ratio)):
+            for group in opt.param_groups:
+                group["lr"] = value
