@@ -15,7 +15,8 @@ Rules it keeps:
 
 * one job per browser session (starting one on another page stops the previous); a comparison of
   several trainers is one job, so one slot of the cap;
-* the job's thread never calls ``st.*``; the page polls it with ``st.fragment(run_every=1 s)``;
+* the job's thread never calls ``st.*``; the page polls it with ``st.fragment(run_every=1 s)`` (status)
+  and redraws its figures every 2 s (the snapshot cadence);
 * sliders apply to the running job from its next step (``TrainingJob.set_hparams``);
 * a job ends with its session: a lease in ``st.session_state`` stops it when the session state is
   dropped, the job polls ``Runtime.is_active_session`` (stops 5 s after the tab closes), and a
@@ -42,6 +43,8 @@ from app import shell
 from wgan_core import jobs
 
 POLL_SECONDS = 1.0
+#: Seconds between redraws of a live lesson's figures (and between the job's snapshots).
+DRAW_SECONDS = 2.0
 STATE_KEY = "live.lease"
 jobs.configure_torch_threads()
 
@@ -145,7 +148,7 @@ class LivePanel:
 
     def __init__(self, slug: str, live_controls, make_members: Callable[[dict], dict], route: Callable,
                  settings: dict[str, Any], max_steps: int | None = None, log_every: int = 25,
-                 extra_metrics: Callable | None = None, snapshot_every_s: float = 2.0):
+                 extra_metrics: Callable | None = None, snapshot_every_s: float = DRAW_SECONDS):
         self.slug, self.live_controls = slug, tuple(live_controls)
         self.make_members, self.route = make_members, route
         self.signature = repr(sorted(settings.items()))
@@ -232,22 +235,32 @@ class LivePanel:
             st.error(f"The run failed: {job.error}")
 
     def poll(self, draw: Callable[[jobs.TrainingJob], None]) -> None:
-        """Redraw ``draw(job)`` every second while the job is active (a fragment; touches the watchdog)."""
+        """Poll the job while it is active: status every second, ``draw(job)`` every ``DRAW_SECONDS``.
+
+        Two fragments: a light one (progress, queue message, watchdog heartbeat) every
+        :data:`POLL_SECONDS`, and the figures every :data:`DRAW_SECONDS` — the cadence of the job's
+        snapshots, so that no poll re-sends unchanged figures.
+        """
         job = self.job
         active = job is not None and job.status in jobs.ACTIVE
 
         @st.fragment(run_every=POLL_SECONDS if active else None)
-        def live_view() -> None:
+        def live_status() -> None:
             current = self.job
             if current is not None:
                 current.touch()
             self.status_ui(current)
-            if current is not None and current.latest_snapshot() is not None:
-                draw(current)
             if active and (current is None or current.status not in jobs.ACTIVE):
                 st.rerun()  # the run ended: one full rerun turns polling off and updates the buttons
 
-        live_view()
+        @st.fragment(run_every=DRAW_SECONDS if active else None)
+        def live_figures() -> None:
+            current = self.job
+            if current is not None and current.latest_snapshot() is not None:
+                draw(current)
+
+        live_status()
+        live_figures()
 
     def export(self, figures: dict[str, Callable[[], Any]]) -> None:
         """Download buttons: the metric logs as CSV and each figure (``name -> builder``) as PNG.

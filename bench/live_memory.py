@@ -47,7 +47,7 @@ def main() -> None:
     cache: dict = {}
 
     def viewer() -> None:
-        while not done.wait(1.0):
+        while not done.wait(2.0):
             draw_page(job, cache)
 
     threading.Thread(target=viewer, daemon=True).start()

@@ -3,8 +3,8 @@
 Headless: the mode-collapse lesson's three trainers stepped with ``Trainer.run`` (metrics every
 ``log_every`` steps, as the job logs). Live: the same trainers in a :class:`wgan_core.jobs.TrainingJob`
 (logs every ``log_every`` steps, a snapshot every 2 s as in ``app.live.LivePanel``) while a viewer
-thread does what the page's fragment does every second: touch the job, read its logs and latest
-snapshot, compute the KDEs and build the page's plotly figures whose data changed, and serialise all.
+thread does what the page's fragments do: touch the job every second and, every 2 s, read its logs and
+latest snapshot, compute the KDEs, build the figures whose data changed and serialise all of them.
 Rounds alternate headless/live so that background load on a
 shared machine hits both; the medians are compared.
 
@@ -92,11 +92,13 @@ def live(steps: int, log_every: int) -> tuple[float, int]:
     done = threading.Event()
     cache: dict = {}
 
-    def viewer() -> None:
+    def viewer() -> None:  # as app.live.LivePanel.poll: status every second, figures every 2 s
         nonlocal polls
         while not done.wait(1.0):
-            draw_page(job, cache)
+            job.touch()
             polls += 1
+            if polls % 2 == 0:
+                draw_page(job, cache)
 
     thread = threading.Thread(target=viewer, daemon=True)
     t0 = time.perf_counter()

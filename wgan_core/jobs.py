@@ -439,11 +439,12 @@ class TrainingJob:
                 for member in self.members.values():
                     member.step()
                 self.steps += 1
-                if manual or self._log_next or self.steps % self.log_every == 0:
+                logged = manual or self._log_next or self.steps % self.log_every == 0
+                if logged:
                     self._log_next = False
                     self._record(force_snapshot=manual)
                 if self.max_steps is not None and self.steps >= self.max_steps:
-                    self._record(force_snapshot=True)
+                    self._record(force_snapshot=True, with_logs=not logged)  # the last step: logged once
                     with self._lock:
                         self._set_status("finished")
                         self.stop_reason = f"reached {self.max_steps} steps"
@@ -461,10 +462,10 @@ class TrainingJob:
             else:
                 self.registry.publish()
 
-    def _record(self, force_snapshot: bool = False) -> None:
+    def _record(self, force_snapshot: bool = False, with_logs: bool = True) -> None:
         """Append one log per member; take a snapshot when due."""
         logs = []
-        for name, member in self.members.items():
+        for name, member in self.members.items() if with_logs else ():
             entry = {"member": name, "g_step": int(member.g_step), **member.metrics()}
             if self.extra_metrics is not None:
                 entry.update(self.extra_metrics(name, member))
@@ -475,6 +476,7 @@ class TrainingJob:
             snap = {name: member.snapshot() for name, member in self.members.items()}
             self._last_snapshot_t = now
         with self._lock:
-            self._logs.offer(logs)
+            if logs:
+                self._logs.offer(logs)
             if snap is not None:
                 self._snapshots.append((self.steps, snap))
