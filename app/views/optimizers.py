@@ -1,0 +1,53 @@
+"""Lesson: optimizers (paper §4.3) — RMSProp vs Adam with momentum on the critic."""
+
+from __future__ import annotations
+
+import math
+
+import streamlit as st
+
+from app import shell
+from app.plots import optimizers as plots
+from lessons import optimizers as lesson
+
+SLUG = "optimizers"
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def run_both(beta1: float, lr: float, steps: int):
+    """Both seeded runs, cached by the controls; a progress bar shows while they train."""
+    bar = st.progress(0.0, text="Training")
+    runs = lesson.compare(beta1, lr, steps, progress=lambda f, text: bar.progress(min(f, 1.0), text))
+    bar.empty()
+    return runs
+
+
+def _w1(value: float) -> str:
+    return "no such reads" if math.isnan(value) else f"{value:.3f}"
+
+
+st.title(lesson.TITLE)
+st.markdown(lesson.INTRO)
+st.markdown(lesson.UPDATES)
+
+st.subheader("The same WGAN, two optimizers")
+values = shell.controls_ui(SLUG, lesson.CONTROLS, columns=3)
+rms, adam = run_both(values["beta1"], values["lr"], values["steps"])
+
+st.plotly_chart(plots.cosine_and_w1((rms, adam)), width="stretch", key=f"{SLUG}.cosine")
+cols = st.columns(4)
+cols[0].metric("Critic steps with negative cosine — RMSProp", f"{rms.negative_share:.1%}")
+cols[1].metric(f"Critic steps with negative cosine — {adam.name}", f"{adam.negative_share:.1%}",
+               help="Share of all critic updates of the run whose step pointed against the gradient.")
+cols[2].metric("Final exact W1 — RMSProp", f"{rms.final_w1:.3f}")
+cols[3].metric(f"Final exact W1 — {adam.name}", f"{adam.final_w1:.3f}",
+               delta=f"{adam.final_w1 - rms.final_w1:+.3f} vs RMSProp", delta_color="inverse")
+st.markdown(
+    f"**When one of Adam's critic steps turns against the gradient** (shaded reads): its samples' exact W1 averages "
+    f"**{_w1(adam.w1_where(True))}** at those reads, against **{_w1(adam.w1_where(False))}** at the others "
+    f"(RMSProp's whole run averages **{_w1(rms.w1_where(False))}**)."
+)
+st.markdown(lesson.WHY_NONSTATIONARY)
+st.plotly_chart(plots.estimates((rms, adam)), width="stretch", key=f"{SLUG}.estimates")
+
+shell.footer(SLUG, lesson)
