@@ -28,7 +28,7 @@ def test_train_toy_writes_summary(tmp_path, capsys):
 
 def test_compare_writes_one_entry_per_method_and_a_verdict(tmp_path, capsys):
     out = tmp_path / "cmp"
-    assert main(["compare", "--dataset", "8gaussians", *FAST, "--out", str(out)]) == 0
+    assert main(["compare", "--dataset", "8gaussians", *FAST, "--jobs", "2", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     for method in ("gan", "wgan", "wgan-gp"):
         assert set(summary[method]) >= {"g_steps_per_s", "modes", "hq_share", "w1_exact", "critic_estimate", "seconds"}
@@ -43,7 +43,8 @@ def test_compare_writes_one_entry_per_method_and_a_verdict(tmp_path, capsys):
     (["train-toy", "--loss", "hinge"], "--loss"),
     (["train-toy", "--lr", "-1", "--steps", "1"], "lr must be"),
     (["train-toy", "--n-critic", "0", "--steps", "1"], "n_critic"),
-    (["compare", "--width", "0", "--steps", "1"], "width"),
+    (["compare", "--width", "0", "--steps", "1", "--jobs", "1"], "width"),
+    (["compare", "--jobs", "0"], "--jobs"),
     (["fly"], "invalid choice"),
     ([], "required"),
 ])

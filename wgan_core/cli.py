@@ -86,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Train gan, wgan and wgan-gp from their fast toy presets on the same dataset "
                                    "and seed; record each under --out/<method>/ and write --out/summary.json.")
     _add_common(c)
+    c.add_argument("--jobs", type=_positive_int, default=min(3, os.cpu_count() or 1),
+                   help="methods trained at once in separate processes (default: up to 3, one per core)")
     c.set_defaults(func=_compare)
 
     try:
@@ -115,14 +117,15 @@ def _fmt(value, pattern: str = "{:.3f}") -> str:
     return "n/a" if value is None else pattern.format(value)
 
 
-def _train(config, out: Path, steps: int, progress: bool, label: str, snapshot_every=None) -> dict:
+def _train(config, out: Path, steps: int, progress: bool, label: str, snapshot_every=None, position=None) -> dict:
     from tqdm import tqdm
 
     from .runs import record_run
     from .trainer import Trainer
 
     trainer = Trainer(config)
-    with tqdm(total=steps, desc=label, unit="G-step", disable=not progress, file=sys.stderr) as bar:
+    with tqdm(total=steps, desc=f"{label:8s}", unit="G-step", disable=not progress, file=sys.stderr,
+              position=position) as bar:
         def advance(log: dict) -> None:
             bar.update(log["g_step"] - bar.n)
             bar.set_postfix(W1=_fmt(log.get("w1_exact")), modes=_fmt(log.get("modes"), "{:.0f}"))
@@ -166,7 +169,16 @@ def _compare(args: argparse.Namespace) -> int:
     configs = {m: preset(TOY_PRESET_OF[m], dataset=args.dataset, seed=args.seed, device=args.device,
                          **_overrides(args)) for m in COMPARE_METHODS}  # validate all before training
     start = time.perf_counter()
-    results = {m: _train(cfg, out / m, args.steps, args.progress, m) for m, cfg in configs.items()}
+    if args.jobs == 1:
+        results = {m: _train(cfg, out / m, args.steps, args.progress, m) for m, cfg in configs.items()}
+    else:  # independent runs: one process per method uses the machine's cores
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
+            futures = {m: pool.submit(_train, cfg, out / m, args.steps, args.progress, m, None, i)
+                       for i, (m, cfg) in enumerate(configs.items())}
+            results = {m: f.result() for m, f in futures.items()}
     source = make_toy(args.dataset)
     n_modes = len(source.centers) if hasattr(source, "centers") else None
     line = verdict(results, n_modes)
