@@ -9,7 +9,7 @@ from tests.browser.helpers import no_exception, open_page, wait_idle
 pytestmark = pytest.mark.browser
 QUERY = "dataset=8gaussians&steps=100&failed_lr=0.1&median_window=5"
 # the filtered WGAN curve as drawn: the y values of the first figure's second trace
-SMOOTHED_Y = "() => Array.from(document.querySelectorAll('.js-plotly-plot')[0].data[1].y)"
+SMOOTHED_Y = "() => JSON.stringify(document.querySelectorAll('.js-plotly-plot')[0].data[1].y)"
 
 
 def test_changing_the_median_filter_redraws_the_curve(app_server, page):
@@ -19,6 +19,7 @@ def test_changing_the_median_filter_redraws_the_curve(app_server, page):
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 6
     assert len(page.locator('[data-testid="stMetricValue"]').all_inner_texts()) == 3
     before = page.evaluate(SMOOTHED_Y)
+    assert before and len(before) > 10  # the trace holds data
     slider = page.get_by_role("slider", name="Median filter width (points)")
     slider.focus()
     page.keyboard.press("ArrowLeft")  # 5 → 3
