@@ -184,19 +184,24 @@ class LivePanel:
         start, pause, step, reset = st.columns(4)
         job = self.job
         running = job is not None and job.status in ("running", "queued")
+        clicked = True
         if start.button("Start", key=f"{self.slug}.live.start", type="primary", disabled=running,
                         icon=":material/play_arrow:", width="stretch"):
             self._usable_job().start()
-        if pause.button("Pause", key=f"{self.slug}.live.pause", disabled=not running,
-                        icon=":material/pause:", width="stretch"):
+        elif pause.button("Pause", key=f"{self.slug}.live.pause", disabled=not running,
+                          icon=":material/pause:", width="stretch"):
             job.pause()
-        if step.button("Step", key=f"{self.slug}.live.step", icon=":material/skip_next:",
-                       help="One generator step (each method), then pause.", width="stretch"):
+        elif step.button("Step", key=f"{self.slug}.live.step", icon=":material/skip_next:",
+                         help="One generator step (each method), then pause.", width="stretch"):
             self._usable_job().step(1)
-        if reset.button("Reset", key=f"{self.slug}.live.reset", icon=":material/restart_alt:",
-                        width="stretch"):
+        elif reset.button("Reset", key=f"{self.slug}.live.reset", icon=":material/restart_alt:",
+                          width="stretch"):
             release("reset by the user")
+        else:
+            clicked = False
         self.apply(self.values)
+        if clicked:
+            st.rerun()  # redraw the buttons (and start or stop polling) for the job's new state
         return self.values
 
     def apply(self, values: dict[str, Any]) -> None:
