@@ -169,3 +169,16 @@ def test_bad_arguments_raise_value_errors(registry, monkeypatch):
         jobs.default_max_jobs()
     monkeypatch.setenv("WGAN_MAX_JOBS", "3")
     assert jobs.default_max_jobs() == 3
+
+
+def test_publishing_the_status_never_waits_for_a_jobs_lock(registry):
+    """Two sessions pressing Start at once must not deadlock on each other's job locks."""
+    import threading
+
+    job = jobs.TrainingJob({"m": tiny()}, registry=registry)
+    with job._lock:  # another thread is inside this job (e.g. in start())
+        writer = threading.Thread(target=registry.publish)
+        writer.start()
+        writer.join(10)
+        assert not writer.is_alive()
+    assert json.loads(registry.status_file.read_text())["jobs"][0]["id"] == job.id

@@ -380,9 +380,12 @@ class TrainingJob:
 
     def describe(self) -> dict[str, Any]:
         """Plain-data summary (status, steps, hyper-parameters, stop reason) for status files and captions."""
+        # Lock-free on purpose: the registry calls this while other threads hold their jobs' locks, and
+        # set_hparams replaces each member's dict whole, so a copy of the current dicts is consistent.
+        hparams = {name: dict(h) for name, h in list(self._hparams.items())}
         return {"id": self.id, "label": self.label, "status": self.status, "steps": self.steps,
                 "stop_reason": self.stop_reason, "error": self.error,
-                "idle_s": round(time.monotonic() - self.last_touch, 2), "hparams": self.hparams()}
+                "idle_s": round(time.monotonic() - self.last_touch, 2), "hparams": hparams}
 
     def join(self, timeout: float | None = None) -> bool:
         """Wait for the thread to end; True if it has (or never started)."""
