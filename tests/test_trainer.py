@@ -130,3 +130,20 @@ def test_snapshot_shapes_2d():
 def test_presets_build():
     for name in ("paper", "gp-paper", "toy-gan", "toy-wgan", "toy-wgan-gp"):
         Trainer(preset(name, device="cpu", width=8, depth=1, eval_samples=32)).step()
+
+
+def test_lean_rmsprop_equals_torch_rmsprop():
+    from wgan_core.models import LeanRMSprop, MLPCritic
+
+    torch.manual_seed(0)
+    a, b = MLPCritic(2, 16, 2), MLPCritic(2, 16, 2)
+    b.load_state_dict(a.state_dict())
+    opt_a, opt_b = torch.optim.RMSprop(a.parameters(), lr=1e-2), LeanRMSprop(b.parameters(), lr=1e-2)
+    for _ in range(5):
+        x = torch.randn(32, 2)
+        for net, opt in ((a, opt_a), (b, opt_b)):
+            opt.zero_grad()
+            net(x).pow(2).mean().backward()
+            opt.step()
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p, q)
