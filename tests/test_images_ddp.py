@@ -14,7 +14,6 @@ import sys
 from pathlib import Path
 
 import torch
-
 from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
