@@ -28,12 +28,13 @@ def test_round_trip_and_no_temp_left(tmp_path):
 
 def test_failed_write_keeps_the_old_file(tmp_path):
     path = save_checkpoint(tmp_path / "ck.pt", {"step": 1})
-    with pytest.raises(Exception):
+    with pytest.raises((AttributeError, TypeError, pickle.PicklingError)):
         save_checkpoint(path, {"bad": lambda: None})  # lambdas cannot be pickled
     assert load_checkpoint(path)["step"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["ck.pt"]
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_corrupt_missing_and_malicious(tmp_path):
     with pytest.raises(CheckpointError, match="does not exist"):
         load_checkpoint(tmp_path / "none.pt")

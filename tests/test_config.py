@@ -11,7 +11,8 @@ def test_paper_presets_match_the_algorithms():
     p = preset("paper")
     assert (p.loss, p.optimizer, p.lr, p.clip_value, p.batch_size, p.n_critic) == ("wgan", "rmsprop", 5e-5, 0.01, 64, 5)
     g = preset("gp-paper")
-    assert (g.loss, g.optimizer, g.lr, g.betas, g.lambda_gp, g.n_critic) == ("wgan-gp", "adam", 1e-4, (0.0, 0.9), 10.0, 5)
+    expected = ("wgan-gp", "adam", 1e-4, (0.0, 0.9), 10.0, 5)
+    assert (g.loss, g.optimizer, g.lr, g.betas, g.lambda_gp, g.n_critic) == expected
     for name in PRESETS:
         assert isinstance(preset(name), TrainConfig)
 

@@ -186,8 +186,8 @@ def _compare(args: argparse.Namespace) -> int:
     summary = {**results, "verdict": line, "seconds": time.perf_counter() - start}
     _write_atomic(out / "summary.json", json.dumps(_plain(summary), indent=2))
     for m, r in results.items():
-        print(f"{m:8s} W1 {_fmt(r['w1_exact'])}  modes {_fmt(r['modes'], '{:.0f}')}  "
-              f"hq {_fmt(r['hq_share'])}  critic {_fmt(r['critic_estimate'])}  {_fmt(r['g_steps_per_s'], '{:.1f}')} G-steps/s")
+        print(f"{m:8s} W1 {_fmt(r['w1_exact'])}  modes {_fmt(r['modes'], '{:.0f}')}  hq {_fmt(r['hq_share'])}  "
+              f"critic {_fmt(r['critic_estimate'])}  {_fmt(r['g_steps_per_s'], '{:.1f}')} G-steps/s")
     print(line)
     print(f"recorded in {out} ({summary['seconds']:.1f} s)")
     return 0

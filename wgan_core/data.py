@@ -120,7 +120,7 @@ class ToySource:
         return {"rng": self.generator.get_state()}
 
     def load_state_dict(self, state: dict) -> None:
-        self.generator.set_state(state["rng"].cpu() if self.device.type == "cpu" else state["rng"])
+        self.generator.set_state(state["rng"].cpu())
 
 
 def _as_numpy(fake, dim: int) -> np.ndarray:

@@ -24,7 +24,8 @@ $-\mathbb{E}_z[f_w(g_\theta(z))]$.
 
 ## WGAN-GP (Gulrajani et al., 2017)
 Instead of clipping, the critic minimises
-$$\mathbb{E}_z[f_w(\tilde x)] - \mathbb{E}_x[f_w(x)] + \lambda\,\mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f_w(\hat x)\|_2 - 1)^2\big],$$
+$$\mathbb{E}_z[f_w(\tilde x)] - \mathbb{E}_x[f_w(x)]
+  + \lambda\,\mathbb{E}_{\hat x}\big[(\|\nabla_{\hat x} f_w(\hat x)\|_2 - 1)^2\big],$$
 where $\hat x = \epsilon x + (1 - \epsilon)\tilde x$ with a fresh $\epsilon \sim U[0, 1]$ **per example**.
 """
 
