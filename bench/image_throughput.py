@@ -86,20 +86,25 @@ def steps_per_second(step, device, seconds: float, warmup: int) -> float:
             return n / (time.perf_counter() - t0)
 
 
+MARKER = "<!-- end of the table written by bench/image_throughput.py -->"
+
+
 def write_results(table: str) -> None:
-    """Replace (or add) the ``## Images`` section of bench/RESULTS.md, leaving the others alone."""
+    """Put ``table`` at the top of the ``## Images`` section of bench/RESULTS.md (created if missing),
+    replacing the previous table up to :data:`MARKER`; notes after the marker and every other
+    section are kept."""
     path = ROOT / "bench" / "RESULTS.md"
     text = path.read_text() if path.exists() else "# Benchmark results\n"
-    lines, out, skipping = text.splitlines(), [], False
-    for line in lines:
-        if line.startswith("## "):
-            skipping = line.strip() == "## Images"
-            if skipping:
-                continue
-        if not skipping:
-            out.append(line)
-    body = "\n".join(out).rstrip() + "\n\n## Images\n\n" + table.rstrip() + "\n"
-    path.write_text(body)
+    block = f"## Images\n\n{table.rstrip()}\n\n{MARKER}\n"
+    if "## Images\n" not in text:
+        path.write_text(text.rstrip() + "\n\n" + block)
+        return
+    head, rest = text.split("## Images\n", 1)
+    if MARKER in rest:
+        rest = rest.split(MARKER, 1)[1].lstrip("\n")
+    else:  # an old section without the marker: keep it below the new table
+        rest = rest.lstrip("\n")
+    path.write_text(head + block + ("\n" + rest if rest else ""))
 
 
 def main(argv=None) -> int:
