@@ -2,8 +2,9 @@
 
 Both run WGAN (weight clipping, RMSProp) on 8 Gaussians with the same MLP width/depth, batch size,
 ``n_critic`` and learning rate. Rounds alternate plain / trainer so that both see the same machine
-load; the median over rounds is reported. Prints generator iterations per second for both and the
-ratio trainer / plain (no assertion: speed is reported, not tested).
+load (and alternate which goes first); prints the median G-steps/s of both, the ratio of the medians and
+the median of the per-round ratios (the fairer number when the load changes between rounds). No
+assertion: speed is reported, not tested.
 
     python bench/toy_throughput.py [--widths 128 512] [--steps 200] [--rounds 5] [--threads N]
                                    [--compile none|default|reduce-overhead] [--device cpu|cuda]
@@ -65,15 +66,23 @@ def main(argv=None) -> int:
         if args.device == "cpu":
             plain_wgan(5, width, args.depth, args.batch_size, args.n_critic)  # warm-up
         plain, ours = [], []
-        for r in range(args.rounds):
-            if args.device == "cpu":
-                plain.append(plain_wgan(args.steps, width, args.depth, args.batch_size, args.n_critic,
-                                        seed=r)["g_steps_per_s"])
-            ours.append(trainer_rate(cfg.replace(seed=r), args.steps))
-        p = statistics.median(plain) if plain else float("nan")
-        o = statistics.median(ours)
-        print(f"width {width:4d}: plain {p:7.1f} G-steps/s | trainer {o:7.1f} G-steps/s | ratio {o / p:5.2f}x"
-              f"   (rounds: plain {[round(x, 1) for x in plain]}, trainer {[round(x, 1) for x in ours]})")
+        for r in range(args.rounds):  # alternate which loop goes first: neither always gets the quieter slot
+            order = ("plain", "trainer") if r % 2 == 0 else ("trainer", "plain")
+            for which in order:
+                if which == "trainer":
+                    ours.append(trainer_rate(cfg.replace(seed=r), args.steps))
+                elif args.device == "cpu":
+                    plain.append(plain_wgan(args.steps, width, args.depth, args.batch_size, args.n_critic,
+                                            seed=r)["g_steps_per_s"])
+        if not plain:
+            print(f"width {width:4d}: trainer {statistics.median(ours):7.1f} G-steps/s (no plain loop on cuda)")
+            continue
+        p, o = statistics.median(plain), statistics.median(ours)
+        paired = statistics.median(b / a for a, b in zip(plain, ours, strict=True))
+        print(f"width {width:4d}: plain {p:7.1f} G-steps/s | trainer {o:7.1f} G-steps/s | "
+              f"ratio of medians {o / p:5.2f}x"
+              f" | median paired ratio {paired:5.2f}x\n"
+              f"   rounds: plain {[round(x, 1) for x in plain]}, trainer {[round(x, 1) for x in ours]}")
     return 0
 
 
