@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from lessons import meaningful_loss as lesson
+from wgan_core.config import TrainConfig
 
 
 @pytest.fixture(scope="module")
@@ -38,19 +39,25 @@ def test_wgan_critic_estimate_tracks_the_exact_w1(curves):
     wgan = curves.runs[0]
     assert wgan.loss == "wgan"
     quarter = len(wgan.steps) // 4
-    # the samples got better (exact W1 down) and the loss said so (estimate down, ranks agree);
-    # 200 iterations is early in the run: at the lesson's 1500 the correlation is about 0.8
+    # the samples got better (exact W1 down) and the loss said so (estimate down)
     assert wgan.w1[-quarter:].mean() < 0.75 * wgan.w1[:quarter].mean()
     assert wgan.estimate[-quarter:].mean() < 0.75 * wgan.estimate[:quarter].mean()
-    assert wgan.rho > 0.2
+
+
+def test_over_a_longer_wgan_run_the_ranks_agree():
+    # past the first transient the critic estimate and the exact W1 fall together (0.96 at 1500 steps)
+    config = TrainConfig(**lesson.WGAN, dataset="8gaussians", seed=lesson.SEED, device="cpu",
+                         eval_samples=lesson.EVAL_SAMPLES)
+    run = lesson.record_run("WGAN", config, 600, "critic estimate")
+    assert run.rho > 0.5
 
 
 def test_failed_run_is_flat(curves):
     failed = curves.runs[2]
     assert failed.lr == 0.1
-    # thrown far from the data in the first steps, it never moves again: loss and samples constant
-    assert np.ptp(failed.w1) < 1e-6 and failed.w1[0] > 10.0
-    np.testing.assert_allclose(failed.snapshots[0], failed.snapshots[-1])
+    # wrecked in the first steps: the estimate sits at ~0 and the samples stay far from the data
+    assert np.abs(failed.estimate[2:]).max() < 1e-2
+    assert failed.w1.min() > 1.0
 
 
 def test_seeded_and_failed_run_uses_its_learning_rate():
