@@ -37,6 +37,8 @@ def test_live_run_follows_the_clip_slider(app_server, page):
     caption = page.get_by_text("clip c = 0.05 ·")
     caption.wait_for(timeout=120_000)
     wait_until(lambda: 0.05 in clip_curve(page))
+    page.locator('[data-testid="stProgress"]').scroll_into_view_if_needed()
+    page.mouse.wheel(0, 350)
     page.screenshot(path=str(ARTIFACTS / "mode_collapse-live-1.png"), full_page=False)
     first_step = page.locator('[data-testid="stProgress"]').inner_text()
 
@@ -49,6 +51,8 @@ def test_live_run_follows_the_clip_slider(app_server, page):
     assert 0.05 in clip_curve(page)  # ... after the earlier value
     assert "clip_value=0.001" in page.url
     wait_until(lambda: page.locator('[data-testid="stProgress"]').inner_text() != first_step)
+    page.locator('[data-testid="stProgress"]').scroll_into_view_if_needed()
+    page.mouse.wheel(0, 350)
     page.screenshot(path=str(ARTIFACTS / "mode_collapse-live-2.png"), full_page=False)
     page.get_by_role("button", name="Pause").click()
     wait_idle(page)
