@@ -72,6 +72,14 @@ def test_lsun_decodes_webp_and_jpeg_and_names_a_corrupt_key(lsun_root, tmp_path)
     assert clone._env is None and clone[4][0].float().mean() > 240
 
 
+def test_lsun_without_webp_support_fails_early_with_a_clear_message(lsun_root, tmp_path, monkeypatch):
+    import wgan_core.images.lsun as lsun_module
+
+    monkeypatch.setattr(lsun_module, "webp_supported", lambda: False)
+    with pytest.raises(RuntimeError, match="WebP support"):
+        LSUNDataset(find_lsun(lsun_root), image_size=16, cache_dir=tmp_path / "c")
+
+
 def test_lsun_corrupt_entries_are_skipped_and_counted_through_workers(lsun_root, tmp_path):
     ds = LSUNDataset(find_lsun(lsun_root), image_size=16, cache_dir=tmp_path / "c", skip_corrupt=True)
     assert ds[3][1] is False

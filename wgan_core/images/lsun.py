@@ -9,7 +9,8 @@ distribution, JPEG in older copies. The reader
    and modification time, so a changed database is re-indexed;
 2. opens the lmdb lazily, on first read, separately in each DataLoader worker process (an lmdb
    handle must not cross a ``fork``), read-only and without locking;
-3. decodes with Pillow (checking WebP support), resizes the short side and centre-crops
+3. decodes with Pillow (checking WebP support up front on the first value, and again for every
+   WebP value), resizes the short side and centre-crops
    (:mod:`wgan_core.images.preprocess`), returning ``uint8`` ``(3, S, S)``.
 
 A value that does not decode raises :class:`~wgan_core.images.preprocess.CorruptImageError` naming
@@ -26,7 +27,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
-from wgan_core.images.preprocess import CorruptImageError, decode_image, resize_center_crop
+from wgan_core.images.preprocess import CorruptImageError, decode_image, resize_center_crop, webp_supported
 
 __all__ = ["LSUNDataset", "default_cache_dir", "index_path", "build_index", "find_lsun"]
 
@@ -112,6 +113,11 @@ class LSUNDataset(Dataset):
             raise ValueError(f"the lmdb at {self.path} holds no images")
         self.keys = keys[:max_items] if max_items else keys
         self._env = None
+        with _open_env(self.path).begin(write=False, buffers=False) as txn:  # self._env stays unset
+            first = txn.get(self.keys[0]) or b""
+        if first[:4] == b"RIFF" and first[8:12] == b"WEBP" and not webp_supported():
+            raise RuntimeError(f"the lmdb at {self.path} holds WebP images but this Pillow has no WebP support; "
+                               "reinstall Pillow with libwebp")
 
     def __len__(self) -> int:
         return len(self.keys)
