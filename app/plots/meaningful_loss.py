@@ -54,6 +54,6 @@ def snapshots(run, real, extent: float) -> go.Figure:
                       row=1, col=i + 1)
     fig.update_xaxes(range=[-extent, extent], showticklabels=False)
     fig.update_yaxes(range=[-extent, extent], showticklabels=False)
-    base_layout(fig, height=240)
+    base_layout(fig, height=240, showlegend=False)  # data in blue, samples in the run's colour
     fig.update_layout(margin=dict(l=10, r=10, t=40, b=10))
     return fig

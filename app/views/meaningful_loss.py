@@ -32,6 +32,8 @@ st.markdown(lesson.INTRO)
 st.markdown(lesson.EQUATIONS)
 
 st.subheader("Three runs, one seed")
+st.caption("Sample panels: the data in blue, the generator's samples (from a fixed noise batch) in the run's colour; "
+           "the numbered markers on each curve are the moments the panels show.")
 values = shell.controls_ui(SLUG, lesson.CONTROLS, columns=4)
 result = run_three(values["dataset"], values["steps"], values["failed_lr"])
 wgan, gan, failed = result.runs

@@ -36,8 +36,8 @@ rms, adam = run_both(values["beta1"], values["lr"], values["steps"])
 
 st.plotly_chart(plots.cosine_and_w1((rms, adam)), width="stretch", key=f"{SLUG}.cosine")
 cols = st.columns(4)
-cols[0].metric("Critic steps with negative cosine — RMSProp", f"{rms.negative_share:.1%}")
-cols[1].metric(f"Critic steps with negative cosine — {adam.name}", f"{adam.negative_share:.1%}",
+cols[0].metric("Negative-cosine steps — RMSProp", f"{rms.negative_share:.1%}")
+cols[1].metric(f"Negative-cosine steps — {adam.name}", f"{adam.negative_share:.1%}",
                help="Share of all critic updates of the run whose step pointed against the gradient.")
 cols[2].metric("Final exact W1 — RMSProp", f"{rms.final_w1:.3f}")
 cols[3].metric(f"Final exact W1 — {adam.name}", f"{adam.final_w1:.3f}",
