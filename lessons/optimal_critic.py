@@ -192,8 +192,8 @@ def _trained_function(loss: str, fake_mean: float, iters: int, clip_value: float
     from wgan_core.models import AffineGenerator
     from wgan_core.trainer import Trainer
 
-    config = TrainConfig(dataset="gaussians-1d", loss=loss, optimizer="rmsprop", lr=LR,
-                         clip_value=clip_value, batch_size=BATCH, seed=SEED, device="cpu")
+    config = TrainConfig(dataset="gaussians-1d", loss=loss, optimizer="rmsprop", lr=LR, clip_value=clip_value,
+                         batch_size=BATCH, width=128, depth=3, seed=SEED, device="cpu")
     generator = AffineGenerator(mean=fake_mean, std=FAKE_STD, learnable=False)
     trainer = Trainer(config, generator=generator)
     chunk = max(1, iters // 10)
