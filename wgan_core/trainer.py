@@ -71,7 +71,8 @@ class Trainer:
         self.data = data if data is not None else build_data(config, self.device)
         if generator is None or critic is None:
             g, c = build_models(config)
-            generator, critic = generator or g, critic or c
+            generator = generator if generator is not None else g
+            critic = critic if critic is not None else c
         self.generator = generator.to(self.device)
         self.critic = critic.to(self.device)
         self.z_dim = int(getattr(self.generator, "z_dim", config.z_dim))
