@@ -54,6 +54,14 @@ def test_bad_flags_are_one_clean_line(argv, needle, capsys):
     assert needle in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
 
 
+def test_unwritable_out_is_a_clean_error(tmp_path, capsys):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["train-toy", *FAST, "--out", str(blocker / "run")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("wgan_core: error:") and "Traceback" not in err
+
+
 def test_existing_run_dir_and_help_via_module(tmp_path):
     out = tmp_path / "r"
     assert main(["train-toy", *FAST, "--out", str(out)]) == 0

@@ -72,6 +72,15 @@ def test_set_hparams_validates_and_applies_next_step():
     assert tr.critic_steps == 3
 
 
+def test_critic_lr_ratio_follows_live_lr():
+    tr = Trainer(tiny(loss="gan", lr=1e-3, critic_lr_ratio=0.5))
+    assert tr.opt_c.param_groups[0]["lr"] == pytest.approx(5e-4)
+    tr.set_hparams(lr=2e-3)
+    tr.step()
+    assert tr.opt_g.param_groups[0]["lr"] == pytest.approx(2e-3)
+    assert tr.opt_c.param_groups[0]["lr"] == pytest.approx(1e-3)
+
+
 def test_same_seed_same_metrics_and_resume_matches():
     a, b = Trainer(tiny(loss="wgan-gp")), Trainer(tiny(loss="wgan-gp"))
     la, lb = list(a.run(4, metrics_every=4)), list(b.run(4, metrics_every=4))

@@ -194,7 +194,7 @@ def _compare(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 2 bad flags or values, 130 interrupted)."""
+    """Entry point; returns the exit status (0 ok, 1 file-system error, 2 bad flags or values, 130 interrupted)."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
@@ -211,6 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, CheckpointError) as exc:
         print(f"wgan_core: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # e.g. an --out directory that cannot be created
+        print(f"wgan_core: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("wgan_core: interrupted", file=sys.stderr)
         return 130
