@@ -137,7 +137,7 @@ def test_snapshot_shapes_2d():
 
 
 def test_presets_build():
-    for name in ("paper", "gp-paper", "toy-gan", "toy-wgan", "toy-wgan-gp"):
+    for name in ("paper", "gp-paper", "toy-gan", "toy-gan-slow-d", "toy-wgan", "toy-wgan-gp"):
         Trainer(preset(name, device="cpu", width=8, depth=1, eval_samples=32)).step()
 
 

@@ -19,11 +19,13 @@ from pathlib import Path
 
 from .config import LOSSES, PRESETS, TOY_DATASETS, preset
 
-__all__ = ["main", "build_parser", "TOY_PRESET_OF", "COMPARE_METHODS"]
+__all__ = ["main", "build_parser", "TOY_PRESET_OF", "COMPARE_METHODS", "COMPARE_PRESET_OF"]
 
 #: The fast toy preset each objective starts from (flags override it).
 TOY_PRESET_OF = {"gan": "toy-gan", "gan-minimax": "toy-gan", "wgan": "toy-wgan", "wgan-gp": "toy-wgan-gp"}
 COMPARE_METHODS = ("gan", "wgan", "wgan-gp")
+#: The presets `compare` trains: the GAN's discriminator is slowed down (see config.PRESETS).
+COMPARE_PRESET_OF = {"gan": "toy-gan-slow-d", "wgan": "toy-wgan", "wgan-gp": "toy-wgan-gp"}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -83,8 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_train_toy)
 
     c = sub.add_parser("compare", help="GAN vs WGAN vs WGAN-GP on the same data and seed, with a verdict",
-                       description="Train gan, wgan and wgan-gp from their fast toy presets on the same dataset "
-                                   "and seed; record each under --out/<method>/ and write --out/summary.json.")
+                       description="Train gan (preset toy-gan-slow-d), wgan (toy-wgan) and wgan-gp (toy-wgan-gp) "
+                                   "on the same dataset and seed; record each under --out/<method>/ and write "
+                                   "--out/summary.json.")
     _add_common(c)
     c.add_argument("--jobs", type=_positive_int, default=min(3, os.cpu_count() or 1),
                    help="methods trained at once in separate processes (default: up to 3, one per core)")
@@ -166,7 +169,7 @@ def _compare(args: argparse.Namespace) -> int:
     from .runs import _plain, _write_atomic
 
     out = Path(args.out) if args.out else _default_out(args, "compare")
-    configs = {m: preset(TOY_PRESET_OF[m], dataset=args.dataset, seed=args.seed, device=args.device,
+    configs = {m: preset(COMPARE_PRESET_OF[m], dataset=args.dataset, seed=args.seed, device=args.device,
                          **_overrides(args)) for m in COMPARE_METHODS}  # validate all before training
     start = time.perf_counter()
     if args.jobs == 1:
