@@ -155,10 +155,10 @@ def verdict(results: dict, n_modes: int | None) -> str:
         cover = ", ".join(f"{m} {_fmt(r['modes'], '{:.0f}')}/{n_modes} modes "
                           f"({_fmt(r['hq_share'] and 100 * r['hq_share'], '{:.0f}')}% high quality)"
                           for m, r in results.items())
-        collapsed = [m for m, r in results.items() if r["modes"] is not None and r["modes"] <= n_modes / 4]
+        few = [m for m, r in results.items() if r["modes"] is not None and r["modes"] <= n_modes / 4]
         parts.append(cover)
-        if collapsed:
-            parts.append("mode collapse: " + ", ".join(collapsed))
+        if few:  # collapsed, or (WGAN early on) still spread along the support before the bumps
+            parts.append(f"at most {n_modes // 4}/{n_modes} modes: " + ", ".join(few))
     return "verdict: " + "; ".join(parts)
 
 
