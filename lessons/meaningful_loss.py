@@ -30,7 +30,7 @@ from lessons import Choice, Exercise, Slider
 
 TITLE = "A loss that means something"
 SUMMARY = ("Watch the WGAN critic's loss track the true earth-mover distance and the samples' quality, "
-           "while the GAN's JS estimate sits near log 2 whatever the samples look like.")
+           "while the GAN's JS estimate barely follows them (and can never exceed log 2).")
 
 CONTROLS = (
     Choice("dataset", "Data set", options=("8gaussians", "25gaussians", "swissroll"), default="8gaussians",
