@@ -64,6 +64,17 @@ def start_server(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Po
     return proc, base_url
 
 
+@pytest.fixture
+def one_torch_thread():
+    """Run the test with one torch intra-op thread (small models; avoids oversubscribing 2 cores)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def app_server():
     """URL of a Streamlit server running the whole app, shared by the browser tests of a worker."""

@@ -16,12 +16,7 @@ from wgan_core.trainer import Trainer
 TINY = dict(dataset="digits", ngf=4, ndf=4, z_dim=8, batch_size=8, device="cpu", eval_samples=32)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _config(loss: str, **kw):

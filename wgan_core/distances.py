@@ -297,6 +297,13 @@ def sliced_wasserstein(x, y, n_projections: int = 200, seed: int = 0, a=None, b=
 # Paper Example 1: learning parallel lines
 # ----------------------------------------------------------------------------------------------
 
+def _finite_theta(theta) -> float:
+    value = float(theta)
+    if not math.isfinite(value):
+        raise ValueError(f"theta must be a finite number, got {value}")
+    return value
+
+
 def parallel_lines(theta: float) -> dict[str, float]:
     r"""Closed-form distances of paper Example 1.
 
@@ -313,9 +320,7 @@ def parallel_lines(theta: float) -> dict[str, float]:
     -------
     dict with keys ``W``, ``JS``, ``KL``, ``KL_reverse``, ``TV``.
     """
-    theta = float(theta)
-    if not math.isfinite(theta):
-        raise ValueError(f"theta must be a finite number, got {theta}")
+    theta = _finite_theta(theta)
     apart = theta != 0.0
     return {
         "W": abs(theta),
@@ -356,9 +361,7 @@ def parallel_lines_estimate(theta: float, n: int, seed: int = 0, bins: int = 20,
     -------
     dict with keys ``W``, ``JS``, ``KL``, ``KL_reverse``, ``TV``.
     """
-    theta = float(theta)
-    if not math.isfinite(theta):
-        raise ValueError(f"theta must be a finite number, got {theta}")
+    theta = _finite_theta(theta)
     if int(n) < 2:
         raise ValueError(f"n must be at least 2, got {n}")
     if int(bins) < 2:
