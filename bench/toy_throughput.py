@@ -51,7 +51,8 @@ def main(argv=None) -> int:
     ap.add_argument("--n-critic", type=int, default=5)
     ap.add_argument("--steps", type=int, default=200)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0: leave the default)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch threads for BOTH loops (0: leave torch's default; the trainer is given the same)")
     ap.add_argument("--compile", default="none", choices=["none", "default", "reduce-overhead"])
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     args = ap.parse_args(argv)
@@ -62,7 +63,8 @@ def main(argv=None) -> int:
     for width in args.widths:
         cfg = TrainConfig(loss="wgan", optimizer="rmsprop", lr=5e-5, clip_value=0.01, width=width,
                           depth=args.depth, batch_size=args.batch_size, n_critic=args.n_critic,
-                          device=args.device, compile=args.compile, seed=0)
+                          device=args.device, compile=args.compile, seed=0,
+                          cpu_threads=torch.get_num_threads())  # same thread count as the plain loop
         if args.device == "cpu":
             plain_wgan(5, width, args.depth, args.batch_size, args.n_critic)  # warm-up
         plain, ours = [], []

@@ -22,7 +22,7 @@ from torch import nn
 from .config import TrainConfig
 
 __all__ = ["MLPGenerator", "MLPCritic", "AffineGenerator", "build_models", "mlp", "resolve_device",
-           "has_batchnorm", "make_optimizer", "thread_limit", "LeanRMSprop"]
+           "has_batchnorm", "make_optimizer", "thread_limit", "LeanRMSprop", "flatten_parameters", "flat_view"]
 
 
 def mlp(n_in: int, n_out: int, width: int, depth: int) -> nn.Sequential:
@@ -132,17 +132,94 @@ def make_optimizer(module: nn.Module, config: TrainConfig, device, lr: float) ->
     return LeanRMSprop(params, lr=lr)
 
 
+def flatten_parameters(module: nn.Module) -> torch.Tensor | None:
+    """Make the trainable parameters of ``module`` consecutive views of one flat buffer (values
+    unchanged) and return that buffer; None when there is nothing to flatten (mixed dtypes/devices).
+
+    Element-wise work over all parameters (RMSProp, clipping) then runs as one operation on the
+    buffer instead of one per tensor — for the small toy networks that per-tensor overhead costs as
+    much as the arithmetic. ``load_state_dict`` copies in place, so the views survive a resume.
+    """
+    params = [p for p in module.parameters() if p.requires_grad]
+    if not params or len({(p.dtype, p.device) for p in params}) != 1:
+        return None
+    with torch.no_grad():
+        flat = torch.cat([p.detach().reshape(-1) for p in params])
+        offset = 0
+        for p in params:
+            p.data = flat[offset:offset + p.numel()].view_as(p)
+            offset += p.numel()
+    return flat
+
+
+def flat_view(tensors) -> torch.Tensor | None:
+    """The 1-D tensor that ``tensors`` tile in order, when they are contiguous consecutive pieces of
+    one storage (as :func:`flatten_parameters` leaves them); otherwise None."""
+    if not tensors:
+        return None
+    t0 = tensors[0]
+    storage, start = t0.untyped_storage(), t0.storage_offset()
+    end = start
+    for t in tensors:
+        if (t.dtype != t0.dtype or not t.is_contiguous() or t.storage_offset() != end
+                or t.untyped_storage().data_ptr() != storage.data_ptr()):
+            return None
+        end += t.numel()
+    return torch.empty(0, dtype=t0.dtype, device=t0.device).set_(storage, start, (end - start,))
+
+
+class FlatCache:
+    """``flat_view`` of a list of tensors, recomputed only when their data pointers change."""
+
+    def __init__(self):
+        self._key, self._flat = None, None
+
+    def __call__(self, tensors) -> torch.Tensor | None:
+        key = tuple(t.data_ptr() for t in tensors)
+        if key != self._key:
+            self._key, self._flat = key, flat_view(tensors)
+        return self._flat
+
+
 class LeanRMSprop(torch.optim.Optimizer):
     r"""RMSProp exactly as ``torch.optim.RMSprop`` with its defaults (no momentum, not centred):
 
-    $v \leftarrow lpha v + (1 - lpha) g^2$, $\quad w \leftarrow w - 	ext{lr}\; g / (\sqrt{v} + \epsilon)$,
+    $v \leftarrow \alpha v + (1 - \alpha) g^2$, $\quad w \leftarrow w - \text{lr}\; g / (\sqrt{v} + \epsilon)$,
 
-    in five multi-tensor operations per step and without the bookkeeping of the general class
-    (which, for the small toy networks, costs as much as the arithmetic). State: ``square_avg``.
+    without the bookkeeping of the general class (which, for the small toy networks, costs as much
+    as the arithmetic). When the parameters are views of one flat buffer (:func:`flatten_parameters`)
+    the update is five operations on that buffer (state ``square_avg`` is then a view of a flat
+    buffer too); otherwise five multi-tensor ``_foreach`` operations. Same arithmetic either way.
     """
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8):
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps})
+        self._flat_params, self._flat_avgs = FlatCache(), FlatCache()
+
+    def _square_avgs(self, params) -> list[torch.Tensor]:
+        missing = [p for p in params if "square_avg" not in self.state[p]]
+        if missing:
+            if len(missing) == len(params) and flat_view(params) is not None:  # one flat state buffer
+                buf = torch.zeros(sum(p.numel() for p in params), dtype=params[0].dtype, device=params[0].device)
+                views = torch.split(buf, [p.numel() for p in params])
+                for p, v in zip(params, views, strict=True):
+                    self.state[p]["square_avg"] = v.view_as(p)
+            else:
+                for p in missing:
+                    self.state[p]["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        return [self.state[p]["square_avg"] for p in params]
+
+    def load_state_dict(self, state_dict) -> None:
+        """As the base class; then put ``square_avg`` back into one flat buffer per group when the
+        parameters are flat, so a resumed optimiser keeps the fast path."""
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            params = group["params"]
+            if flat_view(params) is None or not all("square_avg" in self.state[p] for p in params):
+                continue
+            buf = torch.cat([self.state[p]["square_avg"].reshape(-1) for p in params])
+            for p, v in zip(params, torch.split(buf, [p.numel() for p in params]), strict=True):
+                self.state[p]["square_avg"] = v.view_as(p)
 
     @torch.no_grad()
     def step(self, closure=None):
@@ -152,15 +229,20 @@ class LeanRMSprop(torch.optim.Optimizer):
             if not params:
                 continue
             grads = [p.grad for p in params]
-            for p in params:
-                if "square_avg" not in self.state[p]:
-                    self.state[p]["square_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
-            square_avg = [self.state[p]["square_avg"] for p in params]
-            torch._foreach_mul_(square_avg, group["alpha"])
-            torch._foreach_addcmul_(square_avg, grads, grads, value=1 - group["alpha"])
+            square_avg = self._square_avgs(params)
+            alpha, eps, lr = group["alpha"], group["eps"], group["lr"]
+            flat_p = self._flat_params(params) if len(params) == len(group["params"]) else None
+            flat_v = self._flat_avgs(square_avg) if flat_p is not None else None
+            if flat_p is not None and flat_v is not None:
+                g = torch.cat([t.reshape(-1) for t in grads])
+                flat_v.mul_(alpha).addcmul_(g, g, value=1 - alpha)
+                flat_p.addcdiv_(g, flat_v.sqrt().add_(eps), value=-lr)
+                continue
+            torch._foreach_mul_(square_avg, alpha)
+            torch._foreach_addcmul_(square_avg, grads, grads, value=1 - alpha)
             denom = torch._foreach_sqrt(square_avg)
-            torch._foreach_add_(denom, group["eps"])
-            torch._foreach_addcdiv_(params, grads, denom, value=-group["lr"])
+            torch._foreach_add_(denom, eps)
+            torch._foreach_addcdiv_(params, grads, denom, value=-lr)
         return loss
 
 

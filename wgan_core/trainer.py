@@ -39,7 +39,8 @@ from . import losses as L
 from . import metrics as M
 from .config import HPARAM_NAMES, TrainConfig, validate_hparam
 from .data import build_data
-from .models import build_models, has_batchnorm, make_optimizer, resolve_device, thread_limit
+from .models import (FlatCache, build_models, flatten_parameters, has_batchnorm, make_optimizer, resolve_device,
+                     thread_limit)
 
 __all__ = ["Trainer", "resolve_device", "OFFICIAL_BURST"]
 
@@ -80,12 +81,16 @@ class Trainer:
         self._aux_rng = self._rng(2)        # metric-only randomness (never perturbs training)
         self.fixed_noise = torch.randn(config.eval_samples, self.z_dim, generator=self._rng(3), device=self.device)
         self._g_trainable = any(p.requires_grad for p in self.generator.parameters())
+        if self.data.kind == "toy":  # small nets: element-wise updates as one op on a flat buffer
+            flatten_parameters(self.generator)
+            flatten_parameters(self.critic)
         self.opt_g = make_optimizer(self.generator, config, self.device, config.lr)
         self.opt_c = make_optimizer(self.critic, config, self.device, config.lr * config.critic_lr_ratio)
         self._critic_params = [p for p in self.critic.parameters() if p.requires_grad]
         bn_ids = {id(p) for m in self.critic.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
                   for p in m.parameters()}
         self._clip_params = [p for p in self._critic_params if config.clamp_bn or id(p) not in bn_ids]
+        self._clip_flat = FlatCache()
         self._concat = self.data.kind == "toy" and not has_batchnorm(self.critic)
         self._batch_fakes = self.data.kind == "toy" and not has_batchnorm(self.generator)
         self._critic_fwd, self._gen_fwd = self.critic, self.generator
@@ -198,8 +203,12 @@ class Trainer:
         if self.config.loss == "wgan":  # Algorithm 1, line 7: clip after EVERY critic update
             c = hp["clip_value"]
             with torch.no_grad():
-                torch._foreach_clamp_min_(self._clip_params, -c)
-                torch._foreach_clamp_max_(self._clip_params, c)
+                flat = self._clip_flat(self._clip_params)
+                if flat is not None:  # flat toy critic: one clamp over all weights
+                    flat.clamp_(-c, c)
+                else:
+                    torch._foreach_clamp_min_(self._clip_params, -c)
+                    torch._foreach_clamp_max_(self._clip_params, c)
         self._acc["critic_loss"] += loss.detach()
         self._acc_n["critic"] += 1
         self.critic_steps += 1
