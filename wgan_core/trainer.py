@@ -19,8 +19,9 @@ baselines use the discriminator and generator losses of :mod:`wgan_core.losses`.
 
 Speed without changing the maths: the ``n_critic`` fake batches of one generator iteration come from
 one generator forward (θ is frozen while the critic trains); for toy critics (no batch norm, so
-examples are independent) real and fake go through the critic in one concatenated forward; clipping
-is two fused ``_foreach`` clamps; the critic's parameters are frozen during the generator step so no
+examples are independent) real and fake go through the critic in one concatenated forward; toy
+networks keep their parameters in one flat buffer each (:func:`wgan_core.models.flatten_parameters`),
+so RMSProp is five operations per network and clipping one ``clamp_`` (else two ``_foreach`` clamps); the critic's parameters are frozen during the generator step so no
 unused gradient is computed; losses are accumulated on the device and read only by :meth:`metrics`.
 """
 
