@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
+
+#: How long a test waits for the app to react to an action. Generous: on a loaded 2-core CI machine
+#: (``pytest -n 2`` with training jobs beside it) a rerun can take many seconds to start and finish.
+REACT_TIMEOUT = 120.0
 
 #: Elements that mean a script run, a cached computation or a chart is still in progress.
 BUSY = '[data-testid="stStatusWidget"], [data-testid="stSpinner"], [data-testid="stSkeleton"]'
@@ -54,10 +61,73 @@ def plotly_shapes(page: Page, nth: int) -> list[dict]:
     )
 
 
-def move_slider(page: Page, label: str, key: str, presses: int = 1) -> None:
-    """Focus the slider named ``label`` and press an arrow key ``presses`` times (each is one step)."""
+def wait_until(condition: Callable[[], Any], message: str | Callable[[], str] = "the condition",
+               timeout: float = REACT_TIMEOUT, interval: float = 0.25) -> Any:
+    """Poll ``condition`` until it returns something truthy (returned), failing after ``timeout`` seconds.
+
+    Use this instead of asserting right after an action: a Streamlit rerun starts some time after
+    the input event (widgets debounce, the server may be busy), so "idle" right after a click or
+    key press can be the idle state *before* the rerun. A Playwright error inside ``condition``
+    (an element being redrawn, a chart not yet plotted) counts as "not yet".
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            result = condition()
+        except PlaywrightError:
+            result = None
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            text = message() if callable(message) else message
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {text}")
+        time.sleep(interval)
+
+
+def wait_for_url(page: Page, fragment: str, timeout: float = REACT_TIMEOUT) -> None:
+    """Wait until the page's URL contains ``fragment`` (the app writes its controls into the query string)."""
+    wait_until(lambda: fragment in page.url, lambda: f"{fragment!r} in the URL, which is {page.url!r}", timeout)
+
+
+def wait_for_value(read: Callable[[], Any], expected: Any, what: str = "the value",
+                   timeout: float = REACT_TIMEOUT) -> None:
+    """Wait until ``read()`` equals ``expected``; the failure names the last value read."""
+    last: list[Any] = [None]
+
+    def check() -> bool:
+        last[0] = read()
+        return last[0] == expected
+
+    wait_until(check, lambda: f"{what} to be {expected!r} (last read {last[0]!r})", timeout)
+
+
+def wait_for_change(read: Callable[[], Any], before: Any, what: str = "the value",
+                    timeout: float = REACT_TIMEOUT) -> Any:
+    """Wait until ``read()`` differs from ``before``; return the new value.
+
+    ``None`` and empty reads (a chart or metric row that is being redrawn) do not count as a change.
+    """
+    last: list[Any] = [before]
+
+    def check() -> bool:
+        last[0] = read()
+        empty = last[0] is None or (hasattr(last[0], "__len__") and len(last[0]) == 0)
+        return not empty and last[0] != before
+
+    wait_until(check, lambda: f"{what} to change from {before!r}", timeout)
+    return last[0]
+
+
+def move_slider(page: Page, label: str, key: str, presses: int = 1, url_has: str | None = None) -> None:
+    """Focus the slider named ``label`` and press an arrow key ``presses`` times (each is one step).
+
+    With ``url_has``, wait until the URL shows the new value (the rerun that the move causes has
+    reached the controls) before waiting for the app to go idle.
+    """
     slider = page.get_by_role("slider", name=label)
     slider.focus()
     for _ in range(presses):
         page.keyboard.press(key)
+    if url_has is not None:
+        wait_for_url(page, url_has)
     wait_idle(page)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import no_exception, open_page, wait_idle
+from tests.browser.helpers import no_exception, open_page, wait_idle, wait_until
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 def test_images_page_steps_a_live_digits_run(app_server, page):
     open_page(page, app_server, "images", "generator=mlp&method=gan&n_critic=3")
     no_exception(page)
-    page.get_by_text(lesson_title := "Training on images").first.wait_for()
+    page.get_by_text(lesson_title := "Training on images").first.wait_for(timeout=120_000)
     boxes = page.locator('[data-testid="stSelectbox"]')
     generator = boxes.filter(has_text="Generator").first.inner_html()
     method = boxes.filter(has_text="Method").first.inner_html()
@@ -25,9 +25,12 @@ def test_images_page_steps_a_live_digits_run(app_server, page):
     wait_idle(page)
     no_exception(page)
     assert "n_critic=3" in page.url and "generator=mlp" in page.url
-    assert page.locator(".js-plotly-plot").count() >= 3
+    charts = page.locator(".js-plotly-plot")
+    wait_until(lambda: charts.count() >= 3, lambda: f"three charts (found {charts.count()})")
     page.screenshot(path=str(ARTIFACTS / "images-live.png"), full_page=False)
     page.get_by_role("button", name="Reset", exact=True).click()
+    # Reset drops the run: its live figures go away
+    wait_until(lambda: page.get_by_text("Fixed noise, step").count() == 0, "Reset to clear the live run")
     wait_idle(page)
     no_exception(page)
     assert lesson_title

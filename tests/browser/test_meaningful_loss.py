@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import no_exception, open_page, wait_idle
+from tests.browser.helpers import move_slider, no_exception, open_page, wait_for_change, wait_until
 
 pytestmark = pytest.mark.browser
 QUERY = "dataset=8gaussians&steps=100&failed_lr=0.1&median_window=5"
@@ -15,16 +15,11 @@ SMOOTHED_Y = "() => JSON.stringify(document.querySelectorAll('.js-plotly-plot')[
 def test_changing_the_median_filter_redraws_the_curve(app_server, page):
     open_page(page, app_server, "meaningful_loss", QUERY)
     no_exception(page)
-    page.wait_for_selector(".js-plotly-plot")
+    page.wait_for_selector(".js-plotly-plot", timeout=120_000)
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 6
     assert len(page.locator('[data-testid="stMetricValue"]').all_inner_texts()) == 3
-    before = page.evaluate(SMOOTHED_Y)
+    before = wait_until(lambda: page.evaluate(SMOOTHED_Y), "the filtered curve to be drawn")
     assert before and len(before) > 10  # the trace holds data
-    slider = page.get_by_role("slider", name="Median filter width (points)")
-    slider.focus()
-    page.keyboard.press("ArrowLeft")  # 5 → 3
-    wait_idle(page)
+    move_slider(page, "Median filter width (points)", "ArrowLeft", url_has="median_window=3")  # 5 → 3
+    wait_for_change(lambda: page.evaluate(SMOOTHED_Y), before, "the filtered curve")
     no_exception(page)
-    assert "median_window=3" in page.url
-    page.wait_for_selector(".js-plotly-plot")
-    assert page.evaluate(SMOOTHED_Y) != before

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser.helpers import no_exception, open_page, wait_idle
+from tests.browser.helpers import move_slider, no_exception, open_page, wait_until
 
 
 def _final_radius(page) -> float:
@@ -12,15 +12,11 @@ def _final_radius(page) -> float:
 def test_nash_page_reacts_to_the_learning_rate(app_server, page):
     open_page(page, app_server, "nash")
     no_exception(page)
-    page.locator('[data-testid="stPlotlyChart"]').nth(3).wait_for()
+    page.locator('[data-testid="stPlotlyChart"]').nth(3).wait_for(timeout=120_000)
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 4
     before = _final_radius(page)
-    thumb = page.get_by_role("slider", name="Learning rate η")
-    thumb.focus()
-    for _ in range(2):
-        thumb.press("ArrowRight")
-    wait_idle(page)
+    move_slider(page, "Learning rate η", "ArrowRight", presses=2, url_has="eta=0.12")
+    wait_until(lambda: _final_radius(page) > before,
+               lambda: f"the final radius to grow from {before} (now {_final_radius(page)})")
     no_exception(page)
-    assert "eta=0.12" in page.url
-    assert _final_radius(page) > before
     page.screenshot(path="tests/_artifacts/nash.png")

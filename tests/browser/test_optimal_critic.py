@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import no_exception, open_page, wait_idle
+from tests.browser.helpers import move_slider, no_exception, open_page, wait_for_change
 
 pytestmark = pytest.mark.browser
 QUERY = "fake_mean=2.5&iters=100&clip_value=0.01"
@@ -17,13 +17,10 @@ def _metric_values(page) -> list[str]:
 def test_moving_the_fake_gaussian_changes_the_metrics(app_server, page):
     open_page(page, app_server, "optimal_critic", QUERY)
     no_exception(page)
-    page.wait_for_selector('[data-testid="stPlotlyChart"]')
+    page.wait_for_selector('[data-testid="stPlotlyChart"]', timeout=120_000)
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
     before = _metric_values(page)
-    slider = page.get_by_role("slider", name="Mean of the fake Gaussian")
-    slider.focus()
-    page.keyboard.press("ArrowLeft")  # 2.5 → 2.25 (one step, one rerun)
-    wait_idle(page, settle=1.0)
+    # 2.5 → 2.25 (one step, one rerun)
+    move_slider(page, "Mean of the fake Gaussian", "ArrowLeft", url_has="fake_mean=2.25")
+    wait_for_change(lambda: _metric_values(page), before, "the metrics")
     no_exception(page)
-    assert "fake_mean=2.25" in page.url
-    assert _metric_values(page) != before

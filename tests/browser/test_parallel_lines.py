@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import move_slider, no_exception, open_page, plotly_shapes
+from tests.browser.helpers import move_slider, no_exception, open_page, plotly_shapes, wait_for_value, wait_until
 
 pytestmark = pytest.mark.browser
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
@@ -23,15 +23,16 @@ def test_moving_theta_redraws_the_charts_and_updates_the_link(app_server, page):
     assert page.locator('[data-testid="stPlotlyChart"]').count() == 4
     page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
     assert _metric_values(page)[:2] == ["0.300", "0.693"]
-    before = plotly_shapes(page, 1)
+    before = wait_until(lambda: plotly_shapes(page, 1), "the second chart to be drawn")
     assert {s["x0"] for s in before} == {0.3}
 
-    move_slider(page, THETA, "ArrowLeft", presses=3)  # 0.30 -> 0.27 in three steps
-    no_exception(page)
-    assert "theta=0.27" in page.url
-    assert _metric_values(page)[:2] == ["0.270", "0.693"]  # W follows theta, JS does not
+    move_slider(page, THETA, "ArrowLeft", presses=3, url_has="theta=0.27")  # 0.30 -> 0.27 in three steps
+    # W follows theta, JS does not
+    wait_for_value(lambda: _metric_values(page)[:2], ["0.270", "0.693"], "the W and JS metrics")
+    wait_for_value(lambda: {s["x0"] for s in plotly_shapes(page, 1) or []}, {0.27}, "the model line's x0")
     after = plotly_shapes(page, 1)
     assert after != before and {s["x0"] for s in after} == {0.27}
+    no_exception(page)
 
 
 def test_readme_screenshot(app_server, page):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.browser.helpers import no_exception, open_page, wait_idle
+from tests.browser.helpers import move_slider, no_exception, open_page, wait_for_change
 
 
 def _metric_texts(page) -> list[str]:
@@ -12,15 +12,12 @@ def _metric_texts(page) -> list[str]:
 def test_vanishing_gradients_page_reacts_to_theta(app_server, page):
     open_page(page, app_server, "vanishing_gradients", query="iters=200")
     no_exception(page)
-    page.locator('[data-testid="stPlotlyChart"]').nth(2).wait_for()
+    page.locator('[data-testid="stPlotlyChart"]').nth(2).wait_for(timeout=120_000)
     before = _metric_texts(page)
     assert len(before) == 3 and "→" in before[0]
-    thumb = page.get_by_role("slider", name="Offset θ of the generator's line")
-    thumb.focus()
-    thumb.press("ArrowLeft")  # one step: one new (uncached) experiment
-    wait_idle(page)
-    page.locator('[data-testid="stPlotlyChart"]').nth(2).wait_for()
+    # one step: one new (uncached) experiment
+    move_slider(page, "Offset θ of the generator's line", "ArrowLeft", url_has="theta=0.9")
+    page.locator('[data-testid="stPlotlyChart"]').nth(2).wait_for(timeout=120_000)
+    wait_for_change(lambda: _metric_texts(page), before, "the measured gradients")
     no_exception(page)
-    assert "theta=0.9" in page.url
-    assert _metric_texts(page) != before
     page.screenshot(path="tests/_artifacts/vanishing_gradients.png")
