@@ -86,7 +86,9 @@ def wait_until(condition: Callable[[], Any], message: str | Callable[[], str] = 
 
 def wait_for_url(page: Page, fragment: str, timeout: float = REACT_TIMEOUT) -> None:
     """Wait until the page's URL contains ``fragment`` (the app writes its controls into the query string)."""
-    wait_until(lambda: fragment in page.url, lambda: f"{fragment!r} in the URL, which is {page.url!r}", timeout)
+    # page.url is a cached value that the sync API only refreshes inside Playwright calls, so ask the page
+    href = lambda: page.evaluate("() => window.location.href")  # noqa: E731
+    wait_until(lambda: fragment in href(), lambda: f"{fragment!r} in the URL, which is {href()!r}", timeout)
 
 
 def wait_for_value(read: Callable[[], Any], expected: Any, what: str = "the value",
@@ -127,7 +129,7 @@ def move_slider(page: Page, label: str, key: str, presses: int = 1, url_has: str
     slider = page.get_by_role("slider", name=label)
     slider.focus()
     for _ in range(presses):
-        page.keyboard.press(key)
+        slider.press(key)
     if url_has is not None:
         wait_for_url(page, url_has)
     wait_idle(page)
