@@ -29,7 +29,7 @@ def test_home_links_to_the_lessons_and_the_stepper_walks_them(app_server, page):
     wait_idle(page)
     no_exception(page)
     page.get_by_role("button", name="◀ Previous").click()
-    wait_until(lambda: "/distances" not in page.evaluate("() => location.href"), lambda: f"leaving the lesson (URL {page.url!r})")
+    wait_until(lambda: "/distances" not in page.evaluate("() => location.href"), "leaving the lesson")
     wait_until(page.get_by_role("heading", name="WGAN classroom").is_visible, "the home page's heading")
     wait_idle(page)
     no_exception(page)
