@@ -22,10 +22,14 @@ def test_sweep_and_live_critics(app_server, page):
     page.get_by_text("Lipschitz meter").first.wait_for(timeout=120_000)
     page.get_by_role("button", name="Start").click()
     progress = page.locator('[data-testid="stProgress"]').first
-    first = wait_until(lambda: (t := progress.inner_text()).startswith("running") and t,
-                       lambda: f"the job to run (progress reads {progress.inner_text()!r})")
+
+    def progress_text() -> str:
+        return progress.inner_text(timeout=2_000) if progress.count() else ""
+
+    first = wait_until(lambda: (t := progress_text()).startswith("running") and t,
+                       lambda: f"the job to run (progress reads {progress_text()!r})")
     # the status fragment redraws the progress while the job runs
-    wait_for_change(progress.inner_text, first, "the live progress (no live update)")
+    wait_for_change(progress_text, first, "the live progress (no live update)")
     # three metrics per critic, drawn by the figures fragment (they can be missing for a moment
     # while a full rerun or a fragment run redraws them)
     metrics = page.locator('[data-testid="stMetric"]')
