@@ -80,12 +80,16 @@ def control_ui(slug: str, control: Control, container=None) -> Any:
                               format_func=lambda v: f"{v:.3g}")
         else:
             step = control.step if control.step is not None else (1 if control.integer else None)
+            # Coerce only when needed: assigning a widget's key on every run pushes its value back to
+            # the browser and can undo a slider move made while a rerun was in progress.
             if control.integer:
-                st.session_state[key] = int(st.session_state[key])
+                if not isinstance(st.session_state[key], int):
+                    st.session_state[key] = int(st.session_state[key])
                 box.slider(control.label, int(control.min), int(control.max), step=int(step or 1), key=key,
                            help=control.help or None)
             else:
-                st.session_state[key] = float(st.session_state[key])
+                if not isinstance(st.session_state[key], float):
+                    st.session_state[key] = float(st.session_state[key])
                 box.slider(control.label, float(control.min), float(control.max), step=step, key=key,
                            help=control.help or None)
     elif isinstance(control, Choice):
