@@ -21,8 +21,9 @@ Speed without changing the maths: the ``n_critic`` fake batches of one generator
 one generator forward (θ is frozen while the critic trains); for toy critics (no batch norm, so
 examples are independent) real and fake go through the critic in one concatenated forward; toy
 networks keep their parameters in one flat buffer each (:func:`wgan_core.models.flatten_parameters`),
-so RMSProp is five operations per network and clipping one ``clamp_`` (else two ``_foreach`` clamps); the critic's parameters are frozen during the generator step so no
-unused gradient is computed; losses are accumulated on the device and read only by :meth:`metrics`.
+so RMSProp is five operations per network and clipping one ``clamp_`` (else two ``_foreach``
+clamps); the critic's parameters are frozen during the generator step so no unused gradient is
+computed; losses are accumulated on the device and read only by :meth:`metrics`.
 """
 
 from __future__ import annotations
@@ -40,8 +41,15 @@ from . import losses as L
 from . import metrics as M
 from .config import HPARAM_NAMES, TrainConfig, validate_hparam
 from .data import build_data
-from .models import (FlatCache, build_models, flatten_parameters, has_batchnorm, make_optimizer, resolve_device,
-                     thread_limit)
+from .models import (
+    FlatCache,
+    build_models,
+    flatten_parameters,
+    has_batchnorm,
+    make_optimizer,
+    resolve_device,
+    thread_limit,
+)
 
 __all__ = ["Trainer", "resolve_device", "OFFICIAL_BURST"]
 
