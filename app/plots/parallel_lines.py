@@ -43,7 +43,7 @@ def _lines_layout() -> dict:
     fig = go.Figure()
     fig.update_xaxes(range=[-1.1, 1.1], title="x", zeroline=False)
     fig.update_yaxes(range=[-0.05, 1.05], title="z")
-    base_layout(fig, title="placeholder", height=400)
+    base_layout(fig, title="The two distributions", height=400)  # θ is added per redraw (below)
     fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0), margin=dict(b=80))
     return fig.to_dict()["layout"]
 
