@@ -1,11 +1,11 @@
-"""Live training on a page: bind a background :class:`~wgan_core.jobs.TrainingJob` to the browser session.
+"""Live training on a page: bind a training job (:mod:`wgan_core.jobs`) to the browser session.
 
 Usage from a view (the lesson module provides the factory, the routing of slider values and defaults)::
 
     from app import live
     values = shell.controls_ui(SLUG, lesson.CONTROLS)          # settings that need a new job
     panel = live.LivePanel(SLUG, lesson.LIVE_CONTROLS,
-                           make_members=lambda hp: lesson.build_members(values["seed"], live=hp),
+                           make_members=functools.partial(lesson.build_members, values["seed"]),
                            route=lesson.hparam_changes, settings=values, max_steps=lesson.MAX_STEPS)
     panel.controls()                                           # sliders + Start/Pause/Step/Reset
     panel.poll(draw)                                           # draw(job) every second while it runs
@@ -15,16 +15,20 @@ Rules it keeps:
 
 * one job per browser session (starting one on another page stops the previous); a comparison of
   several trainers is one job, so one slot of the cap;
-* the job's thread never calls ``st.*``; the page polls it with ``st.fragment(run_every=1 s)`` (status)
+* the job trains in a worker process (``WGAN_JOB_MODE=process``, the default; ``thread`` trains in a
+  thread of this server), so drawing here never takes the trainer's GIL. ``make_members`` is therefore a
+  picklable factory — a lesson's module-level ``build_members`` in a ``functools.partial`` — called as
+  ``make_members(live_values)`` in the worker; ``extra_metrics`` must pickle too;
+* the job never calls ``st.*``; the page polls it with ``st.fragment(run_every=1 s)`` (status)
   and redraws its figures every 2 s (the snapshot cadence);
-* sliders apply to the running job from its next step (``TrainingJob.set_hparams``);
+* sliders apply to the running job from its next step (the job's ``set_hparams``);
 * a job ends with its session: a lease in ``st.session_state`` stops it when the session state is
   dropped, the job polls ``Runtime.is_active_session`` (stops 5 s after the tab closes), and a
   watchdog stops it when nobody has polled for ``WGAN_JOB_IDLE_TIMEOUT`` s (default 30);
 * a process-wide cap (``WGAN_MAX_JOBS``, default one per CPU core) queues the others with a message;
-* torch runs with ``WGAN_TORCH_THREADS`` (default 1) intra-op threads for the whole process, set once
-  here: ``torch.set_num_threads`` is global, and one thread per job is what keeps jobs from starving
-  each other.
+* torch runs with ``WGAN_TORCH_THREADS`` (default 1) intra-op threads per job: each worker sets its
+  own; in thread mode it is set once here for the whole server (``torch.set_num_threads`` is global),
+  and one thread per job is what keeps jobs from starving each other.
 """
 
 from __future__ import annotations
@@ -46,13 +50,16 @@ POLL_SECONDS = 1.0
 #: Seconds between redraws of a live lesson's figures (and between the job's snapshots).
 DRAW_SECONDS = 2.0
 STATE_KEY = "live.lease"
-jobs.configure_torch_threads()
+if jobs.default_job_mode() == "thread":  # (a ValueError naming WGAN_JOB_MODE if it is set to anything else)
+    jobs.configure_torch_threads()
+else:
+    jobs.prepare_workers()  # start the worker forkserver (it imports torch once) before the first Start
 
 
 class _Lease:
     """Holds the session's job; when the session state drops it, the finalizer stops the job."""
 
-    def __init__(self, slug: str, signature: str, job: jobs.TrainingJob):
+    def __init__(self, slug: str, signature: str, job: jobs.Job):
         self.slug, self.signature, self.job = slug, signature, job
         self._finalizer = weakref.finalize(self, job.stop, "the session ended", None)
 
@@ -73,7 +80,7 @@ def _owner_alive() -> Callable[[], bool] | None:
     return lambda: runtime.is_active_session(session_id)
 
 
-def session_job(slug: str | None = None) -> jobs.TrainingJob | None:
+def session_job(slug: str | None = None) -> jobs.Job | None:
     """The job bound to this session (only if it belongs to ``slug``, when given)."""
     lease = st.session_state.get(STATE_KEY)
     if lease is None or (slug is not None and lease.slug != slug):
@@ -134,16 +141,17 @@ class LivePanel:
     live_controls : sequence of lessons.Slider
         Hyper-parameter sliders applied to the running job (mirrored in the URL).
     make_members : callable
-        ``make_members(live_values) -> {name: trainer}``, called when a new job is needed.
+        ``make_members(live_values) -> {name: trainer}``, called when a new job is needed — in the job's
+        worker process, so it must pickle (``functools.partial`` of a lesson's ``build_members``).
     route : callable
         ``route(live_values) -> {member: {hparam: value}}`` (a lesson's ``hparam_changes``).
     settings : dict
         Values that define the run (dataset, seed, ...); changing them resets the job.
     max_steps, log_every, snapshot_every_s
-        Passed to :class:`~wgan_core.jobs.TrainingJob` (snapshots every 2 s by default: the page polls
-        every second, and figures are rebuilt only when their data changed, see :func:`cached_figure`).
+        Passed to the job (snapshots every 2 s by default: the page polls every second, and figures are
+        rebuilt only when their data changed, see :func:`cached_figure`).
     extra_metrics : callable, optional
-        Passed to :class:`~wgan_core.jobs.TrainingJob`.
+        Passed to the job (picklable, like ``make_members``).
     """
 
     def __init__(self, slug: str, live_controls, make_members: Callable[[dict], dict], route: Callable,
@@ -160,19 +168,22 @@ class LivePanel:
             release("the lesson's settings changed")
 
     @property
-    def job(self) -> jobs.TrainingJob | None:
+    def job(self) -> jobs.Job | None:
         return session_job(self.slug)
 
-    def _new_job(self) -> jobs.TrainingJob:
+    def _new_job(self) -> jobs.Job:
         release("a new run started in this session")
-        job = jobs.TrainingJob(self.make_members(dict(self.values)), max_steps=self.max_steps,
-                               log_every=self.log_every, extra_metrics=self.extra_metrics,
-                               snapshot_every_s=self.snapshot_every_s,
-                               owner_alive=_owner_alive(), label=self.slug)
+        mode = jobs.default_job_mode()
+        if mode == "thread":
+            jobs.configure_torch_threads()
+        job = jobs.TrainingJob.from_factory(self.make_members, (dict(self.values),), mode=mode,
+                                            max_steps=self.max_steps, log_every=self.log_every,
+                                            extra_metrics=self.extra_metrics, snapshot_every_s=self.snapshot_every_s,
+                                            owner_alive=_owner_alive(), label=self.slug)
         st.session_state[STATE_KEY] = _Lease(self.slug, self.signature, job)
         return job
 
-    def _usable_job(self) -> jobs.TrainingJob:
+    def _usable_job(self) -> jobs.Job:
         job = self.job
         if job is None or job.status in ("stopped", "finished", "failed"):
             job = self._new_job()
@@ -218,7 +229,7 @@ class LivePanel:
                 except ValueError as exc:
                     st.error(str(exc))
 
-    def status_ui(self, job: jobs.TrainingJob | None) -> None:
+    def status_ui(self, job: jobs.Job | None) -> None:
         """Progress bar, step rate and the queued / stopped messages."""
         if job is None:
             st.info("Press **Start** to train live, or **Step** to advance one generator step at a time.")
@@ -239,7 +250,7 @@ class LivePanel:
         if job.status == "failed":
             st.error(f"The run failed: {job.error}")
 
-    def poll(self, draw: Callable[[jobs.TrainingJob], None]) -> None:
+    def poll(self, draw: Callable[[jobs.Job], None]) -> None:
         """Poll the job while it is active: status every second, ``draw(job)`` every ``DRAW_SECONDS``.
 
         Two fragments: a light one (progress, queue message, watchdog heartbeat) every

@@ -197,12 +197,23 @@ def circle_then_bumps(logs: list[dict], member: str = "wgan") -> dict[str, int |
             "bumps": first_step_above(logs, member, "hq_share")}
 
 
-def ring_metrics(dataset: str):
-    """Extra per-log metric for :class:`wgan_core.jobs.TrainingJob` (``ring_share`` on 8 Gaussians)."""
-    if dataset != "8gaussians":
-        return None
+class RingShare:
+    """Extra per-log metric of a live job: ``ring_share`` of ``n`` fresh samples of each member.
 
-    def extra(name: str, member: Any) -> dict[str, float]:
-        return {"ring_share": ring_shares(member.sample(512))}
+    A small class rather than a closure so that it pickles: a process-mode job
+    (:class:`wgan_core.jobs.ProcessTrainingJob`) calls it in its worker process.
+    """
 
-    return extra
+    def __init__(self, radius: float = RING_RADIUS, band: float = RING_BAND, n: int = 512):
+        self.radius, self.band, self.n = float(radius), float(band), int(n)
+
+    def __call__(self, name: str, member: Any) -> dict[str, float]:
+        return {"ring_share": ring_shares(member.sample(self.n), self.radius, self.band)}
+
+    def __repr__(self) -> str:
+        return f"RingShare(radius={self.radius:g}, band={self.band:g}, n={self.n})"
+
+
+def ring_metrics(dataset: str) -> RingShare | None:
+    """Extra per-log metric for a live job (``ring_share`` on 8 Gaussians; None for other data sets)."""
+    return RingShare() if dataset == "8gaussians" else None

@@ -143,6 +143,30 @@ _context: Any = None
 _context_lock = threading.Lock()
 
 
+#: Name prefix of the worker processes (see :func:`_without_main_for_workers`).
+WORKER_NAME = "wgan-training-job"
+
+
+def _without_main_for_workers(get_preparation_data: Callable[[str], dict]) -> Callable[[str], dict]:
+    """Wrap ``multiprocessing.spawn.get_preparation_data`` so that *our* workers never re-run ``__main__``.
+
+    A forkserver/spawn child normally re-executes the parent's main script as ``__mp_main__``. In the
+    Streamlit server ``sys.modules["__main__"]`` is the page script being run (AppTest and the script
+    runner put it there), so a worker would run a whole page — Streamlit included — before training.
+    Workers need nothing from ``__main__``: their target and factory live in importable modules. Only
+    processes named :data:`WORKER_NAME`-… are affected; every other process keeps the default.
+    """
+    def preparation_data(name: str) -> dict:
+        data = get_preparation_data(name)
+        if name.startswith(WORKER_NAME):
+            data.pop("init_main_from_path", None)
+            data.pop("init_main_from_name", None)
+        return data
+
+    preparation_data.wraps_for_workers = True  # type: ignore[attr-defined]
+    return preparation_data
+
+
 def worker_context():
     """The multiprocessing context of the workers: ``forkserver`` with :data:`WORKER_PRELOAD` (else ``spawn``).
 
@@ -152,6 +176,10 @@ def worker_context():
     global _context
     with _context_lock:
         if _context is None:
+            from multiprocessing import spawn
+
+            if not getattr(spawn.get_preparation_data, "wraps_for_workers", False):
+                spawn.get_preparation_data = _without_main_for_workers(spawn.get_preparation_data)
             if "forkserver" in multiprocessing.get_all_start_methods():
                 ctx = multiprocessing.get_context("forkserver")
                 ctx.set_forkserver_preload(list(WORKER_PRELOAD))
@@ -844,7 +872,7 @@ class ProcessTrainingJob(Job):
         events_in, events_out = ctx.Pipe(duplex=False)
         options = dict(max_steps=self.max_steps, log_every=self.log_every,
                        snapshot_every_s=self.snapshot_every_s, extra_metrics=self.extra_metrics)
-        process = ctx.Process(target=_worker_main, name=f"training-job-{self.id}", daemon=True,
+        process = ctx.Process(target=_worker_main, name=f"{WORKER_NAME}-{self.id}", daemon=True,
                               args=(self.factory, self.args, options, commands_in, events_out))
         with self._send_lock:
             self._process = process

@@ -1,5 +1,7 @@
 """Lesson: Weight clipping vs gradient penalty — the clip-c sweep, then both critics trained live."""
 
+import functools
+
 import streamlit as st
 
 import lessons.clipping_vs_gp as lesson
@@ -30,8 +32,8 @@ st.subheader("Both critics, live")
 settings = shell.controls_ui(SLUG, lesson.CONTROLS, columns=3)
 panel = live.LivePanel(
     SLUG, lesson.LIVE_CONTROLS, route=lesson.hparam_changes, settings=settings, max_steps=lesson.MAX_STEPS,
-    make_members=lambda hp: lesson.build_members(settings["seed"], settings["generator"],
-                                                 settings["official_schedule"], hp),
+    make_members=functools.partial(lesson.build_members, settings["seed"], settings["generator"],
+                                   settings["official_schedule"]),
     log_every=lesson.NETWORK["metrics_every"],
 )
 panel.controls()

@@ -1,5 +1,7 @@
 """Lesson: Training on images — DCGAN, no-batch-norm and MLP generators on real digits, live and replayed."""
 
+import functools
+
 import streamlit as st
 
 import lessons.images as lesson
@@ -15,7 +17,7 @@ st.subheader("Train live")
 settings = shell.controls_ui(SLUG, lesson.CONTROLS, columns=4)
 panel = live.LivePanel(
     SLUG, lesson.LIVE_CONTROLS, settings=settings, max_steps=lesson.MAX_STEPS, log_every=lesson.METRICS_EVERY,
-    make_members=lambda hp: lesson.build_members(settings, hp),
+    make_members=functools.partial(lesson.build_members, dict(settings)),
     route=lambda values: lesson.hparam_changes(values, settings["method"]),
 )
 panel.controls()

@@ -1,5 +1,7 @@
 """Lesson: Mixture of Gaussians and mode collapse — GAN, WGAN and WGAN-GP trained live, side by side."""
 
+import functools
+
 import streamlit as st
 
 import lessons.mode_collapse as lesson
@@ -17,7 +19,7 @@ st.subheader("Train live")
 settings = shell.controls_ui(SLUG, lesson.CONTROLS, columns=2)
 panel = live.LivePanel(
     SLUG, lesson.LIVE_CONTROLS, route=lesson.hparam_changes, settings=settings, max_steps=lesson.MAX_STEPS,
-    make_members=lambda hp: lesson.build_members(settings["dataset"], settings["seed"], hp),
+    make_members=functools.partial(lesson.build_members, settings["dataset"], settings["seed"]),
     extra_metrics=lesson.ring_metrics(settings["dataset"]), log_every=lesson.NETWORK["metrics_every"],
 )
 panel.controls()
