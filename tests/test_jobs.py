@@ -1,13 +1,20 @@
-"""wgan_core.jobs: a background job drives the real Trainer; cap, queue, watchdog, bounded buffers."""
+"""wgan_core.jobs: a job drives the real Trainer — in a thread or in a worker process; cap, queue,
+watchdog, owner check, bounded buffers, crashes."""
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
+import os
+import signal
 import time
+from pathlib import Path
 
 import pytest
 import torch
 
+from lessons.mode_collapse import RingShare
 from wgan_core import jobs
 from wgan_core.config import preset
 from wgan_core.trainer import Trainer
@@ -81,8 +88,8 @@ def test_live_hyperparameters_apply_from_the_next_step(registry):
     job.stop()
     later = [e for e in job.logs() if e["member"] == "wgan" and e["g_step"] > at + 1]
     assert later and all(e["clip_value"] == 0.003 for e in later)
-    # the weights obey the new box once a step has run with it
-    assert max(p.abs().max().item() for p in job.members["wgan"].critic.parameters()) <= 0.003 + 1e-7
+    # the weights obey the new box once a step has run with it (the job logs their largest |w|)
+    assert later[-1]["weight_max_abs"] <= 0.003 + 1e-7
     assert job.hparams()["gp"]["clip_value"] == 0.01  # the other member is untouched
     with pytest.raises(ValueError, match="clip_value"):
         job.set_hparams("wgan", clip_value=-1.0)
@@ -182,3 +189,177 @@ def test_publishing_the_status_never_waits_for_a_jobs_lock(registry):
         writer.join(10)
         assert not writer.is_alive()
     assert json.loads(registry.status_file.read_text())["jobs"][0]["id"] == job.id
+
+
+# ---- process mode: the same loop in a worker process ----------------------------------------------------
+# Factories are module-level functions (or partials of them): the worker unpickles them by name.
+
+def tiny_members(*losses: str, seed: int = 0) -> dict[str, Trainer]:
+    """One tiny trainer per loss, named by the loss."""
+    return {loss: tiny(loss, seed=seed) for loss in losses}
+
+
+def broken_members() -> dict:
+    raise RuntimeError("no data for this lesson")
+
+
+def worker_gone(pid: int | None) -> bool:
+    """The worker is neither our child any more nor a process at all (not even a zombie)."""
+    return (pid is not None and all(p.pid != pid for p in multiprocessing.active_children())
+            and not Path(f"/proc/{pid}").exists())
+
+
+def process_job(registry, *losses: str, seed: int = 0, **options) -> jobs.ProcessTrainingJob:
+    factory = functools.partial(tiny_members, *(losses or ("wgan",)), seed=seed)
+    return jobs.ProcessTrainingJob(factory, registry=registry, **options)
+
+
+def test_process_job_start_pause_step_stop_and_no_worker_left(registry):
+    job = process_job(registry, "wgan", log_every=2, snapshot_every_s=0.0, extra_metrics=RingShare())
+    assert job.pid is None and job.status == "new"  # nothing runs before Start
+    job.start()
+    wait_for(lambda: job.steps >= 3 and len(job.logs()) >= 2 and job.latest_snapshot() is not None)
+    assert job.status == "running" and job.pid != os.getpid()
+    assert any(p.pid == job.pid for p in multiprocessing.active_children())
+    first = job.logs()[0]
+    assert first["member"] == "wgan" and first["g_step"] == 0 and 0.0 <= first["ring_share"] <= 1.0
+    job.pause()
+    wait_for(lambda: job.status == "paused")
+    time.sleep(0.5)  # messages of steps already under way arrive
+    frozen = job.steps
+    time.sleep(0.5)
+    assert job.steps == frozen  # paused: nothing moves
+    job.step(2)
+    wait_for(lambda: job.latest_snapshot()[0] == frozen + 2)
+    step, snap = job.latest_snapshot()
+    assert job.steps == frozen + 2 and job.status == "paused" and snap["wgan"]["samples"].shape == (64, 2)
+    assert job.logs()[-1]["g_step"] == frozen + 2  # a manual step is always logged
+    assert job.hparams()["wgan"]["n_critic"] == 5 and job.steps_per_second() > 0
+    pid = job.pid
+    job.stop()
+    assert job.join(30) and job.status == "stopped" and job.stop_reason == "stopped by the user"
+    wait_for(lambda: worker_gone(pid))
+    assert registry.status()["admitted"] == 0
+    with pytest.raises(ValueError, match="stopped"):
+        job.start()
+
+
+def test_process_job_hyperparameters_reach_the_worker(registry):
+    job = process_job(registry, "wgan", "wgan-gp", log_every=1)
+    assert job.set_hparams("wgan", n_critic=3) == {"wgan": {"n_critic": 3}}  # before the worker exists: held
+    job.start()
+    wait_for(lambda: job.steps >= 2)
+    assert job.hparams()["wgan"]["n_critic"] == 3 and job.hparams()["wgan-gp"]["n_critic"] == 5
+    assert job.set_hparams("wgan", clip_value=0.003)["wgan"]["clip_value"] == 0.003
+    assert job.hparams()["wgan"]["clip_value"] == 0.003  # shown at once, before the worker answers
+
+    def rows():
+        return [e for e in job.logs() if e["member"] == "wgan" and e["clip_value"] == 0.003]
+
+    wait_for(lambda: len(rows()) >= 3)  # the worker's own logs report the new c, step after step
+    job.stop()
+    later = rows()
+    assert all(e["n_critic"] == 3 for e in later) and later[-1]["weight_max_abs"] <= 0.003 + 1e-7
+    assert later[-1]["critic_steps"] > later[0]["critic_steps"]
+    assert job.hparams()["wgan-gp"]["clip_value"] == 0.01  # the other member is untouched
+    with pytest.raises(ValueError, match="clip_value"):
+        job.set_hparams("wgan", clip_value=-1.0)
+    with pytest.raises(ValueError, match="n_critic"):
+        job.set_hparams("wgan", n_critic=2.5)
+    with pytest.raises(ValueError, match="batch_size"):
+        job.set_hparams(batch_size=3)
+    with pytest.raises(ValueError, match="no member"):
+        job.set_hparams("nope", n_critic=2)
+
+
+def test_process_jobs_queue_without_a_worker_until_admitted(tmp_path):
+    registry = jobs.JobRegistry(1, tmp_path / "status.json")
+    first = process_job(registry)
+    second = process_job(registry, seed=1)
+    first.start()
+    wait_for(lambda: first.status == "running" and first.pid is not None)
+    second.start()
+    wait_for(lambda: second.status == "queued")
+    time.sleep(0.5)
+    assert second.queue_position() == 1 and second.pid is None  # queued: no worker process
+    assert [p.pid for p in multiprocessing.active_children() if p.name.startswith(jobs.WORKER_NAME)] == [first.pid]
+    status = json.loads((tmp_path / "status.json").read_text())
+    assert status["admitted"] == 1 and status["queued"] == 1
+    assert [j["pid"] for j in status["jobs"]] == [first.pid, None]
+    first.stop()
+    wait_for(lambda: second.status == "running" and second.steps > 0)
+    assert worker_gone(first.pid) and second.pid is not None
+    second.stop()
+    assert second.join(30) and registry.status()["admitted"] == 0 and registry.active_jobs() == []
+    wait_for(lambda: worker_gone(second.pid))
+
+
+def test_process_watchdog_and_closed_owner_stop_the_worker(registry):
+    idle = process_job(registry, idle_timeout=1.0)
+    idle.start()
+    assert idle.join(60) and idle.status == "stopped" and "watchdog" in idle.stop_reason
+    wait_for(lambda: worker_gone(idle.pid))
+    alive = {"yes": True}
+    owned = process_job(registry, owner_alive=lambda: alive["yes"], owner_grace=0.2)  # read in this process
+    owned.step(1)
+    wait_for(lambda: owned.steps == 1)
+    alive["yes"] = False  # the browser session went away
+    assert owned.join(60) and owned.status == "stopped" and "session" in owned.stop_reason
+    wait_for(lambda: worker_gone(owned.pid))
+    assert registry.status()["admitted"] == 0
+
+
+def test_process_job_finishes_at_max_steps(registry):
+    job = process_job(registry, log_every=3, max_steps=5)
+    job.start()
+    assert job.join(60) and job.status == "finished" and job.stop_reason == "reached 5 steps"
+    assert job.steps == 5 and job.logs()[-1]["g_step"] == 5 and job.latest_snapshot()[0] == 5
+    wait_for(lambda: worker_gone(job.pid))
+    assert registry.status()["admitted"] == 0
+
+
+def test_a_failing_factory_or_a_killed_worker_fails_the_job_and_frees_its_slot(registry):
+    broken = jobs.ProcessTrainingJob(broken_members, registry=registry)
+    broken.start()
+    assert broken.join(60) and broken.status == "failed"
+    assert broken.error == "RuntimeError: no data for this lesson"
+    wait_for(lambda: worker_gone(broken.pid))
+    assert registry.status()["admitted"] == 0
+
+    victim = process_job(registry)
+    victim.start()
+    wait_for(lambda: victim.steps >= 1)
+    os.kill(victim.pid, signal.SIGKILL)
+    assert victim.join(60) and victim.status == "failed" and "SIGKILL" in victim.error
+    assert registry.status()["admitted"] == 0 and registry.active_jobs() == []
+    wait_for(lambda: worker_gone(victim.pid))
+
+
+def test_registry_shutdown_stops_every_worker(registry):
+    running = process_job(registry)
+    paused = process_job(registry, seed=1)
+    running.start()
+    paused.step(1)
+    wait_for(lambda: running.steps >= 1 and paused.steps == 1)
+    registry.shutdown("the server is shutting down")
+    assert running.status == paused.status == "stopped" and paused.stop_reason == "the server is shutting down"
+    wait_for(lambda: worker_gone(running.pid) and worker_gone(paused.pid))
+    assert registry.status()["admitted"] == 0
+
+
+def test_job_mode_comes_from_the_environment_and_factories_must_pickle(registry, monkeypatch):
+    factory = functools.partial(tiny_members, "wgan")
+    monkeypatch.setenv("WGAN_JOB_MODE", "thread")
+    job = jobs.TrainingJob.from_factory(factory, registry=registry)
+    assert isinstance(job, jobs.TrainingJob) and job.mode == "thread" and set(job.members) == {"wgan"}
+    monkeypatch.delenv("WGAN_JOB_MODE")
+    assert jobs.default_job_mode() == "process"
+    job = jobs.TrainingJob.from_factory(factory, registry=registry)
+    assert isinstance(job, jobs.ProcessTrainingJob) and job.pid is None
+    monkeypatch.setenv("WGAN_JOB_MODE", "fork")
+    with pytest.raises(ValueError, match="WGAN_JOB_MODE"):
+        jobs.default_job_mode()
+    with pytest.raises(ValueError, match="picklable factory"):
+        jobs.ProcessTrainingJob(lambda: tiny_members("wgan"), registry=registry)
+    with pytest.raises(ValueError, match="picklable extra_metrics"):
+        jobs.ProcessTrainingJob(factory, registry=registry, extra_metrics=lambda name, member: {})
