@@ -40,3 +40,32 @@ def test_toy_trainer_clips_flat_critic_and_matches_unflattened_maths():
     for _ in range(3):
         tr.step()
     assert max(p.abs().max().item() for p in tr.critic.parameters()) <= 0.01
+
+
+def test_flat_lean_adam_equals_torch_fused_adam_and_survives_resume():
+    from wgan_core.models import LeanAdam
+
+    torch.manual_seed(0)
+    a, b = MLPCritic(2, 16, 2), MLPCritic(2, 16, 2)
+    b.load_state_dict(a.state_dict())
+    flatten_parameters(b)
+    opt_a = torch.optim.Adam(a.parameters(), lr=1e-2, betas=(0.5, 0.9), fused=True)
+    opt_b = LeanAdam(b.parameters(), lr=1e-2, betas=(0.5, 0.9))
+
+    def train(k):
+        for _ in range(k):
+            x = torch.randn(32, 2)
+            for net, opt in ((a, opt_a), (b, opt_b)):
+                opt.zero_grad()
+                net(x).pow(2).mean().backward()
+                opt.step()
+
+    train(3)
+    opt_b.load_state_dict(opt_b.state_dict())  # resume: moments go back into flat buffers
+    assert flat_view([opt_b.state[p]["exp_avg"] for p in b.parameters()]) is not None
+    opt_c = LeanAdam(b.parameters(), lr=1e-2, betas=(0.5, 0.9))
+    opt_c.load_state_dict(opt_a.state_dict())  # a torch Adam checkpoint loads into LeanAdam
+    train(3)
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=0, atol=0)
+    assert float(opt_b.state[next(b.parameters())]["step"]) == 6

@@ -67,3 +67,19 @@ def test_gradient_penalty_of_linear_critics():
     gp = L.gradient_penalty(unit, real, fake)
     gp.backward()  # differentiable w.r.t. the critic weights: d/dw (||w|| - 1)^2 = 2(||w||-1) w/||w||
     assert torch.allclose(unit.weight.grad, 4 * unit.weight.detach() / 3, atol=1e-5)
+
+
+@pytest.mark.parametrize("loss", ["wgan", "wgan-gp", "gan", "gan-minimax"])
+def test_output_derivatives_equal_autograd(loss):
+    from wgan_core.losses import critic_loss, critic_loss_grad, generator_loss, generator_loss_grad
+
+    f_real = torch.randn(7, dtype=torch.float64, requires_grad=True)
+    f_fake = torch.randn(5, dtype=torch.float64, requires_grad=True)
+    auto = torch.autograd.grad(critic_loss(loss, f_real, f_fake), (f_real, f_fake))
+    mine = critic_loss_grad(loss, f_real.detach(), f_fake.detach())
+    for a, b in zip(auto, mine, strict=True):
+        torch.testing.assert_close(a, b)
+    (auto_g,) = torch.autograd.grad(generator_loss(loss, f_fake), (f_fake,))
+    torch.testing.assert_close(auto_g, generator_loss_grad(loss, f_fake.detach()))
+    with pytest.raises(ValueError, match="loss must be one of"):
+        critic_loss_grad("hinge", f_real, f_fake)

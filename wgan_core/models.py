@@ -22,7 +22,8 @@ from torch import nn
 from .config import TrainConfig
 
 __all__ = ["MLPGenerator", "MLPCritic", "AffineGenerator", "build_models", "mlp", "resolve_device",
-           "has_batchnorm", "make_optimizer", "thread_limit", "LeanRMSprop", "flatten_parameters", "flat_view"]
+           "has_batchnorm", "make_optimizer", "thread_limit", "LeanRMSprop", "LeanAdam", "flatten_parameters",
+           "flat_view"]
 
 
 def mlp(n_in: int, n_out: int, width: int, depth: int) -> nn.Sequential:
@@ -128,6 +129,8 @@ def make_optimizer(module: nn.Module, config: TrainConfig, device, lr: float) ->
     if not params:  # e.g. AffineGenerator(learnable=False): nothing to train
         params = [nn.Parameter(torch.zeros(1, device=device))]
     if config.optimizer == "adam":
+        if flat_view(params) is not None:  # flat toy network: one fused kernel, without the bookkeeping
+            return LeanAdam(params, lr=lr, betas=config.betas)
         return torch.optim.Adam(params, lr=lr, betas=config.betas, fused=True)
     return LeanRMSprop(params, lr=lr)
 
@@ -194,7 +197,8 @@ class LeanRMSprop(torch.optim.Optimizer):
 
     def __init__(self, params, lr: float = 1e-2, alpha: float = 0.99, eps: float = 1e-8):
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps})
-        self._flat_params, self._flat_avgs = FlatCache(), FlatCache()
+        self._flat_params, self._flat_avgs, self._flat_grads = FlatCache(), FlatCache(), FlatCache()
+        self._denoms: dict[int, torch.Tensor] = {}
 
     def _square_avgs(self, params) -> list[torch.Tensor]:
         missing = [p for p in params if "square_avg" not in self.state[p]]
@@ -234,15 +238,100 @@ class LeanRMSprop(torch.optim.Optimizer):
             flat_p = self._flat_params(params) if len(params) == len(group["params"]) else None
             flat_v = self._flat_avgs(square_avg) if flat_p is not None else None
             if flat_p is not None and flat_v is not None:
-                g = torch.cat([t.reshape(-1) for t in grads])
+                g = self._flat_grads(grads)  # gradients written into one buffer (wgan_core.mlp_kernel)
+                if g is None:
+                    g = torch.cat([t.reshape(-1) for t in grads])
                 flat_v.mul_(alpha).addcmul_(g, g, value=1 - alpha)
-                flat_p.addcdiv_(g, flat_v.sqrt().add_(eps), value=-lr)
+                denom = self._denoms.get(id(group))
+                if denom is None or denom.shape != flat_v.shape:  # reused: no fresh buffer per step
+                    denom = self._denoms[id(group)] = torch.empty_like(flat_v)
+                flat_p.addcdiv_(g, torch.sqrt(flat_v, out=denom).add_(eps), value=-lr)
                 continue
             torch._foreach_mul_(square_avg, alpha)
             torch._foreach_addcmul_(square_avg, grads, grads, value=1 - alpha)
             denom = torch._foreach_sqrt(square_avg)
             torch._foreach_add_(denom, eps)
             torch._foreach_addcdiv_(params, grads, denom, value=-lr)
+        return loss
+
+
+class LeanAdam(torch.optim.Optimizer):
+    r"""Adam exactly as ``torch.optim.Adam(fused=True)`` (no weight decay, no AMSGrad):
+
+    $t \leftarrow t + 1$, $m \leftarrow \beta_1 m + (1 - \beta_1) g$, $v \leftarrow \beta_2 v + (1 - \beta_2) g^2$,
+    $w \leftarrow w - \text{lr}\,\hat m / (\sqrt{\hat v} + \epsilon)$ with the bias-corrected $\hat m, \hat v$ —
+
+    the same fused kernel (``torch._fused_adam_``), called directly. The general class spends more
+    time on bookkeeping than the small toy networks spend on arithmetic; when the parameters are views
+    of one flat buffer (:func:`flatten_parameters`) the whole update is one kernel call on that buffer
+    (the state ``exp_avg``/``exp_avg_sq`` are views of flat buffers too). State keys are torch's.
+    """
+
+    def __init__(self, params, lr: float = 1e-3, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8):
+        super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps})
+        self._flat_params, self._flat_grads = FlatCache(), FlatCache()
+        self._flat_m, self._flat_v = FlatCache(), FlatCache()
+
+    def _state(self, params) -> tuple[list, list, list]:
+        if any("exp_avg" not in self.state[p] for p in params):
+            flat = flat_view(params) is not None
+            sizes = [p.numel() for p in params]
+            step = torch.zeros((), dtype=torch.float32, device=params[0].device)
+            bufs = [torch.zeros(sum(sizes), dtype=params[0].dtype, device=params[0].device) for _ in range(2)]
+            for i, p in enumerate(params):
+                st = self.state[p]
+                if "exp_avg" in st:
+                    continue
+                if flat:  # one flat buffer each for m and v, and one step counter for the group
+                    st["step"] = step
+                    st["exp_avg"] = torch.split(bufs[0], sizes)[i].view_as(p)
+                    st["exp_avg_sq"] = torch.split(bufs[1], sizes)[i].view_as(p)
+                else:
+                    st["step"] = torch.zeros((), dtype=torch.float32, device=p.device)
+                    st["exp_avg"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+                    st["exp_avg_sq"] = torch.zeros_like(p, memory_format=torch.preserve_format)
+        return ([self.state[p]["step"] for p in params], [self.state[p]["exp_avg"] for p in params],
+                [self.state[p]["exp_avg_sq"] for p in params])
+
+    def load_state_dict(self, state_dict) -> None:
+        """As the base class; then put the moments back into flat buffers with one shared step
+        counter when the parameters are flat, so a resumed optimiser keeps the fast path."""
+        super().load_state_dict(state_dict)
+        for group in self.param_groups:
+            params = group["params"]
+            if flat_view(params) is None or not all("exp_avg" in self.state[p] for p in params):
+                continue
+            sizes = [p.numel() for p in params]
+            step = self.state[params[0]]["step"].detach().clone().float().reshape(())
+            for key in ("exp_avg", "exp_avg_sq"):
+                buf = torch.cat([self.state[p][key].reshape(-1) for p in params])
+                for p, v in zip(params, torch.split(buf, sizes), strict=True):
+                    self.state[p][key] = v.view_as(p)
+            for p in params:
+                self.state[p]["step"] = step
+
+    @torch.no_grad()
+    def step(self, closure=None):
+        loss = None if closure is None else closure()
+        for group in self.param_groups:
+            params = [p for p in group["params"] if p.grad is not None]
+            if not params:
+                continue
+            grads = [p.grad for p in params]
+            steps, exp_avgs, exp_avg_sqs = self._state(params)
+            beta1, beta2 = group["betas"]
+            flat_p = self._flat_params(params) if len(params) == len(group["params"]) else None
+            flat_m = self._flat_m(exp_avgs) if flat_p is not None else None
+            flat_v = self._flat_v(exp_avg_sqs) if flat_m is not None else None
+            if flat_v is not None and all(s is steps[0] for s in steps):
+                g = self._flat_grads(grads)
+                if g is None:
+                    g = torch.cat([t.reshape(-1) for t in grads])
+                params, grads, exp_avgs, exp_avg_sqs, steps = [flat_p], [g], [flat_m], [flat_v], [steps[0]]
+            torch._foreach_add_(list({id(t): t for t in steps}.values()), 1)  # a shared counter counts once
+            torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=group["lr"],
+                               beta1=beta1, beta2=beta2, weight_decay=0.0, eps=group["eps"], maximize=False,
+                               grad_scale=None, found_inf=None)
         return loss
 
 

@@ -23,7 +23,10 @@ examples are independent) real and fake go through the critic in one concatenate
 networks keep their parameters in one flat buffer each (:func:`wgan_core.models.flatten_parameters`),
 so RMSProp is five operations per network and clipping one ``clamp_`` (else two ``_foreach``
 clamps); the critic's parameters are frozen during the generator step so no unused gradient is
-computed; losses are accumulated on the device and read only by :meth:`metrics`.
+computed; losses are accumulated on the device and read only by :meth:`metrics`. For the toy MLPs
+the backward passes are hand-written (:mod:`wgan_core.mlp_kernel`: the chain rule of a ReLU MLP, the
+WGAN-GP penalty's second-order term included, checked against autograd in tests) and write every
+gradient straight into a flat buffer the optimiser reads, so no autograd graph is recorded per step.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from . import losses as L
 from . import metrics as M
 from .config import HPARAM_NAMES, TrainConfig, validate_hparam
 from .data import build_data
+from .mlp_kernel import kernel_for
 from .models import (
     FlatCache,
     build_models,
@@ -103,6 +107,14 @@ class Trainer:
         self._concat = self.data.kind == "toy" and not has_batchnorm(self.critic)
         self._batch_fakes = self.data.kind == "toy" and not has_batchnorm(self.generator)
         self._critic_fwd, self._gen_fwd = self.critic, self.generator
+        # Toy MLPs: hand-written backward with gradients written into flat buffers (wgan_core.mlp_kernel).
+        self._kc = self._kg = None
+        if self.data.kind == "toy" and config.compile == "none" and not config.track_update_cosine:
+            self._kc = kernel_for(self.critic)
+            self._kg = kernel_for(self.generator) if self._g_trainable else None
+        self._manual_critic = self._kc is not None and self._concat
+        self._manual_gen = self._kc is not None and self._kg is not None
+        self._wgan_out_grad: dict[tuple[int, int], torch.Tensor] = {}  # constant ∂ℓ/∂f for wgan
         if config.compile != "none":
             self._critic_fwd = torch.compile(self.critic, mode=config.compile)
             self._gen_fwd = torch.compile(self.generator, mode=config.compile)
@@ -175,8 +187,11 @@ class Trainer:
         """``iters`` critic updates against the frozen generator."""
         m = self.config.batch_size
         if self._batch_fakes:  # θ is frozen: one forward makes all n_critic fake batches
-            with torch.no_grad():
-                fakes = self._gen_fwd(self._noise(iters * m))
+            if self._kg is not None:
+                fakes, _ = self._kg.forward(self._noise(iters * m), keep=False)
+            else:
+                with torch.no_grad():
+                    fakes = self._gen_fwd(self._noise(iters * m))
             reals = self.data.sample(iters * m)
         for t in range(iters):
             if self._batch_fakes:
@@ -189,6 +204,14 @@ class Trainer:
 
     def _critic_update(self, real: torch.Tensor, fake: torch.Tensor, hp: dict) -> None:
         # (1) Update the critic: maximise E f(x) − E f(g(z)) [− λ·GP], i.e. minimise its negation.
+        if self._manual_critic:
+            loss = self._critic_grads_manual(real, fake, hp)
+            self.opt_c.step()
+            self._clip(hp)
+            self._acc["critic_loss"] += loss
+            self._acc_n["critic"] += 1
+            self.critic_steps += 1
+            return
         if self._concat:
             out = self._critic_fwd(torch.cat((real, fake))).reshape(-1)
             f_real, f_fake = out[: len(real)], out[len(real):]
@@ -209,21 +232,66 @@ class Trainer:
             M.accumulate_cosine(self, M.update_cosine(self._critic_params, before, grads))
         else:
             self.opt_c.step()
-        if self.config.loss == "wgan":  # Algorithm 1, line 7: clip after EVERY critic update
-            c = hp["clip_value"]
-            with torch.no_grad():
-                flat = self._clip_flat(self._clip_params)
-                if flat is not None:  # flat toy critic: one clamp over all weights
-                    flat.clamp_(-c, c)
-                else:
-                    torch._foreach_clamp_min_(self._clip_params, -c)
-                    torch._foreach_clamp_max_(self._clip_params, c)
+        self._clip(hp)
         self._acc["critic_loss"] += loss.detach()
         self._acc_n["critic"] += 1
         self.critic_steps += 1
 
+    def _clip(self, hp: dict) -> None:
+        """Algorithm 1, line 7: for wgan, clip every critic weight to [−c, c] after EVERY critic update."""
+        if self.config.loss != "wgan":
+            return
+        c = hp["clip_value"]
+        with torch.no_grad():
+            flat = self._clip_flat(self._clip_params)
+            if flat is not None:  # flat toy critic: one clamp over all weights
+                flat.clamp_(-c, c)
+            else:
+                torch._foreach_clamp_min_(self._clip_params, -c)
+                torch._foreach_clamp_max_(self._clip_params, c)
+
+    def _critic_grads_manual(self, real: torch.Tensor, fake: torch.Tensor, hp: dict) -> torch.Tensor:
+        """Toy critic: one forward on [real; fake] (and, for WGAN-GP, the interpolates), the loss by its
+        formula, and the gradient of loss (+ λ·penalty) written into the critic's flat gradient buffer
+        by the hand-written backward passes of :mod:`wgan_core.mlp_kernel`."""
+        m, n = len(real), len(real) + len(fake)
+        gp = self.config.loss == "wgan-gp"
+        batch = (real, fake, L.interpolates(real, fake, generator=self._noise_rng)) if gp else (real, fake)
+        out, inputs = self._kc.forward(torch.cat(batch))
+        f = out.reshape(-1)[:n]
+        loss = L.critic_loss(self.config.loss, f[:m], f[m:])
+        if self.config.loss == "wgan":  # ∂ℓ/∂f is the constant (−1/m, +1/m): made once per batch shape
+            key = (m, len(fake))
+            grad_out = self._wgan_out_grad.get(key)
+            if grad_out is None:
+                grad_out = torch.cat(L.critic_loss_grad("wgan", f[:m], f[m:])).unsqueeze(1)
+                self._wgan_out_grad[key] = grad_out
+        else:
+            grad_out = torch.cat(L.critic_loss_grad(self.config.loss, f[:m], f[m:])).unsqueeze(1)
+        self._kc.attach_grads()
+        if not gp:
+            self._kc.backward(inputs, grad_out)
+            return loss
+        self._kc.backward([h[:n] for h in inputs], grad_out)
+        penalty, _ = self._kc.penalty_backward([h[n:] for h in inputs], hp["lambda_gp"])
+        self._acc["gp"] += penalty
+        return loss
+
     def _generator_update(self) -> None:
         # (2) Update the generator: minimise −E f(g(z)) (or the GAN generator loss).
+        if self._manual_gen:  # toy MLPs: back through the critic to its input, then through g
+            x, g_inputs = self._kg.forward(self._noise(self.config.batch_size))
+            out, c_inputs = self._kc.forward(x)
+            f_fake = out.reshape(-1)
+            loss = L.generator_loss(self.config.loss, f_fake)
+            grad_x = self._kc.backward(c_inputs, L.generator_loss_grad(self.config.loss, f_fake).unsqueeze(1),
+                                       weights=False, input_grad=True)
+            self._kg.attach_grads()
+            self._kg.backward(g_inputs, grad_x)
+            self.opt_g.step()
+            self._acc["gen_loss"] += loss
+            self._acc_n["gen"] += 1
+            return
         for p in self._critic_params:
             p.requires_grad_(False)
         try:
