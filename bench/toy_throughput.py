@@ -8,6 +8,7 @@ assertion: speed is reported, not tested.
 
     python bench/toy_throughput.py [--widths 128 512] [--steps 200] [--rounds 5] [--threads N]
                                    [--compile none|default|reduce-overhead] [--device cpu|cuda]
+                                   [--autograd]
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ def main(argv=None) -> int:
                     help="torch threads for BOTH loops (0: leave torch's default; the trainer is given the same)")
     ap.add_argument("--compile", default="none", choices=["none", "default", "reduce-overhead"])
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--autograd", action="store_true",
+                    help="also time the trainer with manual_backward=False (autograd instead of the "
+                         "hand-written toy backward passes) in the same rounds")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -67,12 +71,16 @@ def main(argv=None) -> int:
                           cpu_threads=torch.get_num_threads())  # same thread count as the plain loop
         if args.device == "cpu":
             plain_wgan(5, width, args.depth, args.batch_size, args.n_critic)  # warm-up
-        plain, ours = [], []
+        plain, ours, auto = [], [], []
         for r in range(args.rounds):  # alternate which loop goes first: neither always gets the quieter slot
-            order = ("plain", "trainer") if r % 2 == 0 else ("trainer", "plain")
+            order = ["plain", "trainer"] + (["autograd"] if args.autograd else [])
+            if r % 2:
+                order.reverse()
             for which in order:
                 if which == "trainer":
                     ours.append(trainer_rate(cfg.replace(seed=r), args.steps))
+                elif which == "autograd":
+                    auto.append(trainer_rate(cfg.replace(seed=r, manual_backward=False), args.steps))
                 elif args.device == "cpu":
                     plain.append(plain_wgan(args.steps, width, args.depth, args.batch_size, args.n_critic,
                                             seed=r)["g_steps_per_s"])
@@ -85,6 +93,10 @@ def main(argv=None) -> int:
               f"ratio of medians {o / p:5.2f}x"
               f" | median paired ratio {paired:5.2f}x\n"
               f"   rounds: plain {[round(x, 1) for x in plain]}, trainer {[round(x, 1) for x in ours]}")
+        if auto:
+            paired_auto = statistics.median(b / a for a, b in zip(plain, auto, strict=True))
+            print(f"   trainer with autograd (manual_backward=False): {statistics.median(auto):7.1f} G-steps/s, "
+                  f"median paired ratio {paired_auto:5.2f}x; rounds {[round(x, 1) for x in auto]}")
     return 0
 
 

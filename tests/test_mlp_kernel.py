@@ -82,10 +82,8 @@ def test_trainer_fast_path_follows_the_autograd_path(loss):
     """Same seed, same steps: the trainer with the hand-written passes and with autograd agree."""
     cfg = TrainConfig(loss=loss, width=32, depth=2, batch_size=64, n_critic=3, lr=1e-3, eval_samples=64, seed=3,
                       optimizer="adam" if loss != "wgan" else "rmsprop", clip_value=0.05)
-    fast, slow = Trainer(cfg), Trainer(cfg)
-    assert fast._manual_critic and fast._manual_gen
-    slow._kc = slow._kg = None
-    slow._manual_critic = slow._manual_gen = False
+    fast, slow = Trainer(cfg), Trainer(cfg.replace(manual_backward=False))
+    assert fast._manual_critic and fast._manual_gen and not (slow._manual_critic or slow._manual_gen)
     for _ in range(4):
         fast.step()
         slow.step()

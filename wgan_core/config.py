@@ -124,6 +124,9 @@ class TrainConfig:
         Record the cosine between the critic optimiser's update and the negative gradient.
     compile : str
         ``none``, or a ``torch.compile`` mode (``default``, ``reduce-overhead`` = CUDA graphs).
+    manual_backward : bool
+        Toy MLPs only: the hand-written backward passes of :mod:`wgan_core.mlp_kernel` (default);
+        False runs autograd instead (same maths; the bench compares the two).
     cpu_threads : int
         Torch intra-op threads while a CPU trainer works (restored afterwards). 0 (auto): one
         thread for toy data — toy-sized matrices gain little from threads, and threads that wait
@@ -153,6 +156,7 @@ class TrainConfig:
     clamp_bn: bool = True
     track_update_cosine: bool = False
     compile: str = "none"
+    manual_backward: bool = True
     cpu_threads: int = 0
     image_size: int = 32
     generator: str = "dcgan"
@@ -190,7 +194,7 @@ class TrainConfig:
         _choice("device", self.device, DEVICES)
         _int("metrics_every", self.metrics_every, 1, 10**9)
         _int("eval_samples", self.eval_samples, 16, 20000)
-        for flag in ("official_schedule", "clamp_bn", "track_update_cosine", "data_on_device"):
+        for flag in ("official_schedule", "clamp_bn", "track_update_cosine", "data_on_device", "manual_backward"):
             _bool(flag, getattr(self, flag))
         _choice("compile", self.compile, COMPILE_MODES)
         _int("cpu_threads", self.cpu_threads, 0, 1024)

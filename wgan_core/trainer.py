@@ -109,7 +109,8 @@ class Trainer:
         self._critic_fwd, self._gen_fwd = self.critic, self.generator
         # Toy MLPs: hand-written backward with gradients written into flat buffers (wgan_core.mlp_kernel).
         self._kc = self._kg = None
-        if self.data.kind == "toy" and config.compile == "none" and not config.track_update_cosine:
+        if (self.data.kind == "toy" and config.manual_backward and config.compile == "none"
+                and not config.track_update_cosine):
             self._kc = kernel_for(self.critic)
             self._kg = kernel_for(self.generator) if self._g_trainable else None
         self._manual_critic = self._kc is not None and self._concat
