@@ -10,7 +10,10 @@ read its logs and latest snapshot, compute the KDEs, build the figures whose dat
 all of them. ``--mode process`` (the app's default) trains in a worker process; ``--mode thread`` in a
 thread of this process, competing with the viewer for the GIL. Live throughput is counted from the
 moment the job's trainers are built and training starts (``job.started_at``) to its end, like headless
-(whose trainers are built before its clock starts); the worker's start-up is printed separately.
+(whose trainers are built before its clock starts); the worker's start-up is printed separately, and
+so is the share of one core the training got while watched (CPU seconds of the worker process, or of the
+job's thread, over wall seconds, from ``/proc``): it shows *why* a live run is slower — the GIL taken by
+the drawing (thread mode), or a machine with no free core (the 2-core box is shared).
 Rounds alternate headless/live so that background load on a shared machine hits both; the medians are
 compared.
 
@@ -22,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import statistics
 import sys
 import threading
@@ -104,18 +108,41 @@ def make_job(mode: str, registry: jobs.JobRegistry, log_every: int = lesson.NETW
                                          label=lesson.__name__, **options)
 
 
-def live(steps: int, log_every: int, mode: str = "process") -> tuple[float, int, float]:
-    """Steps per second of a watched live job, page polls, and seconds from Start to training."""
+def cpu_seconds(stat: Path) -> float | None:
+    """User + system CPU seconds from a ``/proc/.../stat`` file (None once the process is gone)."""
+    try:
+        fields = stat.read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def trainer_stat(job: jobs.Job) -> Path | None:
+    """Where the CPU time of the job's training shows: its worker process, or (thread mode) its thread."""
+    if job.mode == "process":
+        return Path(f"/proc/{job.pid}/stat") if job.pid else None
+    thread = job._thread  # the job's own thread (thread mode trains in it)
+    return Path(f"/proc/self/task/{thread.native_id}/stat") if thread is not None else None
+
+
+def live(steps: int, log_every: int, mode: str = "process") -> tuple[float, int, float, float]:
+    """Steps per second of a watched live job, page polls, seconds from Start to training, and the share of
+    one core the training got meanwhile (CPU seconds of the worker or training thread / wall seconds)."""
     job = make_job(mode, jobs.JobRegistry(1), log_every, max_steps=steps)
     polls = 0
     done = threading.Event()
     cache: dict = {}
+    cpu: list[tuple[float, float]] = []  # (monotonic time, trainer CPU seconds), sampled every second
 
     def viewer() -> None:  # as app.live.LivePanel.poll: status every second, figures every 2 s
         nonlocal polls
         while not done.wait(1.0):
             job.touch()
             polls += 1
+            stat = trainer_stat(job) if job.started_at is not None else None
+            used = cpu_seconds(stat) if stat is not None else None
+            if used is not None:
+                cpu.append((time.monotonic(), used))
             if polls % 2 == 0:
                 draw_page(job, cache)
 
@@ -128,7 +155,8 @@ def live(steps: int, log_every: int, mode: str = "process") -> tuple[float, int,
     done.set()
     thread.join()
     assert job.status == "finished", job.error
-    return steps / (end - job.started_at), polls, job.started_at - t0
+    share = (cpu[-1][1] - cpu[0][1]) / (cpu[-1][0] - cpu[0][0]) if len(cpu) > 2 else float("nan")
+    return steps / (end - job.started_at), polls, job.started_at - t0, share
 
 
 def main() -> None:
@@ -143,17 +171,19 @@ def main() -> None:
           f"logs every {args.log_every}, {args.rounds} rounds, live job mode: {args.mode}")
     if args.mode == "process":
         jobs.prepare_workers()
-    h, lv = [], []
+    h, lv, shares = [], [], []
     for r in range(args.rounds):
         h.append(headless(args.steps, args.log_every))
-        rate, polls, startup = live(args.steps, args.log_every, args.mode)
+        rate, polls, startup, share = live(args.steps, args.log_every, args.mode)
         lv.append(rate)
+        shares.append(share)
         print(f"round {r + 1}: headless {h[-1]:.2f} steps/s, live {lv[-1]:.2f} steps/s ({polls} page polls; "
-              f"Start to training {startup:.2f} s)", flush=True)
+              f"Start to training {startup:.2f} s; training got {100 * share:.0f} % of a core)", flush=True)
     ratio = statistics.median(lv) / statistics.median(h)
     print(f"median headless {statistics.median(h):.2f} steps/s, live ({args.mode}) {statistics.median(lv):.2f} "
           f"steps/s; live/headless = {ratio:.3f} (cost {100 * (1 - ratio):.1f} %, target <= 10 %); per round: "
-          + ", ".join(f"{x / y:.2f}" for x, y in zip(lv, h, strict=True)))
+          + ", ".join(f"{x / y:.2f}" for x, y in zip(lv, h, strict=True))
+          + f"; training's share of a core while watched: median {100 * statistics.median(shares):.0f} %")
 
 
 if __name__ == "__main__":
