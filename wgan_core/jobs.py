@@ -84,8 +84,10 @@ ACTIVE = ("queued", "running", "paused")
 ENDED = ("stopped", "finished", "failed")
 #: Values of ``WGAN_JOB_MODE``.
 JOB_MODES = ("process", "thread")
-#: Modules the worker forkserver imports once, so that each worker starts without importing torch.
-WORKER_PRELOAD = ("torch", "wgan_core.trainer", "lessons")
+#: Modules the worker forkserver imports once, so that no worker pays for importing them: torch,
+#: ``torch._dynamo`` (the first optimizer a process builds imports it: about 1 s), POT (``import ot``
+#: takes about 2 s, and the first log of every run computes an exact W1 with it), the trainer, the lessons.
+WORKER_PRELOAD = ("torch", "torch._dynamo", "ot", "wgan_core.trainer", "lessons")
 
 _log = logging.getLogger(__name__)
 
