@@ -184,6 +184,25 @@ class FlatCache:
         return self._flat
 
 
+def _cached_plan(plans: dict, group: dict) -> tuple | None:
+    """The flat-buffer plan a lean optimiser made for ``group`` on an earlier step, if it still holds.
+
+    A plan is made only when the gradients are views of one flat buffer (the toy trainer's
+    hand-written backward writes them there, :mod:`wgan_core.mlp_kernel`); it holds while every
+    parameter's ``.grad`` is still the very tensor it was then (autograd with ``set_to_none``
+    replaces them) — checked by identity, which is what makes the cached path cheap.
+    """
+    plan = plans.get(id(group))
+    if plan is None:
+        return None
+    grads = plan[0]
+    params = group["params"]
+    if len(params) != len(grads) or any(p.grad is not g for p, g in zip(params, grads, strict=True)):
+        del plans[id(group)]
+        return None
+    return plan
+
+
 class LeanRMSprop(torch.optim.Optimizer):
     r"""RMSProp exactly as ``torch.optim.RMSprop`` with its defaults (no momentum, not centred):
 
@@ -199,6 +218,7 @@ class LeanRMSprop(torch.optim.Optimizer):
         super().__init__(params, {"lr": lr, "alpha": alpha, "eps": eps})
         self._flat_params, self._flat_avgs, self._flat_grads = FlatCache(), FlatCache(), FlatCache()
         self._denoms: dict[int, torch.Tensor] = {}
+        self._plans: dict[int, tuple] = {}  # group -> the flat buffers of its last update (see _cached_plan)
 
     def _square_avgs(self, params) -> list[torch.Tensor]:
         missing = [p for p in params if "square_avg" not in self.state[p]]
@@ -217,6 +237,7 @@ class LeanRMSprop(torch.optim.Optimizer):
         """As the base class; then put ``square_avg`` back into one flat buffer per group when the
         parameters are flat, so a resumed optimiser keeps the fast path."""
         super().load_state_dict(state_dict)
+        self._plans.clear()
         for group in self.param_groups:
             params = group["params"]
             if flat_view(params) is None or not all("square_avg" in self.state[p] for p in params):
@@ -229,16 +250,23 @@ class LeanRMSprop(torch.optim.Optimizer):
     def step(self, closure=None):
         loss = None if closure is None else closure()
         for group in self.param_groups:
+            alpha, eps, lr = group["alpha"], group["eps"], group["lr"]
+            plan = _cached_plan(self._plans, group)
+            if plan is not None:  # the flat buffers of the last step still hold: no re-check needed
+                _, flat_p, g, flat_v, denom = plan
+                flat_v.mul_(alpha).addcmul_(g, g, value=1 - alpha)
+                flat_p.addcdiv_(g, torch.sqrt(flat_v, out=denom).add_(eps), value=-lr)
+                continue
             params = [p for p in group["params"] if p.grad is not None]
             if not params:
                 continue
             grads = [p.grad for p in params]
             square_avg = self._square_avgs(params)
-            alpha, eps, lr = group["alpha"], group["eps"], group["lr"]
             flat_p = self._flat_params(params) if len(params) == len(group["params"]) else None
             flat_v = self._flat_avgs(square_avg) if flat_p is not None else None
             if flat_p is not None and flat_v is not None:
                 g = self._flat_grads(grads)  # gradients written into one buffer (wgan_core.mlp_kernel)
+                flat_g = g is not None
                 if g is None:
                     g = torch.cat([t.reshape(-1) for t in grads])
                 flat_v.mul_(alpha).addcmul_(g, g, value=1 - alpha)
@@ -246,6 +274,8 @@ class LeanRMSprop(torch.optim.Optimizer):
                 if denom is None or denom.shape != flat_v.shape:  # reused: no fresh buffer per step
                     denom = self._denoms[id(group)] = torch.empty_like(flat_v)
                 flat_p.addcdiv_(g, torch.sqrt(flat_v, out=denom).add_(eps), value=-lr)
+                if flat_g:
+                    self._plans[id(group)] = (tuple(grads), flat_p, g, flat_v, denom)
                 continue
             torch._foreach_mul_(square_avg, alpha)
             torch._foreach_addcmul_(square_avg, grads, grads, value=1 - alpha)
@@ -271,6 +301,7 @@ class LeanAdam(torch.optim.Optimizer):
         super().__init__(params, {"lr": lr, "betas": tuple(betas), "eps": eps})
         self._flat_params, self._flat_grads = FlatCache(), FlatCache()
         self._flat_m, self._flat_v = FlatCache(), FlatCache()
+        self._plans: dict[int, tuple] = {}  # group -> the flat buffers of its last update (see _cached_plan)
 
     def _state(self, params) -> tuple[list, list, list]:
         if any("exp_avg" not in self.state[p] for p in params):
@@ -297,6 +328,7 @@ class LeanAdam(torch.optim.Optimizer):
         """As the base class; then put the moments back into flat buffers with one shared step
         counter when the parameters are flat, so a resumed optimiser keeps the fast path."""
         super().load_state_dict(state_dict)
+        self._plans.clear()
         for group in self.param_groups:
             params = group["params"]
             if flat_view(params) is None or not all("exp_avg" in self.state[p] for p in params):
@@ -314,20 +346,28 @@ class LeanAdam(torch.optim.Optimizer):
     def step(self, closure=None):
         loss = None if closure is None else closure()
         for group in self.param_groups:
-            params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
-            grads = [p.grad for p in params]
-            steps, exp_avgs, exp_avg_sqs = self._state(params)
             beta1, beta2 = group["betas"]
-            flat_p = self._flat_params(params) if len(params) == len(group["params"]) else None
-            flat_m = self._flat_m(exp_avgs) if flat_p is not None else None
-            flat_v = self._flat_v(exp_avg_sqs) if flat_m is not None else None
-            if flat_v is not None and all(s is steps[0] for s in steps):
-                g = self._flat_grads(grads)
-                if g is None:
-                    g = torch.cat([t.reshape(-1) for t in grads])
-                params, grads, exp_avgs, exp_avg_sqs, steps = [flat_p], [g], [flat_m], [flat_v], [steps[0]]
+            plan = _cached_plan(self._plans, group)
+            if plan is not None:  # the flat buffers of the last step still hold: no re-check needed
+                _, params, grads, exp_avgs, exp_avg_sqs, steps = plan
+            else:
+                params = [p for p in group["params"] if p.grad is not None]
+                if not params:
+                    continue
+                grads = [p.grad for p in params]
+                steps, exp_avgs, exp_avg_sqs = self._state(params)
+                flat_p = self._flat_params(params) if len(params) == len(group["params"]) else None
+                flat_m = self._flat_m(exp_avgs) if flat_p is not None else None
+                flat_v = self._flat_v(exp_avg_sqs) if flat_m is not None else None
+                if flat_v is not None and all(s is steps[0] for s in steps):
+                    g = self._flat_grads(grads)
+                    flat_g = g is not None
+                    if g is None:
+                        g = torch.cat([t.reshape(-1) for t in grads])
+                    own = tuple(grads)
+                    params, grads, exp_avgs, exp_avg_sqs, steps = [flat_p], [g], [flat_m], [flat_v], [steps[0]]
+                    if flat_g:
+                        self._plans[id(group)] = (own, params, grads, exp_avgs, exp_avg_sqs, steps)
             torch._foreach_add_(list({id(t): t for t in steps}.values()), 1)  # a shared counter counts once
             torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=group["lr"],
                                beta1=beta1, beta2=beta2, weight_decay=0.0, eps=group["eps"], maximize=False,
