@@ -32,6 +32,9 @@ from .models import flat_view
 
 __all__ = ["MLPKernel", "kernel_for"]
 
+#: Largest work buffer (elements) that :class:`MLPKernel` keeps between calls (16 MB of float32).
+MAX_CACHED = 1 << 22
+
 _relu_backward = torch.ops.aten.threshold_backward.grad_input  # ReLU's backward, out= form
 
 
@@ -77,7 +80,12 @@ class MLPKernel:
                 p.grad = v
 
     def _buffer(self, tag: str, k: int, rows: int, cols: int, like: torch.Tensor) -> torch.Tensor:
-        """A reused ``(rows, cols)`` work buffer: fresh large allocations cost page faults on a CPU."""
+        """A reused ``(rows, cols)`` work buffer: fresh large allocations cost page faults on a CPU.
+
+        Only up to :data:`MAX_CACHED` elements each (the 100-iteration bursts of the official
+        schedule would otherwise pin big buffers for the rest of the run)."""
+        if rows * cols > MAX_CACHED:
+            return torch.empty(rows, cols, dtype=like.dtype, device=like.device)
         key = (tag, k, rows)
         buf = self._buffers.get(key)
         if buf is None or buf.shape[1] != cols or buf.dtype != like.dtype or buf.device != like.device:
