@@ -8,7 +8,8 @@ read-only status file), clicks **Start** on the mode-collapse lesson in every se
 * the message: every session over the cap shows the "Queued" notice;
 * responsiveness: ``/_stcore/health`` polled every 0.2 s during the whole load, p95 latency < 1 s
   (a probe that fails or times out after 10 s counts as infinitely slow);
-* release: after the sessions close, every job has stopped within 60 s.
+* release: after the sessions close, every job has stopped within 60 s, and no worker process of a
+  job (``WGAN_JOB_MODE=process``, the default; their pids come from the status file) is left.
 
 Run: ``python bench/classroom_load.py [--sessions 10 --max-jobs 2]``; prints a JSON summary and exits
 non-zero when a check fails. ``tests/test_classroom_load.py`` (marked slow) runs the same code.
@@ -34,11 +35,20 @@ from tests.browser.helpers import open_page  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
 
 
-def read_status(path: Path) -> dict:
+def read_status(path: Path, pids: set[int] | None = None) -> dict:
+    """The registry's status file ({} while it is being replaced); adds the jobs' worker pids to ``pids``."""
     try:
-        return json.loads(path.read_text())
+        status = json.loads(path.read_text())
     except (OSError, ValueError):
         return {}
+    if pids is not None:
+        pids.update(j["pid"] for j in status.get("jobs", []) if j.get("pid"))
+    return status
+
+
+def alive(pid: int) -> bool:
+    """Whether a process with this pid exists (a zombie counts: it is not reaped yet)."""
+    return Path(f"/proc/{pid}").exists()
 
 
 class HealthProbe(threading.Thread):
@@ -76,6 +86,7 @@ def run_load(sessions: int = 10, max_jobs: int = 2, hold_s: float = 20.0, lesson
                               "WGAN_JOB_IDLE_TIMEOUT": "30"})
     probe = HealthProbe(url)
     out: dict = {"sessions": sessions, "max_jobs": max_jobs, "max_admitted_seen": 0, "max_active_seen": 0}
+    pids: set[int] = set()  # worker processes seen in the status file
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
@@ -92,7 +103,7 @@ def run_load(sessions: int = 10, max_jobs: int = 2, hold_s: float = 20.0, lesson
                 page.get_by_role("button", name="Start").click()
             deadline = time.monotonic() + 180
             while time.monotonic() < deadline:
-                st = read_status(status_file)
+                st = read_status(status_file, pids)
                 out["max_admitted_seen"] = max(out["max_admitted_seen"], st.get("admitted", 0))
                 out["max_active_seen"] = max(out["max_active_seen"], st.get("active", 0))
                 if st.get("active", 0) >= sessions:
@@ -109,7 +120,7 @@ def run_load(sessions: int = 10, max_jobs: int = 2, hold_s: float = 20.0, lesson
                 time.sleep(0.5)
             out["pages_showing_queued"] = len(seen_queued)
             while time.monotonic() < hold_until:
-                st = read_status(status_file)
+                st = read_status(status_file, pids)
                 out["max_admitted_seen"] = max(out["max_admitted_seen"], st.get("admitted", 0))
                 time.sleep(0.5)
             closed_at = time.monotonic()
@@ -118,12 +129,16 @@ def run_load(sessions: int = 10, max_jobs: int = 2, hold_s: float = 20.0, lesson
             browser.close()
             out["stopped_after_s"] = None
             while time.monotonic() - closed_at < 90:
-                st = read_status(status_file)
+                st = read_status(status_file, pids)
                 if st and st.get("active", 1) == 0 and st.get("admitted", 1) == 0:
                     out["stopped_after_s"] = round(time.monotonic() - closed_at, 1)
                     break
                 time.sleep(0.5)
             out["final_status"] = read_status(status_file)
+            # a stopped job has waited for its worker to exit, so none may be left (checked while the
+            # server still runs: its exit would end them anyway)
+            out["worker_pids_seen"] = sorted(pids)
+            out["workers_alive_after_stop"] = [pid for pid in sorted(pids) if alive(pid)]
     finally:
         probe.done.set()
         proc.terminate()
@@ -144,6 +159,7 @@ def checks(result: dict) -> dict[str, bool]:
         "others queued with a message": result["pages_showing_queued"] >= n - cap,
         "health p95 < 1 s": result["health_p95_s"] < 1.0,
         "all jobs stopped within 60 s": result["stopped_after_s"] is not None and result["stopped_after_s"] <= 60,
+        "no worker process left": result.get("workers_alive_after_stop", [None]) == [],
     }
 
 
