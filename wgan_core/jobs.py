@@ -63,6 +63,7 @@ import itertools
 import json
 import logging
 import multiprocessing
+import multiprocessing.util  # before our atexit hook: hooks run last-in first-out, so ours stops the jobs
 import os
 import pickle
 import signal
@@ -834,6 +835,9 @@ class ProcessTrainingJob(Job):
         self._process = None
         self._worker_done = False
         self._stop_sent: float | None = None  # when the worker was told to stop
+        # every call on the Process object (is_alive, join, terminate, kill) holds this: two threads
+        # reaping one child at once could both try to read its exit status from the forkserver
+        self._reap_lock = threading.RLock()
         self.registry.register(self)
 
     # ---- commands to the worker ----------------------------------------------------------------------
@@ -879,17 +883,24 @@ class ProcessTrainingJob(Job):
         with self._send_lock:
             self._process = process
         try:
-            if self._stop.is_set():
-                return
-            process.start()  # not under the job's lock: the forkserver's first start takes seconds
-            self.pid = process.pid
+            if not self._stop.is_set():
+                process.start()  # not under the job's lock: the forkserver's first start takes seconds
+                self.pid = process.pid
         finally:
             commands_in.close()  # the worker's ends: only the worker holds them now, so EOF means it is gone
             events_out.close()
+            if self.pid is None:  # stopped before it started, or the start failed
+                commands_out.close()
+                events_in.close()
+        if self.pid is None:
+            return
         with self._send_lock:
             self._commands = commands_out
-            for command in self._outbox:
-                commands_out.send(command)
+            try:
+                for command in self._outbox:
+                    commands_out.send(command)
+            except OSError:  # the worker died at once; the pump reports how
+                pass
             self._outbox.clear()
         self._admitted_status()
         try:
@@ -911,7 +922,9 @@ class ProcessTrainingJob(Job):
                 self._worker_gone(process, stopping=self._stop_sent is not None)
                 return
             if message is None:
-                if not process.is_alive() and not events.poll():
+                with self._reap_lock:
+                    alive = process.is_alive()
+                if not alive and not events.poll():
                     self._worker_gone(process, stopping=self._stop_sent is not None)
                     return
                 continue
@@ -965,9 +978,10 @@ class ProcessTrainingJob(Job):
 
     def _worker_gone(self, process, stopping: bool) -> None:
         """The worker's pipe closed without a last message: it died (or exited while being stopped)."""
-        process.join(2.0)
-        code = process.exitcode
-        if stopping and code in (0, -signal.SIGTERM):
+        with self._reap_lock:
+            process.join(2.0)
+            code = process.exitcode
+        if stopping and code in (None, 0, -signal.SIGTERM):
             return
         if code is not None and code < 0:
             how = f"was killed by {signal.Signals(-code).name}"
@@ -984,17 +998,18 @@ class ProcessTrainingJob(Job):
             self._worker_done = process is not None
         if process is None or process.pid is None:
             return
-        if process.is_alive():
-            if self._stop_sent is None:
-                self._command(("stop",))
-                self._stop_sent = time.monotonic()
-            process.join(max(0.0, self.stop_grace - (time.monotonic() - self._stop_sent)))
-        if process.is_alive():
-            process.terminate()
-            process.join(2.0)
-        if process.is_alive():
-            process.kill()
-            process.join(2.0)
+        with self._reap_lock:
+            if process.is_alive():
+                if self._stop_sent is None:
+                    self._command(("stop",))
+                    self._stop_sent = time.monotonic()
+                process.join(max(0.0, self.stop_grace - (time.monotonic() - self._stop_sent)))
+            if process.is_alive():
+                process.terminate()
+                process.join(2.0)
+            if process.is_alive():
+                process.kill()
+                process.join(2.0)
         if commands is not None:
             with self._send_lock:
                 commands.close()
