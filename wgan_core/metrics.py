@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.stats import spearmanr
 
 __all__ = ["ModeCoverage", "mode_coverage", "MODE_MIN_FRACTION", "MODE_MIN_COUNT", "input_grad_norms",
            "critic_field", "weight_histogram", "median_filter", "spearman", "flat_params"]
@@ -148,6 +147,8 @@ def spearman(a, b) -> float:
     a, b = np.asarray(a, float).ravel(), np.asarray(b, float).ravel()
     if a.shape != b.shape or len(a) < 2:
         raise ValueError(f"a and b must be equal-length sequences of 2+ values; got {a.shape}, {b.shape}")
+    from scipy.stats import spearmanr  # imported here: scipy.stats costs ~1 s at start-up, and only this needs it
+
     return float(spearmanr(a, b).statistic)
 
 
