@@ -14,8 +14,8 @@ moment the job's trainers are built and training starts (``job.started_at``) to 
 so is the share of one core the training got while watched (CPU seconds of the worker process, or of the
 job's thread, over wall seconds, from ``/proc``): it shows *why* a live run is slower — the GIL taken by
 the drawing (thread mode), or a machine with no free core (the 2-core box is shared).
-Rounds alternate headless/live so that background load on a shared machine hits both; the medians are
-compared.
+A short warm-up of both (not counted) comes first. Rounds alternate headless/live so that background
+load on a shared machine hits both; the medians are compared.
 
 Run: ``python bench/live_overhead.py [--steps 150 --rounds 3 --mode process|thread]``; prints generator
 steps per second and the live/headless ratio (target: the live view costs at most 10 %).
@@ -169,8 +169,10 @@ def main() -> None:
     args = ap.parse_args()
     print(f"torch threads: {jobs.configure_torch_threads()}; {args.steps} steps x 3 methods, "
           f"logs every {args.log_every}, {args.rounds} rounds, live job mode: {args.mode}")
-    if args.mode == "process":
-        jobs.prepare_workers()
+    # warm-up, not counted: one-time costs (POT's import in this process, the worker forkserver's start
+    # and preloads) must not land in the first round of either side
+    headless(args.log_every, args.log_every)
+    live(args.log_every, args.log_every, args.mode)
     h, lv, shares = [], [], []
     for r in range(args.rounds):
         h.append(headless(args.steps, args.log_every))
