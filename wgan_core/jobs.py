@@ -829,7 +829,11 @@ class ProcessTrainingJob(Job):
         self._members_known = False  # until the worker reports its members' hyper-parameters
         self._early: list[tuple[str | None, dict]] = []  # set_hparams calls before that
         self._hp_seq = 0  # numbers hyper-parameter changes; only the worker's answer to the latest counts
-        self._send_lock = threading.Lock()
+        # re-entrant: a session's lease stops its job from a garbage-collector finalizer, which may run
+        # in the middle of a send; such a nested command waits in _deferred and follows the current one
+        self._send_lock = threading.RLock()
+        self._sending = False
+        self._deferred: list[tuple] = []
         self._outbox: list[tuple] = []  # commands given before the worker exists
         self._commands = None  # our end of the command pipe, while the worker runs
         self._process = None
@@ -847,10 +851,20 @@ class ProcessTrainingJob(Job):
                 if not self._worker_done:
                     self._outbox.append(command)  # sent in order once the worker runs
                 return
+            if self._sending:
+                self._deferred.append(command)
+                return
+            self._sending = True
+            queue = [command]
             try:
-                self._commands.send(command)
+                while queue:
+                    self._commands.send(queue.pop(0))
+                    queue += self._deferred
+                    self._deferred.clear()
             except (OSError, ValueError):  # the worker is gone; the reader thread reports how
                 pass
+            finally:
+                self._sending = False
 
     def _apply_hparams(self, member: str | None, changes: dict[str, Any]) -> dict[str, dict]:
         with self._lock:
@@ -896,12 +910,9 @@ class ProcessTrainingJob(Job):
             return
         with self._send_lock:
             self._commands = commands_out
-            try:
-                for command in self._outbox:
-                    commands_out.send(command)
-            except OSError:  # the worker died at once; the pump reports how
-                pass
-            self._outbox.clear()
+            pending, self._outbox = self._outbox, []
+            for command in pending:  # in order; a worker that died at once is reported by the pump
+                self._command(command)
         self._admitted_status()
         try:
             self._pump(process, events_in)
