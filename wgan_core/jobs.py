@@ -1062,7 +1062,7 @@ def _worker_commands(loop: _Loop, commands, stop: threading.Event, sink: _PipeSi
             _, seq, member, changes = command
             try:
                 values = loop.set_hparams(member, changes)
-            except ValueError:  # validated by the server already; report the truth anyway
+            except Exception:  # validated by the server already; keep serving commands, report the truth
                 values = loop.hparams()
             try:
                 sink.send(("hparams", seq, values))
