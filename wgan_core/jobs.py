@@ -23,8 +23,10 @@ Two modes, one loop (:class:`_Loop`; there is never a second implementation of i
   snapshots, its hyper-parameters after each change, and at the end ``finished``/``stopped`` or the
   error as ``"Type: message"``); commands go the other way (run/pause, step n, stop, set_hparams). A
   reader thread in the server receives the messages and fills the same bounded buffers, so the read
-  side is the same in both modes. Workers start from a ``forkserver`` (torch, the trainer and the
-  lessons preloaded once; never ``fork``: the server is multi-threaded), as daemon processes.
+  side is the same in both modes. Workers start from a ``forkserver`` that imports
+  :data:`WORKER_PRELOAD` once (torch, POT, the trainer, the lessons: a worker trains 0.05 s after
+  Start), never by ``fork`` (the server is multi-threaded), as daemon processes that never re-run the
+  server's ``__main__`` (under Streamlit, a page script).
 * **thread** (:class:`TrainingJob`) — the members are built in the caller's process and the loop runs
   in a daemon thread (tests, scripts, and ``WGAN_JOB_MODE=thread``).
 
