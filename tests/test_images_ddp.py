@@ -14,14 +14,14 @@ import sys
 from pathlib import Path
 
 import torch
-from conftest import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_two_gloo_processes_train_in_lockstep_and_rank0_records(tmp_path):
     out = tmp_path / "ddp"
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", f"--master_port={free_port()}",
+    # --standalone: torchrun's rendezvous binds a free port itself (no window for another process to take it)
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
            "-m", "wgan_core.images.cli", "--device", "cpu", "--steps", "3", "--ngf", "4", "--ndf", "4",
            "--z-dim", "8", "--batch-size", "8", "--metrics-every", "3", "--eval-samples", "32", "--threads", "1",
            "--no-progress", "--out", str(out)]
