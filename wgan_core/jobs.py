@@ -60,6 +60,7 @@ classroom load test reads (it lists each job's worker ``pid``).
 
 from __future__ import annotations
 
+import abc
 import atexit
 import itertools
 import json
@@ -316,40 +317,6 @@ REGISTRY = JobRegistry(default_max_jobs(), os.environ.get("WGAN_JOB_STATUS_FILE"
 
 @atexit.register
 def _stop_all_at_exit() -> None:
-    """Stop every job before the interpreter tears torch down under a running thread."""
-    for registry in list(_REGISTRIES):
-        for job in registry.active_jobs():
-            job.stop("the process is exiting", wait=2.0)
-
-
-class _ThinningLog:
-    """Rounds of log dicts; keeps at most ``capacity`` rounds by dropping every other one when full."""
-
-    def __init__(self, capacity: int):
-        if capacity < 4:
-            raise ValueError(f"max_logs must be at least 4, got {capacity}")
-        self.capacity = capacity
-        self.items: list[dict] = []
-        self.stride = 1  # record one log in `stride` offered
-        self._offered = 0
-
-    def offer(self, entry: list[dict]) -> None:
-        """Offer one round of logs (one dict per member); rounds are kept or dropped whole."""
-        self._offered += 1
-        if (self._offered - 1) % self.stride:
-            return
-        self.items.append(entry)
-        if len(self.items) > self.capacity:
-            self.items = self.items[::2]
-            self.stride *= 2
-
-
-#: The process-wide registry used by the app.
-REGISTRY = JobRegistry(default_max_jobs(), os.environ.get("WGAN_JOB_STATUS_FILE") or None)
-
-
-@atexit.register
-def _stop_all_at_exit() -> None:
     """Stop every job (and its worker) before the interpreter tears torch down under a running thread."""
     for registry in list(_REGISTRIES):
         registry.shutdown("the process is exiting", wait=5.0)
@@ -484,7 +451,7 @@ class _Loop:
             self.sink.on_record(self.steps, logs, snap)
 
 
-class Job:
+class Job(abc.ABC):
     """What both modes share: controls, the read side, the watchdog and the slot (see the module docstring).
 
     Parameters
@@ -720,17 +687,20 @@ class Job:
             if snapshot is not None:
                 self._snapshots.append((int(steps), snapshot))
 
-    # mode-specific
+    # mode-specific (TrainingJob: a thread; ProcessTrainingJob: a worker process)
+    @abc.abstractmethod
     def _command(self, command: tuple) -> None:
-        raise NotImplementedError
+        """Deliver a control command (run/pause, step n, stop) to the loop."""
 
+    @abc.abstractmethod
     def _apply_hparams(self, member: str | None, changes: dict[str, Any]) -> dict[str, dict]:
-        raise NotImplementedError
+        """Apply validated hyper-parameter changes; return the members' new values."""
 
+    @abc.abstractmethod
     def _drive(self) -> None:
-        raise NotImplementedError
+        """Body of the job's thread in the server: run the loop (thread) or supervise the worker."""
 
-    def _kill_worker(self) -> None:
+    def _kill_worker(self) -> None:  # noqa: B027 - deliberately a no-op unless a mode has a worker
         """Process mode: make sure the worker is gone (thread mode has none)."""
 
 
