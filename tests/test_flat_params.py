@@ -7,6 +7,16 @@ from wgan_core.models import LeanRMSprop, MLPCritic, flat_view, flatten_paramete
 from wgan_core.trainer import Trainer
 
 
+def _train_side_by_side(pairs, k: int) -> None:
+    """``k`` steps of every (network, optimiser) pair on the same random batches."""
+    for _ in range(k):
+        x = torch.randn(32, 2)
+        for net, opt in pairs:
+            opt.zero_grad()
+            net(x).pow(2).mean().backward()
+            opt.step()
+
+
 def test_flat_lean_rmsprop_equals_torch_rmsprop_and_survives_resume():
     torch.manual_seed(0)
     a, b = MLPCritic(2, 16, 2), MLPCritic(2, 16, 2)
@@ -16,12 +26,7 @@ def test_flat_lean_rmsprop_equals_torch_rmsprop_and_survives_resume():
     opt_a, opt_b = torch.optim.RMSprop(a.parameters(), lr=1e-2), LeanRMSprop(b.parameters(), lr=1e-2)
 
     def train(k):
-        for _ in range(k):
-            x = torch.randn(32, 2)
-            for net, opt in ((a, opt_a), (b, opt_b)):
-                opt.zero_grad()
-                net(x).pow(2).mean().backward()
-                opt.step()
+        _train_side_by_side(((a, opt_a), (b, opt_b)), k)
 
     train(3)
     opt_b.load_state_dict(opt_b.state_dict())  # resume: state goes back into one flat buffer
@@ -53,12 +58,7 @@ def test_flat_lean_adam_equals_torch_fused_adam_and_survives_resume():
     opt_b = LeanAdam(b.parameters(), lr=1e-2, betas=(0.5, 0.9))
 
     def train(k):
-        for _ in range(k):
-            x = torch.randn(32, 2)
-            for net, opt in ((a, opt_a), (b, opt_b)):
-                opt.zero_grad()
-                net(x).pow(2).mean().backward()
-                opt.step()
+        _train_side_by_side(((a, opt_a), (b, opt_b)), k)
 
     train(3)
     opt_b.load_state_dict(opt_b.state_dict())  # resume: moments go back into flat buffers
