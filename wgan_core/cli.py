@@ -184,8 +184,9 @@ def _compare(args: argparse.Namespace) -> int:
         from . import runs, trainer  # noqa: F401 - imported once here, inherited by forked workers
         from .models import resolve_device
 
-        # Fork (Linux, CPU): the workers inherit the imports instead of paying ~3 s each; this process
-        # has run no torch op and started no thread. Spawn elsewhere, and for CUDA (no CUDA after fork).
+        # Fork (Linux, CPU): the workers inherit the imports instead of paying ~3 s each (from the CLI,
+        # this process has only parsed flags; torch's fork handlers reset its CPU thread pool in the
+        # children). Spawn elsewhere, and for CUDA, which cannot be used after a fork.
         cpu = all(resolve_device(cfg.device).type == "cpu" for cfg in configs.values())
         method = "fork" if cpu and sys.platform == "linux" else "spawn"
         with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context(method)) as pool:
