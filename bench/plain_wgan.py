@@ -26,8 +26,12 @@ def ring_centers(k: int = 8, radius: float = 2.0) -> np.ndarray:
 
 
 def plain_wgan(steps: int, width: int = 128, depth: int = 3, batch_size: int = 256, n_critic: int = 5,
-               clip_value: float = 0.01, lr: float = 5e-5, seed: int = 0, z_dim: int = 2) -> dict:
+               clip_value: float = 0.01, lr: float = 5e-5, seed: int = 0, z_dim: int = 2,
+               device: str = "cpu") -> dict:
     """Run ``steps`` generator iterations of Algorithm 1 on 8 Gaussians; return timing and losses.
+
+    On ``device="cuda"`` it is the same loop as a script would move to a GPU: the networks and noise
+    on the device, real batches still drawn with numpy and copied in with ``.to(device)``.
 
     Returns
     -------
@@ -38,17 +42,19 @@ def plain_wgan(steps: int, width: int = 128, depth: int = 3, batch_size: int = 2
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     centers = ring_centers()
-    netG = MLPGenerator(z_dim, 2, width, depth)
-    netD = MLPCritic(2, width, depth)
+    netG = MLPGenerator(z_dim, 2, width, depth).to(device)
+    netD = MLPCritic(2, width, depth).to(device)
     optimizerD = torch.optim.RMSprop(netD.parameters(), lr=lr)
     optimizerG = torch.optim.RMSprop(netG.parameters(), lr=lr)
 
     def sample_real(m: int) -> torch.Tensor:
         idx = rng.integers(len(centers), size=m)
         points = centers[idx] + 0.02 * rng.standard_normal((m, 2))
-        return torch.from_numpy(points).float()
+        return torch.from_numpy(points).float().to(device)
 
     losses = []
+    if torch.device(device).type == "cuda":
+        torch.cuda.synchronize()
     start = time.perf_counter()
     for _ in range(steps):
         # (1) Update the critic n_critic times: maximise E f(x) - E f(g(z)), then clip.
@@ -56,7 +62,7 @@ def plain_wgan(steps: int, width: int = 128, depth: int = 3, batch_size: int = 2
             p.requires_grad = True
         for _ in range(n_critic):
             real = sample_real(batch_size)
-            noise = torch.randn(batch_size, z_dim)
+            noise = torch.randn(batch_size, z_dim, device=device)
             fake = netG(noise).detach()
             errD = netD(fake).mean() - netD(real).mean()
             optimizerD.zero_grad()
@@ -67,7 +73,7 @@ def plain_wgan(steps: int, width: int = 128, depth: int = 3, batch_size: int = 2
         # (2) Update the generator: minimise -E f(g(z)).
         for p in netD.parameters():
             p.requires_grad = False
-        noise = torch.randn(batch_size, z_dim)
+        noise = torch.randn(batch_size, z_dim, device=device)
         errG = -netD(netG(noise)).mean()
         optimizerG.zero_grad()
         errG.backward()

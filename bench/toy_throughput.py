@@ -6,6 +6,12 @@ load (and alternate which goes first); prints the median G-steps/s of both, the 
 the median of the per-round ratios (the fairer number when the load changes between rounds). No
 assertion: speed is reported, not tested.
 
+It also prints the **matrix-product floor** (``bench/matmul_floor.py``): the time of the products that
+one generator iteration needs, run bare and back to back. ``floor/plain`` is the largest speed-up over
+the plain loop that any implementation doing the same float32 arithmetic could reach on this machine.
+``trainer/floor`` is how close the trainer comes to it. The floor is also timed with bfloat16 operands.
+That row only says what lower-precision products would allow: the trainer computes in float32.
+
     python bench/toy_throughput.py [--widths 128 512] [--steps 200] [--rounds 5] [--threads N]
                                    [--compile none|default|reduce-overhead] [--device cpu|cuda]
                                    [--autograd]
@@ -24,6 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from matmul_floor import algorithm1_products, floor_seconds, product_flops  # noqa: E402
 from plain_wgan import plain_wgan  # noqa: E402
 
 from wgan_core.config import TrainConfig  # noqa: E402
@@ -69,11 +76,12 @@ def main(argv=None) -> int:
                           depth=args.depth, batch_size=args.batch_size, n_critic=args.n_critic,
                           device=args.device, compile=args.compile, seed=0,
                           cpu_threads=torch.get_num_threads())  # same thread count as the plain loop
-        if args.device == "cpu":
-            plain_wgan(5, width, args.depth, args.batch_size, args.n_critic)  # warm-up
+        plain_wgan(5, width, args.depth, args.batch_size, args.n_critic, device=args.device)  # warm-up
+        products = algorithm1_products(width, args.depth, args.batch_size, args.n_critic)
+        floor32, floor16 = [], []
         plain, ours, auto = [], [], []
         for r in range(args.rounds):  # alternate which loop goes first: neither always gets the quieter slot
-            order = ["plain", "trainer"] + (["autograd"] if args.autograd else [])
+            order = ["plain", "trainer", "floor"] + (["autograd"] if args.autograd else [])
             if r % 2:
                 order.reverse()
             for which in order:
@@ -81,12 +89,12 @@ def main(argv=None) -> int:
                     ours.append(trainer_rate(cfg.replace(seed=r), args.steps))
                 elif which == "autograd":
                     auto.append(trainer_rate(cfg.replace(seed=r, manual_backward=False), args.steps))
-                elif args.device == "cpu":
+                elif which == "floor":
+                    floor32.append(1 / floor_seconds(products, torch.float32, args.device))
+                    floor16.append(1 / floor_seconds(products, torch.bfloat16, args.device))
+                else:
                     plain.append(plain_wgan(args.steps, width, args.depth, args.batch_size, args.n_critic,
-                                            seed=r)["g_steps_per_s"])
-        if not plain:
-            print(f"width {width:4d}: trainer {statistics.median(ours):7.1f} G-steps/s (no plain loop on cuda)")
-            continue
+                                            seed=r, device=args.device)["g_steps_per_s"])
         p, o = statistics.median(plain), statistics.median(ours)
         paired = statistics.median(b / a for a, b in zip(plain, ours, strict=True))
         print(f"width {width:4d}: plain {p:7.1f} G-steps/s | trainer {o:7.1f} G-steps/s | "
@@ -97,6 +105,15 @@ def main(argv=None) -> int:
             paired_auto = statistics.median(b / a for a, b in zip(plain, auto, strict=True))
             print(f"   trainer with autograd (manual_backward=False): {statistics.median(auto):7.1f} G-steps/s, "
                   f"median paired ratio {paired_auto:5.2f}x; rounds {[round(x, 1) for x in auto]}")
+        f32, f16 = statistics.median(floor32), statistics.median(floor16)
+        gflop = product_flops(products) / 1e9
+        print(f"   matrix-product floor, float32: {f32:7.1f} G-steps/s ({gflop:.2f} GFLOP per G-step at "
+              f"{gflop * f32:.0f} GFLOP/s) | floor/plain (paired) "
+              f"{statistics.median(f / a for a, f in zip(plain, floor32, strict=True)):5.2f}x | trainer/floor (paired) "
+              f"{statistics.median(b / f for b, f in zip(ours, floor32, strict=True)):5.2f}")
+        print(f"   the same products in bfloat16: {f16:7.1f} G-steps/s, floor/plain "
+              f"{statistics.median(f / a for a, f in zip(plain, floor16, strict=True)):5.2f}x "
+              f"(what lower precision would allow; not a trainer mode)")
     return 0
 
 

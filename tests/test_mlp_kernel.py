@@ -94,3 +94,29 @@ def test_trainer_fast_path_follows_the_autograd_path(loss):
         assert max(p.abs().max().item() for p in fast.critic.parameters()) <= 0.05 + 1e-7
     mf, ms = fast.metrics(), slow.metrics()
     assert mf["critic_loss"] == pytest.approx(ms["critic_loss"], rel=1e-4, abs=1e-6)
+
+
+@pytest.mark.parametrize("depth, n_critic", [(2, 1), (3, 5)])
+def test_trainer_forms_exactly_the_products_algorithm_1_needs(depth, n_critic):
+    """The hand-written path does no matrix product beyond the ones listed in bench/matmul_floor.py
+    (the floor that bench/toy_throughput.py compares the trainer with), and misses none."""
+    from collections import Counter
+
+    from torch.profiler import ProfilerActivity, profile
+
+    from bench.matmul_floor import algorithm1_products
+
+    cfg = TrainConfig(loss="wgan", width=16, depth=depth, batch_size=8, n_critic=n_critic, seed=0)
+    tr = Trainer(cfg)
+    tr.step()
+    with profile(activities=[ProfilerActivity.CPU], record_shapes=True) as prof:
+        tr.step()
+    formed = Counter()
+    for event in prof.events():
+        shapes = event.input_shapes
+        if event.name == "aten::mm":
+            formed[("mm", shapes[0][0], shapes[0][1], shapes[1][1])] += 1
+        elif event.name == "aten::addmm":
+            formed[("addmm", shapes[1][0], shapes[1][1], shapes[2][1])] += 1
+    expected = Counter(algorithm1_products(16, depth, 8, n_critic, z_dim=tr.z_dim))
+    assert formed == expected
