@@ -69,3 +69,31 @@ def test_flat_lean_adam_equals_torch_fused_adam_and_survives_resume():
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=0, atol=0)
     assert float(opt_b.state[next(b.parameters())]["step"]) == 6
+
+
+def test_lean_optimisers_step_with_a_closure_equals_update_after_backward():
+    """``step(closure)`` evaluates the closure with autograd on (as torch's optimisers do) and returns
+    its loss; ``update()`` — what the trainer calls — gives the same parameters."""
+    from wgan_core.models import LeanAdam
+
+    x = torch.randn(32, 2, generator=torch.Generator().manual_seed(0))
+    for cls in (LeanRMSprop, LeanAdam):
+        a, b = MLPCritic(2, 16, 2), MLPCritic(2, 16, 2)
+        b.load_state_dict(a.state_dict())
+        flatten_parameters(a)
+        flatten_parameters(b)
+        opt_a, opt_b = cls(a.parameters(), lr=1e-2), cls(b.parameters(), lr=1e-2)
+        for _ in range(3):
+            def closure(opt_a=opt_a, a=a):
+                opt_a.zero_grad()
+                loss = a(x).pow(2).mean()
+                loss.backward()
+                return loss
+            with torch.no_grad():  # the closure still gets autograd
+                loss = opt_a.step(closure)
+            assert loss is not None and loss.item() > 0
+            opt_b.zero_grad()
+            b(x).pow(2).mean().backward()
+            opt_b.update()
+        for p, q in zip(a.parameters(), b.parameters(), strict=True):
+            assert torch.equal(p, q)

@@ -93,14 +93,18 @@ class MLPKernel:
             self._buffers[key] = buf
         return buf
 
-    @torch.no_grad()
     def forward(self, x: torch.Tensor, keep: bool = True) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """``(out, inputs)``: the output ``(n, n_out)`` and, if ``keep``, the input of every layer
         (``x`` and the post-ReLU activations) for :meth:`backward`.
 
         The activations and ``out`` live in work buffers that the next ``forward`` of the same number
-        of rows overwrites: use (or copy) them before that.
+        of rows overwrites: use (or copy) them before that. Like every method here it runs without
+        autograd; a caller that is already under ``torch.no_grad()`` (the trainer, once per
+        generator iteration) saves a grad-mode switch per call.
         """
+        if torch.is_grad_enabled():
+            with torch.no_grad():
+                return self.forward(x, keep)
         inputs = []
         h = x
         rows, last = x.shape[0], len(self.layers) - 1
@@ -112,7 +116,6 @@ class MLPKernel:
                 h.relu_()
         return h, inputs
 
-    @torch.no_grad()
     def backward(self, inputs: list[torch.Tensor], grad_out: torch.Tensor, weights: bool = True,
                  input_grad: bool = False) -> torch.Tensor | None:
         """Back-propagate ``grad_out`` (shape ``(n, n_out)``) through the layers that made ``inputs``.
@@ -120,6 +123,9 @@ class MLPKernel:
         With ``weights`` the parameter gradients are **written** (not accumulated) into :attr:`grad`;
         with ``input_grad`` returns $\\partial\\ell/\\partial x$ (a new tensor; else None).
         """
+        if torch.is_grad_enabled():
+            with torch.no_grad():
+                return self.backward(inputs, grad_out, weights, input_grad)
         g = grad_out
         rows = g.shape[0]
         for k in range(len(self.layers) - 1, -1, -1):
@@ -134,7 +140,6 @@ class MLPKernel:
             g = _relu_backward(dh, h_in, 0, grad_input=self._buffer("g", k, rows, w.shape[1], g))
         return None
 
-    @torch.no_grad()
     def penalty_backward(self, inputs: list[torch.Tensor], lambda_gp: float) -> tuple[torch.Tensor, torch.Tensor]:
         r"""WGAN-GP's penalty at the rows that made ``inputs``; **adds** $\lambda\,\nabla_w$ of it to :attr:`grad`.
 
@@ -147,6 +152,9 @@ class MLPKernel:
         $\nabla_{W_k} P = G_k^\top R_k$ and $R_{k+1} = (R_k W_k^\top) \odot M_k$. The biases do not
         enter $u$. Returns ``(P, norms)``, the penalty and $\|u_i\|$ of shape ``(m,)``.
         """
+        if torch.is_grad_enabled():
+            with torch.no_grad():
+                return self.penalty_backward(inputs, lambda_gp)
         rows, top = inputs[0].shape[0], len(self.layers) - 1
         gs: list[torch.Tensor] = [None] * len(self.layers)  # G_k for k = 0..top (0-based layers)
         g = torch.ones(rows, 1, dtype=inputs[0].dtype, device=inputs[0].device)

@@ -31,6 +31,7 @@ gradient straight into a flat buffer the optimiser reads, so no autograd graph i
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import threading
 import time
@@ -99,6 +100,9 @@ class Trainer:
             flatten_parameters(self.critic)
         self.opt_g = make_optimizer(self.generator, config, self.device, config.lr)
         self.opt_c = make_optimizer(self.critic, config, self.device, config.lr * config.critic_lr_ratio)
+        # the lean optimisers' update without Optimizer.step's wrapper (see LeanRMSprop.update)
+        self._update_g = getattr(self.opt_g, "update", self.opt_g.step)
+        self._update_c = getattr(self.opt_c, "update", self.opt_c.step)
         self._critic_params = [p for p in self.critic.parameters() if p.requires_grad]
         bn_ids = {id(p) for m in self.critic.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)
                   for p in m.parameters()}
@@ -207,7 +211,7 @@ class Trainer:
         # (1) Update the critic: maximise E f(x) − E f(g(z)) [− λ·GP], i.e. minimise its negation.
         if self._manual_critic:
             loss = self._critic_grads_manual(real, fake, hp)
-            self.opt_c.step()
+            self._update_c()
             self._clip(hp)
             self._acc["critic_loss"] += loss
             self._acc_n["critic"] += 1
@@ -229,10 +233,10 @@ class Trainer:
         if self.config.track_update_cosine:
             grads = [p.grad.detach().clone() for p in self._critic_params]
             before = [p.detach().clone() for p in self._critic_params]
-            self.opt_c.step()
+            self._update_c()
             M.accumulate_cosine(self, M.update_cosine(self._critic_params, before, grads))
         else:
-            self.opt_c.step()
+            self._update_c()
         self._clip(hp)
         self._acc["critic_loss"] += loss.detach()
         self._acc_n["critic"] += 1
@@ -289,7 +293,7 @@ class Trainer:
                                        weights=False, input_grad=True)
             self._kg.attach_grads()
             self._kg.backward(g_inputs, grad_x)
-            self.opt_g.step()
+            self._update_g()
             self._acc["gen_loss"] += loss
             self._acc_n["gen"] += 1
             return
@@ -300,7 +304,7 @@ class Trainer:
             loss = L.generator_loss(self.config.loss, f_fake)
             self.opt_g.zero_grad(set_to_none=True)
             loss.backward()
-            self.opt_g.step()
+            self._update_g()
         finally:
             for p in self._critic_params:
                 p.requires_grad_(True)
@@ -312,9 +316,12 @@ class Trainer:
         generator update. Never reads a value back to the host."""
         t0 = time.perf_counter()
         hp = self._begin()
-        self.critic.train()
-        self.generator.train()
-        with self._threads():
+        for net in (self.critic, self.generator):
+            if not net.training:  # a metric's eval() switched it off; train() walks every submodule
+                net.train()
+        # all hand-written (toy MLPs): one no_grad for the whole iteration, not one per kernel call
+        no_grad = self._manual_critic and (self._manual_gen or not self._g_trainable)
+        with self._threads(), (torch.no_grad() if no_grad else contextlib.nullcontext()):
             self._critic_phase(self._critic_iters(hp), hp)
             if self._g_trainable:
                 self._generator_update()
