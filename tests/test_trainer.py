@@ -156,3 +156,32 @@ def test_lean_rmsprop_equals_torch_rmsprop():
             opt.step()
     for p, q in zip(a.parameters(), b.parameters(), strict=True):
         torch.testing.assert_close(p, q)
+
+
+@pytest.mark.parametrize("manual_backward", [True, False])
+@pytest.mark.parametrize("loss, optimizer", [("gan", "adam"), ("wgan", "rmsprop"), ("wgan-gp", "adam")])
+def test_a_step_never_reads_a_value_back_to_the_host(loss, optimizer, manual_backward):
+    """The issue's "no host synchronisation per step": a generator iteration calls no operator that
+    turns a tensor into a Python number (``.item()``, ``float(t)``, ``bool(t)`` all go through
+    ``aten._local_scalar_dense``; ``aten.is_nonzero`` is the test ``if t:``). On a GPU each such
+    call would stall the launch queue. Metrics read values back, but only every ``metrics_every`` steps."""
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class HostReads(TorchDispatchMode):
+        def __init__(self):
+            super().__init__()
+            self.reads = []
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            if func in (torch.ops.aten._local_scalar_dense.default, torch.ops.aten.is_nonzero.default,
+                        torch.ops.aten.equal.default):
+                self.reads.append(str(func))
+            return func(*args, **(kwargs or {}))
+
+    tr = Trainer(tiny(loss=loss, optimizer=optimizer, n_critic=2, manual_backward=manual_backward))
+    tr.step()  # first step builds the flat-buffer plans
+    with HostReads() as mode:
+        for _ in range(3):
+            tr.step()
+    assert mode.reads == []
+    assert tr.g_step == 4
