@@ -73,3 +73,57 @@ def test_existing_run_dir_and_help_via_module(tmp_path):
     assert proc.returncode == 0
     for flag in ("--dataset", "--loss", "--n-critic", "--clip-value", "--lambda-gp", "--lr", "--out"):
         assert flag in proc.stdout
+
+
+def test_figure_1_prints_and_writes_the_closed_forms_and_estimates(tmp_path, capsys):
+    import numpy as np
+
+    out = tmp_path / "fig1"
+    assert main(["figure", "1", "--samples", "300", "--out", str(out)]) == 0
+    fig = json.loads((out / "figure.json").read_text())
+    assert fig["figure"] == "1" and fig["columns"][:3] == ["theta", "W exact", "W (POT)"]
+    for theta, w_exact, w_pot, js_exact, _js_est, kl, tv in fig["rows"]:
+        assert w_exact == pytest.approx(abs(theta))          # W = |θ|
+        assert abs(w_pot - abs(theta)) < 0.05                # POT from 300 points per line
+        if theta == 0:
+            assert (js_exact, kl, tv) == (0.0, 0.0, 0.0)
+        else:
+            assert js_exact == pytest.approx(np.log(2)) and kl == "inf" and tv == 1.0
+    arrays = np.load(out / "figure.npz")
+    assert arrays["closed_W"] == pytest.approx(np.abs(arrays["theta"]))
+    printed = capsys.readouterr().out
+    assert "Figure 1" in printed and "W(P0, Pθ) = |θ| is continuous" in printed
+
+
+def test_figure_3_and_figures_4_5_report_their_measured_claims(tmp_path, capsys):
+    assert main(["figure", "3", "--steps", "60", "--out", str(tmp_path / "f3")]) == 0
+    fig3 = json.loads((tmp_path / "f3" / "figure.json").read_text())
+    assert [row[0] for row in fig3["rows"]][0].startswith("median |slope|") and len(fig3["claims"]) == 3
+    assert main(["figure", "5", "--steps", "20", "--out", str(tmp_path / "f5")]) == 0
+    fig45 = json.loads((tmp_path / "f5" / "figure.json").read_text())
+    assert [row[0] for row in fig45["rows"]] == ["WGAN", "GAN", "WGAN, learning rate too high"]
+    assert all(-1 <= row[-1] <= 1 for row in fig45["rows"] if row[-1] == row[-1])  # Spearman, NaN if flat
+    printed = capsys.readouterr().out
+    assert "Figure 4" in printed and "Figure 5" in printed and "Spearman" in printed
+
+
+def test_figure_2_is_compare_and_figure_8_is_two_image_runs(tmp_path, capsys):
+    assert main(["figure", "2", "--steps", "4", "--device", "cpu", "--no-progress", "--out", str(tmp_path / "f2")]) == 0
+    assert set(json.loads((tmp_path / "f2" / "summary.json").read_text())) >= {"gan", "wgan", "wgan-gp", "verdict"}
+    assert main(["figure", "8", "--steps", "1", "--device", "cpu", "--no-progress", "--out", str(tmp_path / "f8")]) == 0
+    fig = json.loads((tmp_path / "f8" / "figure.json").read_text())
+    assert fig["generator"] == "mlp" and set(fig["runs"]) == {"wgan", "gan"}
+    for loss in ("wgan", "gan"):
+        assert json.loads((tmp_path / "f8" / loss / "config.json").read_text())["generator"] == "mlp"
+    assert "Figure 8" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["figure", "9"], "invalid choice"),
+    (["figure", "4", "--dataset", "digits", "--steps", "20"], "dataset must be"),
+    (["figure", "2", "--dataset", "digits"], "--dataset"),
+])
+def test_figure_bad_values_are_one_clean_line(argv, needle, tmp_path, capsys):
+    assert main([*argv, "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from .cli import main
+from . import cli
 
 if __name__ == "__main__":
-    sys.exit(main())
+    cli._FRESH_PROCESS = True  # nothing computed yet: compare may fork its workers (see cli._compare)
+    sys.exit(cli.main())

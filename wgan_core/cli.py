@@ -1,8 +1,11 @@
-"""Command line: ``python -m wgan_core train-toy | compare | train-images``.
+"""Command line: ``python -m wgan_core train-toy | compare | figure N | train-images``.
 
 ``train-toy`` trains one toy run and records it (config, metrics, snapshots, summary, checkpoint);
 ``compare`` trains GAN, WGAN and WGAN-GP on the same data and seed, records each, and prints a
-verdict; ``train-images`` is added by ``wgan_core.images.cli`` when that package imports.
+verdict; ``figure N`` reproduces figure N of the WGAN paper and prints its numbers (figures 1, 3,
+4 and 5 run the lessons' computations in :mod:`lessons.figures`, imported only then; figure 2 is
+``compare``; figures 6–8 are pairs of ``train-images`` runs); ``train-images`` is added by
+``wgan_core.images.cli`` when that package imports.
 
 Bad flags or values print one line ``wgan_core: error: ...`` and exit with status 2 — never a
 traceback.
@@ -26,8 +29,15 @@ TOY_PRESET_OF = {"gan": "toy-gan", "gan-minimax": "toy-gan", "wgan": "toy-wgan",
 COMPARE_METHODS = ("gan", "wgan", "wgan-gp")
 #: The presets `compare` trains: the GAN's discriminator is slowed down (see config.PRESETS).
 COMPARE_PRESET_OF = {"gan": "toy-gan-slow-d", "wgan": "toy-wgan", "wgan-gp": "toy-wgan-gp"}
+#: True only in a process started as ``python -m wgan_core`` (set by ``__main__``), before it has
+#: computed anything: there ``compare`` may fork its workers.
+_FRESH_PROCESS = False
 #: compare's default number of generator iterations per method.
 COMPARE_STEPS = 1500
+#: Figures 6-8: the paper's generator of each figure (the critic is always the DCGAN one), and the
+#: generator iterations each of the two runs (WGAN, GAN) gets by default.
+IMAGE_FIGURE_GENERATOR = {"6": "dcgan", "7": "dcgan-nobn", "8": "mlp"}
+IMAGE_FIGURE_STEPS = 300
 
 
 class _Parser(argparse.ArgumentParser):
@@ -95,6 +105,35 @@ def build_parser() -> argparse.ArgumentParser:
                    help="methods trained at once in separate processes (default: up to 3, one per core)")
     # 1500 G-steps: WGAN-GP is past 70 % high-quality samples for the default seed (RESULTS.md)
     c.set_defaults(func=_compare, steps=COMPARE_STEPS)
+
+    f = sub.add_parser(
+        "figure", help="reproduce a figure of the WGAN paper and print its numbers",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Reproduce figure N of the WGAN paper with the same code as its lesson. It prints the\n"
+                    "numbers behind the figure and one line per claim, with the measured value, and writes\n"
+                    "figure.json (and figure.npz with the curves) under --out.\n\n"
+                    "  1    W, JS, KL, TV between parallel lines (closed form, and POT/scipy from samples)\n"
+                    "  2    8 Gaussians: GAN vs WGAN vs WGAN-GP (runs `compare`)\n"
+                    "  3    optimal discriminator vs optimal critic between two 1-D Gaussians\n"
+                    "  4, 5 the WGAN critic's estimate and the GAN's JS estimate beside the exact W1\n"
+                    "  6-8  images: WGAN and GAN with a DCGAN (6), no-batch-norm (7) or MLP (8) generator\n"
+                    "       (runs `train-images` twice; offline digits by default)")
+    f.add_argument("number", choices=("1", "2", "3", "4", "5", "6", "7", "8"), help="the figure")
+    f.add_argument("--steps", type=_positive_int,
+                   help=f"training length: generator iterations for 2 ({COMPARE_STEPS}), 4-5 (1500) and "
+                        f"6-8 ({IMAGE_FIGURE_STEPS} per run); critic iterations for 3 (500)")
+    f.add_argument("--samples", type=_positive_int, default=2000,
+                   help="figure 1: points per line for the sample estimates (default %(default)s)")
+    f.add_argument("--dataset", help="2: a toy dataset (8gaussians); 4-5: 8gaussians, 25gaussians or swissroll; "
+                                     "6-8: digits, lsun or folder (digits)")
+    f.add_argument("--data-root", help="6-8 with --dataset lsun or folder: where the images are")
+    f.add_argument("--seed", type=int, default=0, help="seed of figures 2 and 6-8 (default 0)")
+    f.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="figures 2 and 6-8: auto picks CUDA when present")
+    f.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
+    f.add_argument("--out", help="directory to write (default: $WGAN_RUNS_DIR or runs/, plus figure-N-<time>)")
+    f.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
+    f.set_defaults(func=_figure)
 
     try:
         from .images import cli as images_cli
@@ -184,12 +223,21 @@ def _compare(args: argparse.Namespace) -> int:
         from . import runs, trainer  # noqa: F401 - imported once here, inherited by forked workers
         from .models import resolve_device
 
-        # Fork (Linux, CPU): the workers inherit the imports instead of paying ~3 s each (from the CLI,
-        # this process has only parsed flags; torch's fork handlers reset its CPU thread pool in the
-        # children). Spawn elsewhere, and for CUDA, which cannot be used after a fork.
+        # Fork only where it is known to be safe and it pays: a fresh `python -m wgan_core` process
+        # (it has only parsed flags) on Linux, training on the CPU. The workers then inherit the
+        # imports instead of paying ~3 s each. A process that has already computed something may
+        # have a running OpenMP thread team, and a forked child of it can hang at its first parallel
+        # region (seen under pytest after a figure-3 run). Elsewhere the workers come from the
+        # live jobs' forkserver (imports preloaded once) or from spawn. CUDA cannot be used after
+        # a fork.
         cpu = all(resolve_device(cfg.device).type == "cpu" for cfg in configs.values())
-        method = "fork" if cpu and sys.platform == "linux" else "spawn"
-        with ProcessPoolExecutor(args.jobs, mp_context=multiprocessing.get_context(method)) as pool:
+        if _FRESH_PROCESS and cpu and sys.platform == "linux":
+            context = multiprocessing.get_context("fork")
+        else:
+            from .jobs import worker_context
+
+            context = worker_context()
+        with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
             # longest first (WGAN-GP's penalty makes its steps the dearest, GAN's n_critic = 1 the
             # cheapest): with fewer workers than methods the short runs share a worker meanwhile
             order = sorted(configs, key=lambda m: COMPARE_METHODS.index(m), reverse=True)
@@ -207,6 +255,77 @@ def _compare(args: argparse.Namespace) -> int:
               f"critic {_fmt(r['critic_estimate'])}  {_fmt(r['g_steps_per_s'], '{:.1f}')} G-steps/s")
     print(line)
     print(f"recorded in {out} ({summary['seconds']:.1f} s)")
+    return 0
+
+
+def _parse(argv: list[str]) -> argparse.Namespace | int:
+    """Parse a command that ``figure`` runs for the user; a bad value (already printed as one line)
+    gives its exit status instead of raising SystemExit."""
+    try:
+        return build_parser().parse_args(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+def _figure(args: argparse.Namespace) -> int:
+    n = args.number
+    out = Path(args.out) if args.out else (
+        Path(os.environ.get("WGAN_RUNS_DIR", "runs")) / f"figure-{n}-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
+    common = ["--seed", str(args.seed), "--device", args.device, "--out", str(out)]
+    common += [] if args.progress else ["--no-progress"]
+    if n == "2":
+        argv = ["compare", "--dataset", args.dataset or "8gaussians", "--steps", str(args.steps or COMPARE_STEPS)]
+        compare_args = _parse(argv + common)
+        return compare_args if isinstance(compare_args, int) else _compare(compare_args)
+    if n in IMAGE_FIGURE_GENERATOR:
+        return _image_figure(args, out)
+    from lessons import figures  # the lessons hold each figure's computation
+
+    if n == "1":
+        fig = figures.figure_1(samples=args.samples)
+    elif n == "3":
+        fig = figures.figure_3(iters=args.steps or 500)
+    else:
+        fig = figures.figures_4_5(steps=args.steps or 1500, dataset=args.dataset or "8gaussians")
+    import numpy as np
+
+    from .runs import _write_atomic
+
+    out.mkdir(parents=True, exist_ok=True)
+    _write_atomic(out / "figure.json", json.dumps(fig.to_json(), indent=2))
+    np.savez(out / "figure.npz", **fig.arrays)
+    print(f"Figure {fig.number}: {fig.title}\n\n{fig.table()}\n")
+    for claim in fig.claims:
+        print(f"- {claim}")
+    print(f"\nwritten to {out}")
+    return 0
+
+
+def _image_figure(args: argparse.Namespace, out: Path) -> int:
+    """Figures 6-8: the same generator trained as a WGAN and as a GAN (the paper's left and right)."""
+    from .runs import _plain, _write_atomic
+
+    generator = IMAGE_FIGURE_GENERATOR[args.number]
+    rows = {}
+    for loss in ("wgan", "gan"):
+        argv = ["train-images", "--dataset", args.dataset or "digits", "--generator", generator, "--critic", "dcgan",
+                "--loss", loss, "--steps", str(args.steps or IMAGE_FIGURE_STEPS), "--seed", str(args.seed),
+                "--device", args.device, "--out", str(out / loss)]
+        argv += ["--data-root", args.data_root] if args.data_root else []
+        argv += [] if args.progress else ["--no-progress"]
+        run_args = _parse(argv)
+        status = run_args if isinstance(run_args, int) else run_args.func(run_args)
+        if status:
+            return status
+        rows[loss] = json.loads((out / loss / "summary.json").read_text())
+    keys = ("classes_covered", "class_kl", "w1_pixels", "critic_estimate", "g_steps_per_s")
+    print(f"\nFigure {args.number}: generator {generator}, critic dcgan, {args.steps or IMAGE_FIGURE_STEPS} "
+          f"generator iterations each")
+    for loss, summary in rows.items():
+        print(f"{loss:5s} " + "  ".join(f"{k} {_fmt(summary.get(k), '{:.4g}')}" for k in keys))
+    print(f"sample grids: {out / 'wgan'} and {out / 'gan'}")
+    _write_atomic(out / "figure.json", json.dumps(_plain({"figure": args.number, "generator": generator,
+                                                          "runs": rows}), indent=2))
     return 0
 
 
