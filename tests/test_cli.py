@@ -115,7 +115,9 @@ def test_figure_2_is_compare_and_figure_8_is_two_image_runs(tmp_path, capsys):
     assert fig["generator"] == "mlp" and set(fig["runs"]) == {"wgan", "gan"}
     for loss in ("wgan", "gan"):
         assert json.loads((tmp_path / "f8" / loss / "config.json").read_text())["generator"] == "mlp"
-    assert "Figure 8" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "Figure 8" in printed and "sample grids (PNG)" in printed
+    assert list((tmp_path / "f8" / "wgan" / "samples").glob("*.png"))
 
 
 @pytest.mark.parametrize("argv, needle", [

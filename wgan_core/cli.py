@@ -323,7 +323,7 @@ def _image_figure(args: argparse.Namespace, out: Path) -> int:
           f"generator iterations each")
     for loss, summary in rows.items():
         print(f"{loss:5s} " + "  ".join(f"{k} {_fmt(summary.get(k), '{:.4g}')}" for k in keys))
-    print(f"sample grids: {out / 'wgan'} and {out / 'gan'}")
+    print(f"sample grids (PNG): {out / 'wgan' / 'samples'} and {out / 'gan' / 'samples'}")
     _write_atomic(out / "figure.json", json.dumps(_plain({"figure": args.number, "generator": generator,
                                                           "runs": rows}), indent=2))
     return 0
