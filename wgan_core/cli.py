@@ -306,11 +306,19 @@ def _image_figure(args: argparse.Namespace, out: Path) -> int:
     from .runs import _plain, _write_atomic
 
     generator = IMAGE_FIGURE_GENERATOR[args.number]
+    dataset = args.dataset or "digits"
+    settings = []
+    if dataset == "digits":  # the images lesson's classroom settings: they learn within minutes on a CPU
+        from lessons import images as lesson
+
+        net = lesson.NETWORK
+        settings = ["--ngf", str(net["ngf"]), "--ndf", str(net["ndf"]), "--z-dim", str(net["z_dim"]),
+                    "--batch-size", str(net["batch_size"]), "--lr", str(lesson.CLASSROOM_LR[generator])]
     rows = {}
     for loss in ("wgan", "gan"):
-        argv = ["train-images", "--dataset", args.dataset or "digits", "--generator", generator, "--critic", "dcgan",
+        argv = ["train-images", "--dataset", dataset, "--generator", generator, "--critic", "dcgan",
                 "--loss", loss, "--steps", str(args.steps or IMAGE_FIGURE_STEPS), "--seed", str(args.seed),
-                "--device", args.device, "--out", str(out / loss)]
+                "--device", args.device, "--out", str(out / loss), *settings]
         argv += ["--data-root", args.data_root] if args.data_root else []
         argv += [] if args.progress else ["--no-progress"]
         run_args = _parse(argv)
@@ -320,12 +328,17 @@ def _image_figure(args: argparse.Namespace, out: Path) -> int:
         rows[loss] = json.loads((out / loss / "summary.json").read_text())
     keys = ("classes_covered", "class_kl", "w1_pixels", "critic_estimate", "g_steps_per_s")
     print(f"\nFigure {args.number}: generator {generator}, critic dcgan, {args.steps or IMAGE_FIGURE_STEPS} "
-          f"generator iterations each")
+          f"generator iterations each" + (" (the images lesson's classroom settings: " + " ".join(settings) + ")"
+                                           if settings else " (the paper's settings)"))
     for loss, summary in rows.items():
         print(f"{loss:5s} " + "  ".join(f"{k} {_fmt(summary.get(k), '{:.4g}')}" for k in keys))
+    w, g = rows["wgan"], rows["gan"]
+    if all(k in r for r in (w, g) for k in ("classes_covered", "class_kl")):
+        print(f"- digit classes covered (of 10): WGAN {w['classes_covered']:.0f}, GAN {g['classes_covered']:.0f}; "
+              f"class KL (nats, 0 = classes as in the data): WGAN {_fmt(w['class_kl'])}, GAN {_fmt(g['class_kl'])}")
     print(f"sample grids (PNG): {out / 'wgan' / 'samples'} and {out / 'gan' / 'samples'}")
     _write_atomic(out / "figure.json", json.dumps(_plain({"figure": args.number, "generator": generator,
-                                                          "runs": rows}), indent=2))
+                                                          "settings": settings, "runs": rows}), indent=2))
     return 0
 
 
