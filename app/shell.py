@@ -154,3 +154,7 @@ def footer(slug: str, module) -> None:
     st.divider()
     what_to_notice(module.WHAT_TO_NOTICE)
     exercises_ui(slug, module.EXERCISES)
+    figures = getattr(module, "PAPER_FIGURES", ())
+    if figures:
+        st.caption("The same computation without the app: prints the figure's numbers and a measured line per claim.")
+        st.code("\n".join(f"python -m wgan_core figure {n}" for n in figures), language="bash")

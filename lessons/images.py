@@ -39,6 +39,8 @@ INTRO = __doc__.split("\n", 2)[2]
 TITLE = "Training on images"
 SUMMARY = ("DCGAN, batch-norm-free and MLP generators on real digits: the GAN collapses or stalls, "
            "the WGAN keeps learning, and its loss tracks the samples.")
+#: The paper's figures that `python -m wgan_core figure N` reproduces from this lesson's computation.
+PAPER_FIGURES = ("6", "7", "8")
 
 METHOD_LABELS = {"wgan": "WGAN (clipping)", "gan": "GAN (−log D trick)", "wgan-gp": "WGAN-GP"}
 GENERATOR_LABELS = {"dcgan": "DCGAN (batch norm, doubling filters)",

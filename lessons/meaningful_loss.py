@@ -31,6 +31,8 @@ from lessons import Choice, Exercise, Slider
 TITLE = "A loss that means something"
 SUMMARY = ("Watch the WGAN critic's loss track the true earth-mover distance and the samples' quality, "
            "while the GAN's JS estimate barely follows them (and can never exceed log 2).")
+#: The paper's figures that `python -m wgan_core figure N` reproduces from this lesson's computation.
+PAPER_FIGURES = ("4",)
 
 CONTROLS = (
     Choice("dataset", "Data set", options=("8gaussians", "25gaussians", "swissroll"), default="8gaussians",

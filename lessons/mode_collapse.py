@@ -27,6 +27,8 @@ INTRO = __doc__.split("\n", 2)[2]
 
 TITLE = "Mixture of Gaussians and mode collapse"
 SUMMARY = "GAN, WGAN and WGAN-GP learn 8 Gaussians side by side, live: watch the GAN hop between modes."
+#: The paper's figures that `python -m wgan_core figure N` reproduces from this lesson's computation.
+PAPER_FIGURES = ("2",)
 
 #: The three methods of the comparison and the trainer preset each one starts from.
 METHODS = ("gan", "wgan", "wgan-gp")

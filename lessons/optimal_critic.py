@@ -33,6 +33,8 @@ from lessons import Exercise, Slider
 TITLE = "Optimal discriminator vs critic"
 SUMMARY = ("Train a GAN discriminator and a WGAN critic to optimality on two Gaussians: one saturates "
            "and stops giving gradients, the other stays a clean slope.")
+#: The paper's figures that `python -m wgan_core figure N` reproduces from this lesson's computation.
+PAPER_FIGURES = ("3",)
 
 CONTROLS = (
     Slider("fake_mean", "Mean of the fake Gaussian", min=-4.0, max=4.0, default=2.5, step=0.25,

@@ -129,3 +129,14 @@ def test_figure_bad_values_are_one_clean_line(argv, needle, tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
     assert needle in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_every_lesson_figure_has_its_figure_command():
+    """The lessons' PAPER_FIGURES (shown under each lesson with the command) are commands that parse."""
+    import lessons
+    from wgan_core.cli import build_parser
+
+    shown = {n for info in lessons.COURSE for n in getattr(lessons.lesson_module(info.slug), "PAPER_FIGURES", ())}
+    assert shown == {"1", "2", "3", "4", "6", "7", "8"}  # figure 5 is figure 4's command (same three runs)
+    for n in shown:
+        assert build_parser().parse_args(["figure", n]).number == n
