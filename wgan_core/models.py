@@ -203,7 +203,31 @@ def _cached_plan(plans: dict, group: dict) -> tuple | None:
     return plan
 
 
-class LeanRMSprop(torch.optim.Optimizer):
+class _LeanOptimizer(torch.optim.Optimizer):
+    """What the lean optimisers share: ``step`` as in ``torch.optim`` and :meth:`update`, the update
+    without ``Optimizer.step``'s wrapper. Subclasses implement ``_update`` (run under ``no_grad``)."""
+
+    def step(self, closure=None):
+        """As the ``torch.optim`` optimisers: ``closure`` (with autograd) if given, then :meth:`update`."""
+        loss = None
+        if closure is not None:
+            with torch.enable_grad():
+                loss = closure()
+        self.update()
+        return loss
+
+    def update(self) -> None:
+        """The update alone. :meth:`step` goes through ``Optimizer``'s wrapper (a profiler label and the
+        step hooks), which costs tens of µs per call, about as much as a toy network's update; the
+        trainer calls this instead."""
+        if torch.is_grad_enabled():
+            with torch.no_grad():
+                self._update()
+        else:
+            self._update()
+
+
+class LeanRMSprop(_LeanOptimizer):
     r"""RMSProp exactly as ``torch.optim.RMSprop`` with its defaults (no momentum, not centred):
 
     $v \leftarrow \alpha v + (1 - \alpha) g^2$, $\quad w \leftarrow w - \text{lr}\; g / (\sqrt{v} + \epsilon)$,
@@ -246,22 +270,7 @@ class LeanRMSprop(torch.optim.Optimizer):
             for p, v in zip(params, torch.split(buf, [p.numel() for p in params]), strict=True):
                 self.state[p]["square_avg"] = v.view_as(p)
 
-    def step(self, closure=None):
-        """As the ``torch.optim`` optimisers: ``closure`` (with autograd) if given, then :meth:`update`."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        self.update()
-        return loss
-
-    def update(self) -> None:
-        """The update alone. :meth:`step` goes through ``Optimizer``'s wrapper (a profiler label and the
-        step hooks), which costs tens of µs per call, about as much as a toy network's update; the
-        trainer calls this instead."""
-        if torch.is_grad_enabled():
-            with torch.no_grad():
-                return self.update()
+    def _update(self) -> None:
         for group in self.param_groups:
             alpha, eps, lr = group["alpha"], group["eps"], group["lr"]
             plan = _cached_plan(self._plans, group)
@@ -295,10 +304,9 @@ class LeanRMSprop(torch.optim.Optimizer):
             denom = torch._foreach_sqrt(square_avg)
             torch._foreach_add_(denom, eps)
             torch._foreach_addcdiv_(params, grads, denom, value=-lr)
-        return None
 
 
-class LeanAdam(torch.optim.Optimizer):
+class LeanAdam(_LeanOptimizer):
     r"""Adam exactly as ``torch.optim.Adam(fused=True)`` (no weight decay, no AMSGrad):
 
     $t \leftarrow t + 1$, $m \leftarrow \beta_1 m + (1 - \beta_1) g$, $v \leftarrow \beta_2 v + (1 - \beta_2) g^2$,
@@ -355,22 +363,7 @@ class LeanAdam(torch.optim.Optimizer):
             for p in params:
                 self.state[p]["step"] = step
 
-    def step(self, closure=None):
-        """As the ``torch.optim`` optimisers: ``closure`` (with autograd) if given, then :meth:`update`."""
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        self.update()
-        return loss
-
-    def update(self) -> None:
-        """The update alone. :meth:`step` goes through ``Optimizer``'s wrapper (a profiler label and the
-        step hooks), which costs tens of µs per call, about as much as a toy network's update; the
-        trainer calls this instead."""
-        if torch.is_grad_enabled():
-            with torch.no_grad():
-                return self.update()
+    def _update(self) -> None:
         for group in self.param_groups:
             beta1, beta2 = group["betas"]
             plan = _cached_plan(self._plans, group)
@@ -398,7 +391,6 @@ class LeanAdam(torch.optim.Optimizer):
             torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=group["lr"],
                                beta1=beta1, beta2=beta2, weight_decay=0.0, eps=group["eps"], maximize=False,
                                grad_scale=None, found_inf=None)
-        return None
 
 
 @contextmanager
