@@ -252,6 +252,9 @@ PRESETS: dict[str, dict[str, Any]] = {
     # Algorithm 1 of "Improved Training of Wasserstein GANs".
     "gp-paper": dict(loss="wgan-gp", optimizer="adam", lr=1e-4, betas=(0.0, 0.9), lambda_gp=10.0,
                      n_critic=5, batch_size=64),
+    # The image GAN baseline of the WGAN paper: DCGAN's standard procedure (Radford et al.), one
+    # discriminator step per generator step and Adam(2e-4, beta1 = 0.5); batch 64 as the WGAN's.
+    "dcgan-gan": dict(loss="gan", optimizer="adam", lr=2e-4, betas=(0.5, 0.999), n_critic=1, batch_size=64),
     # Fast toy presets: the same objectives on small nets (width 64, z_dim 8) with raised learning
     # rates so that toys move within seconds on a CPU.
     "toy-gan": dict(loss="gan", optimizer="adam", lr=1e-3, betas=(0.5, 0.999), n_critic=1, batch_size=256,
