@@ -20,8 +20,8 @@ from pathlib import Path
 import streamlit as st
 
 from app import live, shell
-from app.plots import live as live_plots
 from lessons import Choice
+from plots import live as live_plots
 from wgan_core.runs import RecordedRun, list_runs, load_run
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -39,8 +39,8 @@ if str(ROOT) not in sys.path:
 import plotly.io as pio  # noqa: E402
 
 import lessons.mode_collapse as lesson  # noqa: E402
-from app.plots import live as live_plots  # noqa: E402
-from app.plots import mode_collapse as plots  # noqa: E402
+from plots import live as live_plots  # noqa: E402
+from plots import mode_collapse as plots  # noqa: E402
 from wgan_core import jobs  # noqa: E402
 
 

@@ -1,4 +1,4 @@
-"""Plotly figure builders, one module per lesson (``app/plots/<slug>.py``), plus shared styling.
+"""Plotly figure builders, one module per lesson (``plots/<slug>.py``), plus shared styling.
 
 Builders take plain data (from ``lessons``/``wgan_core``) and return ``go.Figure``; they compute no
 maths beyond what drawing needs.

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.plots import FAKE, REAL, SERIES, base_layout
+from plots import FAKE, REAL, SERIES, base_layout
 
 
 def sweep(result) -> go.Figure:

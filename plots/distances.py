@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.plots import FAKE, REAL, base_layout
+from plots import FAKE, REAL, base_layout
 
 
 def piles(result, moves: list[tuple[int, int, float]]) -> go.Figure:

@@ -7,7 +7,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from app.plots import METHOD_COLOURS, base_layout
+from plots import METHOD_COLOURS, base_layout
 
 
 def _rgb(grid: np.ndarray) -> np.ndarray:

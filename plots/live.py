@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from app.plots import FAKE, METHOD_COLOURS, REAL, SERIES, base_layout
+from plots import FAKE, METHOD_COLOURS, REAL, SERIES, base_layout
 
 
 def _colour(member: str, i: int) -> str:

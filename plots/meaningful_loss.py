@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.plots import FAKE, METHOD_COLOURS, REAL, base_layout
+from plots import FAKE, METHOD_COLOURS, REAL, base_layout
 
 TRUTH = "#444444"
 

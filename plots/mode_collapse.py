@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app.plots import REAL, base_layout
+from plots import REAL, base_layout
 
 KDE_GREEN = "#2ca02c"
 SAMPLE_BLUE = "#1f77b4"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app.plots import SERIES, base_layout
+from plots import SERIES, base_layout
 
 SIMULTANEOUS = "#d62728"
 ALTERNATING = "#2ca02c"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from app.plots import FAKE, METHOD_COLOURS, REAL, base_layout
+from plots import FAKE, METHOD_COLOURS, REAL, base_layout
 
 DISC = METHOD_COLOURS["gan"]
 CRITIC = METHOD_COLOURS["wgan"]

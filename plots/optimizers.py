@@ -5,7 +5,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.plots import SERIES, base_layout
+from plots import SERIES, base_layout
 
 COLOURS = {"rmsprop": SERIES[0], "adam": SERIES[2]}
 NEGATIVE = "rgba(214, 39, 40, 0.10)"

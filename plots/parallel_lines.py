@@ -12,7 +12,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.plots import FAKE, REAL, SERIES, base_layout
+from plots import FAKE, REAL, SERIES, base_layout
 
 #: Legends of the multi-panel figures go below the panels, clear of the subplot titles.
 LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.25, x=0)

@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from app.plots import FAKE, METHOD_COLOURS, REAL, base_layout
+from plots import FAKE, METHOD_COLOURS, REAL, base_layout
 
 LABELS = {"gan-minimax": "GAN, log(1 − D) generator loss", "wgan": "WGAN critic, −f generator loss"}
 

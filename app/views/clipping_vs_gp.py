@@ -6,9 +6,9 @@ import streamlit as st
 
 import lessons.clipping_vs_gp as lesson
 from app import live, replay, shell
-from app.plots import SERIES
-from app.plots import clipping_vs_gp as plots
-from app.plots import live as live_plots
+from plots import SERIES
+from plots import clipping_vs_gp as plots
+from plots import live as live_plots
 
 SLUG = "clipping_vs_gp"
 

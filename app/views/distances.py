@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app import shell
-from app.plots import distances as plots
 from lessons import distances as lesson
+from plots import distances as plots
 
 SLUG = "distances"
 

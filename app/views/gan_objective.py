@@ -6,7 +6,7 @@ import streamlit as st
 
 import lessons.gan_objective as lesson
 from app import shell
-from app.plots import gan_objective as plots
+from plots import gan_objective as plots
 
 SLUG = "gan_objective"
 

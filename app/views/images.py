@@ -6,7 +6,7 @@ import streamlit as st
 
 import lessons.images as lesson
 from app import live, shell
-from app.plots import images as plots
+from plots import images as plots
 
 SLUG = "images"
 

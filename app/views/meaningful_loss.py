@@ -7,8 +7,8 @@ import math
 import streamlit as st
 
 from app import shell
-from app.plots import meaningful_loss as plots
 from lessons import meaningful_loss as lesson
+from plots import meaningful_loss as plots
 
 SLUG = "meaningful_loss"
 

@@ -6,8 +6,8 @@ import streamlit as st
 
 import lessons.mode_collapse as lesson
 from app import live, replay, shell
-from app.plots import live as live_plots
-from app.plots import mode_collapse as plots
+from plots import live as live_plots
+from plots import mode_collapse as plots
 
 SLUG = "mode_collapse"
 

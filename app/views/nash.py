@@ -6,7 +6,7 @@ import streamlit as st
 
 import lessons.nash as lesson
 from app import shell
-from app.plots import nash as plots
+from plots import nash as plots
 
 SLUG = "nash"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app import shell
-from app.plots import optimal_critic as plots
 from lessons import optimal_critic as lesson
+from plots import optimal_critic as plots
 
 SLUG = "optimal_critic"
 

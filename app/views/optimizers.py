@@ -7,8 +7,8 @@ import math
 import streamlit as st
 
 from app import shell
-from app.plots import optimizers as plots
 from lessons import optimizers as lesson
+from plots import optimizers as plots
 
 SLUG = "optimizers"
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from app import shell
-from app.plots import parallel_lines as plots
 from lessons import parallel_lines as lesson
+from plots import parallel_lines as plots
 
 SLUG = "parallel_lines"
 

@@ -6,7 +6,7 @@ import streamlit as st
 
 import lessons.vanishing_gradients as lesson
 from app import shell
-from app.plots import vanishing_gradients as plots
+from plots import vanishing_gradients as plots
 
 SLUG = "vanishing_gradients"
 

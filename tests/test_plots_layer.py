@@ -1,0 +1,55 @@
+"""The figure builders in ``plots/`` are shared by the app and the notebooks, so they never need Streamlit."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PLOTS = ROOT / "plots"
+
+
+def _top_level_imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+def _plot_modules() -> list[str]:
+    return ["plots"] + [f"plots.{p.stem}" for p in sorted(PLOTS.glob("*.py")) if p.stem != "__init__"]
+
+
+def test_plots_package_holds_a_builder_per_lesson_module():
+    assert len(_plot_modules()) > 5
+    assert not (ROOT / "app" / "plots").exists(), "the builders live in the top-level plots/ package only"
+
+
+def test_plots_source_never_imports_streamlit_or_app():
+    offenders = []
+    for path in sorted(PLOTS.rglob("*.py")):
+        bad = _top_level_imports(path) & {"streamlit", "app"}
+        if bad:
+            offenders.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
+    assert not offenders, offenders
+
+
+def test_every_plots_module_imports_without_loading_streamlit_from_any_directory(tmp_path):
+    code = (
+        "import importlib, sys\n"
+        f"for m in {_plot_modules()!r}: importlib.import_module(m)\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] in {'streamlit', 'app'})\n"
+        "assert not bad, bad\n"
+        "print('ok')\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "ok"
