@@ -17,7 +17,11 @@ Presets
     Fast toy settings (larger learning rates) so that a classroom sees the characteristic behaviour of
     each method on a laptop CPU within seconds.
 ``toy-gan-slow-d``
-    ``toy-gan`` with the discriminator at 0.3x the generator's learning rate: the GAN of ``compare``.
+    ``toy-gan`` with the discriminator at 0.3x the generator's learning rate (a handicap that makes
+    the GAN hop between modes; no method trains it by default).
+
+:data:`METHOD_PRESETS` maps each method of a GAN / WGAN / WGAN-GP comparison to its toy preset: the
+one map that ``compare``, ``figure 2`` and the mode-collapse lesson use.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["TrainConfig", "PRESETS", "preset", "TOY_DATASETS", "IMAGE_DATASETS", "LOSSES", "HPARAM_NAMES",
+__all__ = ["TrainConfig", "PRESETS", "METHOD_PRESETS", "preset", "TOY_DATASETS", "IMAGE_DATASETS", "LOSSES", "HPARAM_NAMES",
            "validate_hparam"]
 
 TOY_DATASETS = ("8gaussians", "25gaussians", "swissroll", "gaussians-1d", "parallel-lines")
@@ -259,8 +263,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     # rates so that toys move within seconds on a CPU.
     "toy-gan": dict(loss="gan", optimizer="adam", lr=1e-3, betas=(0.5, 0.999), n_critic=1, batch_size=256,
                     width=64, z_dim=8),
-    # The GAN of `compare`: its discriminator learns 0.3x as fast as its generator (as in the
-    # Unrolled-GAN experiments), which shows the GAN hopping from mode to mode instead of covering them.
+    # A handicapped GAN: its discriminator learns 0.3x as fast as its generator (as in the
+    # Unrolled-GAN experiments), which makes the GAN hop from mode to mode instead of covering them.
     "toy-gan-slow-d": dict(loss="gan", optimizer="adam", lr=1e-3, betas=(0.5, 0.999), critic_lr_ratio=0.3,
                            n_critic=1, batch_size=256, width=64, z_dim=8),
     "toy-wgan": dict(loss="wgan", optimizer="rmsprop", lr=5e-4, clip_value=0.05, n_critic=5, batch_size=256,
@@ -268,6 +272,11 @@ PRESETS: dict[str, dict[str, Any]] = {
     "toy-wgan-gp": dict(loss="wgan-gp", optimizer="adam", lr=1e-3, betas=(0.5, 0.9), lambda_gp=1.0, n_critic=5,
                         batch_size=256, width=64, z_dim=8),
 }
+
+#: The toy preset of each method in a comparison (compare, figure 2, the mode-collapse lesson). Each
+#: method gets its standard procedure: the GAN trains its discriminator and generator at the same
+#: learning rate, one step each, as Goodfellow et al. and DCGAN do (not the handicapped ``toy-gan-slow-d``).
+METHOD_PRESETS: dict[str, str] = {"gan": "toy-gan", "wgan": "toy-wgan", "wgan-gp": "toy-wgan-gp"}
 
 
 def preset(name: str, **overrides: Any) -> TrainConfig:
