@@ -20,6 +20,7 @@ import torch
 from torch import nn
 
 from .config import TrainConfig
+from .device import resolve_device  # the one resolver (re-exported: trainer and CLI import it from here)
 
 __all__ = ["MLPGenerator", "MLPCritic", "AffineGenerator", "build_models", "mlp", "resolve_device",
            "has_batchnorm", "make_optimizer", "thread_limit", "LeanRMSprop", "LeanAdam", "flatten_parameters",
@@ -108,13 +109,6 @@ def build_models(config: TrainConfig) -> tuple[nn.Module, nn.Module]:
 # Devices, optimisers and threads (used by the Trainer)
 # ----------------------------------------------------------------------------------------------
 
-def resolve_device(name: str) -> torch.device:
-    """``auto`` → CUDA when available, else CPU; ``cuda`` without a GPU raises ValueError."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device cuda was requested but no CUDA GPU is available")
-    return torch.device(name)
 
 
 def has_batchnorm(module: nn.Module) -> bool:
