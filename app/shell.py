@@ -55,8 +55,20 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+#: Characters that mean something in Streamlit's Markdown: links, emphasis, code, HTML and entities,
+#: ``:icon:`` / ``:red[…]`` directives, ``$`` LaTeX, autolinked ``www.`` / ``http:`` / ``a@b``.
+_MARKDOWN = frozenset("\\`*_{}[]()<>#+-.!|~$:@&^")
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` shown as itself in Streamlit's Markdown (toasts, warnings): each character that
+    Markdown would act on is backslash-escaped and line breaks become spaces."""
+    return "".join("\\" + ch if ch in _MARKDOWN else ch for ch in text.replace("\n", " ").replace("\r", " "))
+
+
 def _seed_state(slug: str, control: Control) -> str:
-    """Put the control's starting value into session state: from the URL if valid, else default."""
+    """Put the control's starting value into session state: from the URL if valid (a slider's value
+    moved onto its grid, with a toast saying so), else the default with a toast naming the key."""
     key = f"{slug}.{control.key}"
     if key not in st.session_state:
         value = control.default
@@ -64,8 +76,12 @@ def _seed_state(slug: str, control: Control) -> str:
         if raw is not None:
             try:
                 value = control.parse(raw)
-            except ValueError as exc:  # float("abc") says nothing of the key, so name it here
-                st.toast(f"Ignored the link's value {control.key}={raw!r}: {exc}")
+            except ValueError as exc:
+                st.toast(escape_markdown(f"Ignored the link's value: {exc}. Using {_fmt(value)}."))
+            else:
+                if isinstance(control, Slider) and not control.on_grid(raw):
+                    st.toast(escape_markdown(f"The link's {control.key}={lessons.shown(raw)} is not a value of the "
+                                             f"slider: snapped to the nearest one, {_fmt(value)}."))
         st.session_state[key] = value
     return key
 
@@ -79,13 +95,13 @@ def control_ui(slug: str, control: Control, container=None) -> Any:
             box.select_slider(control.label, options=control.options(), key=key, help=control.help or None,
                               format_func=lambda v: f"{v:.3g}")
         else:
-            step = control.step if control.step is not None else (1 if control.integer else None)
+            step = control.grid_step
             # Coerce only when needed: assigning a widget's key on every run pushes its value back to
             # the browser and can undo a slider move made while a rerun was in progress.
             if control.integer:
                 if not isinstance(st.session_state[key], int):
                     st.session_state[key] = int(st.session_state[key])
-                box.slider(control.label, int(control.min), int(control.max), step=int(step or 1), key=key,
+                box.slider(control.label, int(control.min), int(control.max), step=int(step), key=key,
                            help=control.help or None)
             else:
                 if not isinstance(st.session_state[key], float):
@@ -157,4 +173,4 @@ def footer(slug: str, module) -> None:
     figures = getattr(module, "PAPER_FIGURES", ())
     if figures:
         st.caption("The same computation without the app: prints the figure's numbers and a measured line per claim.")
-        st.code("\n".join(f"python -m wgan_core figure {n}" for n in figures), language="bash")
+        st.code("\n".join(f"python -m lessons figure {n}" for n in figures), language="bash")

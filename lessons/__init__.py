@@ -16,15 +16,31 @@ both its module and its view (``app/views/<slug>.py``) exist, so no placeholder 
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass, field
 from importlib import import_module
 from importlib.util import find_spec
 from typing import Any
 
 
+#: A number as a link writes it: ASCII digits only, no "nan", "inf", "1_000", "²" or "٣" (which
+#: ``float`` alone would take), no spaces.
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)
+#: Longest piece of a link's value repeated in an error message.
+SHOWN_CHARS = 40
+
+
+def shown(text: str) -> str:
+    """``text`` as an error message repeats it: quoted, and cut to :data:`SHOWN_CHARS` characters."""
+    return repr(text if len(text) <= SHOWN_CHARS else text[:SHOWN_CHARS] + "…")
+
+
 @dataclass(frozen=True)
 class Slider:
-    """A numeric control. With ``log=True`` it moves over a geometric grid of ``steps`` values."""
+    """A numeric control over a finite grid: ``min + k·step`` (``step`` defaults to 1 for integers and
+    to 0.01, Streamlit's own default, otherwise), or with ``log=True`` a geometric grid of ``steps``
+    values. A link can set only what the slider can: :meth:`parse` moves a value onto the grid."""
 
     key: str
     label: str
@@ -37,10 +53,15 @@ class Slider:
     help: str = ""
     integer: bool = False
 
+    @property
+    def grid_step(self) -> float:
+        """Spacing of a linear slider's values."""
+        if self.step is not None:
+            return self.step
+        return 1 if self.integer else 0.01
+
     def options(self) -> list[float]:
         """Values offered by a log-scale slider (rounded to 3 significant digits)."""
-        import math
-
         lo, hi = math.log10(self.min), math.log10(self.max)
         vals = [10 ** (lo + (hi - lo) * i / (self.steps - 1)) for i in range(self.steps)]
         vals = [float(f"{v:.3g}") for v in vals]
@@ -48,14 +69,31 @@ class Slider:
             vals = sorted(set(vals) | {float(self.default)})
         return vals
 
-    def parse(self, text: str) -> float | int:
-        """Parse a URL value; raise ValueError if it is not a number inside [min, max]."""
-        value = float(text)
-        if not (self.min <= value <= self.max):
-            raise ValueError(f"{self.key}={value} is outside [{self.min}, {self.max}]")
+    def snap(self, value: float) -> float | int:
+        """The slider's value nearest to ``value`` (which must lie inside [min, max])."""
         if self.log:
             value = min(self.options(), key=lambda v: abs(v - value))
-        return int(round(value)) if self.integer else value
+        else:
+            step = self.grid_step
+            top = math.floor((self.max - self.min) / step + 1e-9)
+            k = min(max(round((value - self.min) / step), 0), top)
+            value = round(self.min + k * step, 10)  # 10 decimals: -1 + 133 * 0.01 is 0.33, not 0.33000000000000007
+        return int(round(value)) if self.integer else float(value)
+
+    def parse(self, text: str) -> float | int:
+        """The grid value nearest to a link's number; ValueError if ``text`` is not a plain number
+        (NaN, inf and non-ASCII digits are not) or lies outside [min, max]."""
+        if not _NUMBER.fullmatch(text):
+            raise ValueError(f"{self.key}={shown(text)} is not a number")
+        value = float(text)
+        if not (self.min <= value <= self.max):
+            raise ValueError(f"{self.key}={shown(text)} is outside [{self.min:g}, {self.max:g}]")
+        return self.snap(value)
+
+    def on_grid(self, text: str) -> bool:
+        """Whether a link's (valid) number is a value of the slider as it stands, without snapping."""
+        value = float(text)
+        return math.isclose(self.snap(value), value, rel_tol=1e-9, abs_tol=1e-12)
 
 
 @dataclass(frozen=True)
@@ -70,8 +108,9 @@ class Choice:
     labels: dict[str, str] = field(default_factory=dict)
 
     def parse(self, text: str) -> str:
+        """``text`` itself if it is one of the options; ValueError otherwise."""
         if text not in self.options:
-            raise ValueError(f"{self.key}={text!r} is not one of {self.options}")
+            raise ValueError(f"{self.key}={shown(text)} is not one of {', '.join(self.options)}")
         return text
 
 
@@ -85,11 +124,12 @@ class Toggle:
     help: str = ""
 
     def parse(self, text: str) -> bool:
+        """True for 1/true/on/yes, False for 0/false/off/no (any case); ValueError otherwise."""
         if text.lower() in ("1", "true", "on", "yes"):
             return True
         if text.lower() in ("0", "false", "off", "no"):
             return False
-        raise ValueError(f"{self.key}={text!r} is not a boolean")
+        raise ValueError(f"{self.key}={shown(text)} is not on or off (1/0, true/false, on/off, yes/no)")
 
 
 Control = Slider | Choice | Toggle

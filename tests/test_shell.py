@@ -75,13 +75,49 @@ def test_moving_a_control_updates_the_url():
     assert at.query_params["x"] == "0.5" and at.query_params["mode"] == "a" and at.query_params["on"] == "1"
 
 
-@pytest.mark.parametrize(("key", "raw"), [("x", "7"), ("k", "abc"), ("mode", "z"), ("on", "maybe")])
+def _unescaped(text: str) -> str:
+    return text.replace("\\", "")
+
+
+@pytest.mark.parametrize(("key", "raw"), [("x", "7"), ("k", "abc"), ("mode", "z"), ("on", "maybe"), ("x", "nan"),
+                                          ("k", "inf"), ("k", "1e400"), ("k", "²"), ("k", "٣"), ("x", "")])
 def test_bad_link_values_fall_back_to_the_default_with_a_toast_naming_the_key(key, raw):
     at = _run(_controls_script, {key: raw})
     assert not at.exception
-    assert any(f"{key}=" in t.value for t in at.toast), [t.value for t in at.toast]
+    assert any(f"{key}=" in _unescaped(t.value) for t in at.toast), [t.value for t in at.toast]
     defaults = {"x": "0.25", "k": "3", "mode": "b", "on": "0"}
     assert at.query_params[key] == defaults[key]
+
+
+@pytest.mark.parametrize(("key", "raw", "snapped"), [("x", "0.33", "0.35"), ("k", "4.6", "5"), ("lr", "0.0012", "0.001")])
+def test_a_link_between_grid_values_is_snapped_to_the_nearest_one_with_a_toast(key, raw, snapped):
+    at = _run(_controls_script, {key: raw})
+    assert not at.exception
+    assert at.query_params[key] == snapped
+    assert any("snapped" in t.value and f"{key}=" in _unescaped(t.value) for t in at.toast), at.toast
+
+
+def test_a_link_on_the_grid_is_taken_without_a_toast():
+    at = _run(_controls_script, {"x": "-1", "k": "9", "lr": "0.1"})
+    assert not at.exception and not at.toast
+    assert at.query_params["x"] == "-1" and at.query_params["k"] == "9" and at.query_params["lr"] == "0.1"
+
+
+@pytest.mark.parametrize("raw", ["[click](http://evil.example)", "**bold** :red[red] $x^2$ <b>b</b> www.evil.example",
+                                 "a@evil.example", "`code`" + "x" * 500])
+def test_a_link_value_echoed_in_a_toast_is_escaped_and_cut_short(raw):
+    at = _run(_controls_script, {"mode": raw})
+    (toast,) = at.toast
+    text = toast.value
+    for ch in "[]()*:$<>`@":
+        assert all(text[i - 1] == "\\" for i, c in enumerate(text) if c == ch), (ch, text)
+    assert "http:" not in text and "www." not in text and "evil.example" not in text
+    assert len(text) < 200
+
+
+def test_escape_markdown_keeps_the_text_readable():
+    assert shell.escape_markdown("n='[a](b)' is outside [1, 2]") == "n='\\[a\\]\\(b\\)' is outside \\[1, 2\\]"
+    assert shell.escape_markdown("two\nlines") == "two lines"
 
 
 def test_footer_lists_what_to_notice_and_reveals_answers_only_after_a_prediction():
