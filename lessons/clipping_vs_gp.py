@@ -39,7 +39,9 @@ PRESET_OF = {"wgan": "toy-wgan", "wgan-gp": "toy-wgan-gp"}
 LIVE_TARGETS = {"clip_value": ("wgan",), "n_critic": ("wgan", "wgan-gp"), "lr": ("wgan", "wgan-gp"),
                 "lambda_gp": ("wgan-gp",)}
 MAX_STEPS = 4000
-NETWORK = dict(dataset="8gaussians", width=64, depth=3, eval_samples=256, metrics_every=25, device="cpu")
+#: The device is not part of it: live runs train where the server says (``WGAN_DEVICE``), the clip sweep on
+#: the CPU (``wgan_core.device.THEORY_DEVICE``, tiny networks are faster there).
+NETWORK = dict(dataset="8gaussians", width=64, depth=3, eval_samples=256, metrics_every=25)
 #: The clip values of the sweep (log grid from "vanishing" to "slow") and its critic budget.
 SWEEP_CLIPS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 SWEEP_ITERS = 120
@@ -130,9 +132,11 @@ class ClipSweep:
 
 
 def configs(seed: int, generator: str = "frozen", official_schedule: bool = False,
-            live: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One :class:`~wgan_core.config.TrainConfig` per method (toy presets on 8 Gaussians)."""
+            live: dict[str, Any] | None = None, device: str | None = None) -> dict[str, Any]:
+    """One :class:`~wgan_core.config.TrainConfig` per method (toy presets on 8 Gaussians), on ``device``
+    (default: the server's, :func:`wgan_core.device.server_device`)."""
     from wgan_core.config import preset
+    from wgan_core.device import server_device
 
     if generator not in ("frozen", "trained"):
         raise ValueError(f"generator must be 'frozen' or 'trained'; got {generator!r}")
@@ -140,7 +144,7 @@ def configs(seed: int, generator: str = "frozen", official_schedule: bool = Fals
     for method in METHODS:
         mine = {k: v for k, v in (live or {}).items() if method in LIVE_TARGETS.get(k, ())}
         out[method] = preset(PRESET_OF[method], seed=int(seed), official_schedule=bool(official_schedule),
-                             **NETWORK, **mine)
+                             device=device or server_device(), **NETWORK, **mine)
     return out
 
 
@@ -196,6 +200,7 @@ def clip_sweep(clips=SWEEP_CLIPS, iters: int = SWEEP_ITERS, seed: int = 0) -> Cl
     """
     import torch
 
+    from wgan_core.device import THEORY_DEVICE  # a tiny critic: faster on the CPU (see there)
     from wgan_core.metrics import input_grad_norms
     from wgan_core.trainer import Trainer
 
@@ -206,7 +211,7 @@ def clip_sweep(clips=SWEEP_CLIPS, iters: int = SWEEP_ITERS, seed: int = 0) -> Cl
         raise ValueError(f"iters must be at least 2; got {iters}")
     rows = []
     for c in clips:
-        trainer = Trainer(configs(seed, "frozen", live={"clip_value": float(c)})["wgan"])
+        trainer = Trainer(configs(seed, "frozen", live={"clip_value": float(c)}, device=THEORY_DEVICE)["wgan"])
         real = trainer.data.sample(512)
         fake = torch.as_tensor(trainer.sample(512), device=real.device)
         trace, real_np, fake_np = [], real.cpu().numpy(), fake.cpu().numpy()
@@ -238,10 +243,11 @@ def bn_scales_after_clipping(clamp_bn: bool, clip_value: float = 0.01, seed: int
     import torch
 
     from wgan_core.config import preset
+    from wgan_core.device import THEORY_DEVICE  # one critic step of a small DCGAN (see there)
     from wgan_core.trainer import Trainer
 
     cfg = preset("paper", dataset="digits", image_size=32, critic_arch="dcgan", generator="dcgan", ndf=16, ngf=16,
-                 batch_size=16, eval_samples=64, device="cpu", seed=int(seed), clip_value=float(clip_value),
+                 batch_size=16, eval_samples=64, device=THEORY_DEVICE, seed=int(seed), clip_value=float(clip_value),
                  clamp_bn=bool(clamp_bn))
     trainer = Trainer(cfg)
     trainer.train_critic(1)

@@ -235,7 +235,9 @@ def loss_curves(dataset: str = "8gaussians", steps: int = 1500, failed_lr: float
         raise ValueError(f"steps must be at least {READS // 4}; got {steps}")
     if not 0 < failed_lr <= 1:
         raise ValueError(f"failed_lr must be in (0, 1]; got {failed_lr}")
-    common = dict(dataset=dataset, seed=SEED, device="cpu", eval_samples=EVAL_SAMPLES)
+    from wgan_core.device import THEORY_DEVICE  # recorded toy runs: faster on the CPU (see there)
+
+    common = dict(dataset=dataset, seed=SEED, device=THEORY_DEVICE, eval_samples=EVAL_SAMPLES)
     configs = [TrainConfig(**RUNS[0][1], **common), TrainConfig(**RUNS[1][1], **common),
                TrainConfig(**{**RUNS[2][1], "lr": float(failed_lr)}, **common)]
     runs = tuple(record_run(name, cfg, int(steps), label, progress, (i / 3, (i + 1) / 3))

@@ -39,7 +39,8 @@ DATASETS = ("8gaussians", "25gaussians", "swissroll")
 LIVE_TARGETS = {"clip_value": ("wgan",), "n_critic": ("wgan", "wgan-gp"), "lambda_gp": ("wgan-gp",)}
 #: Size of the live run: generator steps per method, networks, metric cadence.
 MAX_STEPS = 5000
-NETWORK = dict(width=64, depth=3, eval_samples=512, metrics_every=25, device="cpu")
+#: Live runs train on the server's device (``WGAN_DEVICE``, see :func:`wgan_core.device.server_device`).
+NETWORK = dict(width=64, depth=3, eval_samples=512, metrics_every=25)
 #: 8 Gaussians: the ring radius (wgan_core.data) and the half-width of the band counted as "on the circle".
 RING_RADIUS = 2.0
 RING_BAND = 0.25
@@ -112,6 +113,7 @@ EXERCISES = (
 def configs(dataset: str, seed: int, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """One :class:`~wgan_core.config.TrainConfig` per method: the toy presets on ``dataset`` and ``seed``."""
     from wgan_core.config import preset
+    from wgan_core.device import server_device
 
     if dataset not in DATASETS:
         raise ValueError(f"dataset must be one of {DATASETS}; got {dataset!r}")
@@ -119,7 +121,8 @@ def configs(dataset: str, seed: int, overrides: dict[str, Any] | None = None) ->
     out = {}
     for method in METHODS:
         mine = {k: v for k, v in extra.items() if method in LIVE_TARGETS.get(k, METHODS)}
-        out[method] = preset(PRESET_OF[method], dataset=dataset, seed=int(seed), **NETWORK, **mine)
+        out[method] = preset(PRESET_OF[method], dataset=dataset, seed=int(seed), device=server_device(), **NETWORK,
+                             **mine)
     return out
 
 

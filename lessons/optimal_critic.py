@@ -191,11 +191,12 @@ def _trained_function(loss: str, fake_mean: float, iters: int, clip_value: float
     Returns the trainer (for its samples) and the raw network output on ``grid``, shape ``(G,)``.
     """
     from wgan_core.config import TrainConfig
+    from wgan_core.device import THEORY_DEVICE  # a tiny MLP: faster on the CPU (see there)
     from wgan_core.models import AffineGenerator
     from wgan_core.trainer import Trainer
 
     config = TrainConfig(dataset="gaussians-1d", loss=loss, optimizer="rmsprop", lr=LR, clip_value=clip_value,
-                         batch_size=BATCH, width=128, depth=3, seed=SEED, device="cpu")
+                         batch_size=BATCH, width=128, depth=3, seed=SEED, device=THEORY_DEVICE)
     generator = AffineGenerator(mean=fake_mean, std=FAKE_STD, learnable=False)
     trainer = Trainer(config, generator=generator)
     chunk = max(1, iters // 10)

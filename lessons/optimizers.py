@@ -183,8 +183,9 @@ class OptimizerRun:
 
 def _config(optimizer: str, beta1: float, lr: float):
     from wgan_core.config import TrainConfig
+    from wgan_core.device import THEORY_DEVICE  # recorded toy runs: faster on the CPU (see there)
 
-    return TrainConfig(**WGAN, **NETWORK, dataset=DATASET, seed=SEED, device="cpu", optimizer=optimizer,
+    return TrainConfig(**WGAN, **NETWORK, dataset=DATASET, seed=SEED, device=THEORY_DEVICE, optimizer=optimizer,
                        lr=float(lr), betas=(float(beta1), 0.999), eval_samples=EVAL_SAMPLES,
                        track_update_cosine=True)
 

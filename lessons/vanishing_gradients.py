@@ -40,6 +40,7 @@ from torch import nn
 
 from lessons import Choice, Exercise, Slider
 from wgan_core.config import preset
+from wgan_core.device import THEORY_DEVICE
 from wgan_core.metrics import critic_field
 from wgan_core.models import MLPGenerator
 from wgan_core.trainer import Trainer
@@ -48,9 +49,9 @@ TITLE = "Low-dimensional supports and vanishing gradients"
 SUMMARY = ("Fix the generator, train the discriminator towards perfection: the saturating GAN gradient "
            "falls by orders of magnitude, the WGAN critic's does not.")
 
-#: The small networks of the experiment, run on the CPU (tiny MLPs are faster there than on a GPU,
-#: and the seeded result is then the same on every machine).
-NET = dict(width=64, depth=2, batch_size=64, z_dim=1, device="cpu", eval_samples=256)
+#: The small networks of the experiment, run on the CPU (tiny MLPs are faster there than on a GPU, see
+#: ``THEORY_DEVICE``, and the seeded result is then the same on every machine).
+NET = dict(width=64, depth=2, batch_size=64, z_dim=1, device=THEORY_DEVICE, eval_samples=256)
 #: Points per axis of the discriminator / critic pictures.
 FIELD_RESOLUTION = 60
 #: Number of log-spaced discriminator iterations at which the gradient norm is read.
