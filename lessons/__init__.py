@@ -76,7 +76,7 @@ class Slider:
         else:
             step = self.grid_step
             top = math.floor((self.max - self.min) / step + 1e-9)
-            k = min(max(round((value - self.min) / step), 0), top)
+            k = min(max(math.floor((value - self.min) / step + 0.5), 0), top)  # halves round up
             value = round(self.min + k * step, 10)  # 10 decimals: -1 + 133 * 0.01 is 0.33, not 0.33000000000000007
         return int(round(value)) if self.integer else float(value)
 

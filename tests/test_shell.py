@@ -164,3 +164,98 @@ def test_stepper_walks_the_course_forwards_and_backwards():
     at.button(key="nav_prev").click().run()
     assert at.title[0].value == lessons.COURSE[0].title
     assert not at.exception
+
+
+def _sliders():
+    """Every slider of every lesson that imports here, with its lesson's slug."""
+    for info in lessons.COURSE:
+        module = lessons.lesson_module(info.slug)
+        for name in dir(module):
+            if name.endswith("CONTROLS"):
+                yield from ((info.slug, c) for c in getattr(module, name) if isinstance(c, lessons.Slider))
+
+
+def test_every_sliders_default_and_ends_are_on_its_own_grid():
+    for slug, slider in _sliders():
+        text = shell._fmt(slider.default)
+        assert slider.on_grid(text) and slider.parse(text) == slider.default, (slug, slider.key)
+        assert slider.snap(slider.min) == slider.min and slider.snap(slider.max) == slider.max, (slug, slider.key)
+
+
+@pytest.mark.parametrize(("text", "value"), [("1999", 2000), ("150", 200), ("149.9", 100), ("100", 100),
+                                             ("2e3", 2000), ("+1000.0", 1000)])
+def test_parse_moves_a_number_onto_the_step_grid(text, value):
+    n = lessons.Slider("n", "n", 100, 2000, 500, step=100, integer=True)
+    assert n.parse(text) == value and isinstance(n.parse(text), int)
+    assert n.on_grid(text) == (float(text) == value)
+
+
+def test_parse_of_a_float_slider_lands_on_clean_grid_values():
+    theta = lessons.Slider("theta", "θ", -1.0, 1.0, 0.5, step=0.01)
+    assert theta.parse("0.33") == 0.33 and theta.on_grid("0.33")
+    assert theta.parse("0.3349") == 0.33 and not theta.on_grid("0.3349")
+    odd = lessons.Slider("w", "w", 1, 15, 5, step=2, integer=True)  # grid 1, 3, …, 15
+    assert [odd.parse(t) for t in ("2.1", "4", "15", "14.9")] == [3, 5, 15, 15]
+
+
+def test_parse_of_a_log_slider_picks_one_of_its_options():
+    lr = lessons.Slider("lr", "lr", 1e-4, 1e-2, 1e-3, log=True, steps=21)
+    assert lr.parse("0.00101") == 0.001 and lr.parse("0.00101") in lr.options()
+    assert lr.on_grid("0.001") and not lr.on_grid("0.00101")
+
+
+@pytest.mark.parametrize("text", ["nan", "NaN", "inf", "-inf", "1e400", "²", "٣", "", " 5", "5 ", "1_000", "0x10",
+                                  "1,5", "abc", "5000", "-1"])
+def test_parse_rejects_what_is_not_a_value_of_the_slider(text):
+    n = lessons.Slider("n", "n", 100, 2000, 500, step=100, integer=True)
+    with pytest.raises(ValueError, match=r"^n='.*' is (not a number|outside \[100, 2000\])$"):
+        n.parse(text)
+
+
+# A crafted link to a heavy lesson runs only what the slider could have asked for: the lesson's compute
+# function is wrapped to record the value it receives (and to run a small version of it, to stay quick).
+HEAVY_LINKS = [
+    ("parallel_lines", "n", "1999", "estimate_curves", 2000),
+    ("optimal_critic", "iters", "1999", "fig3", 2000),
+    ("vanishing_gradients", "iters", "3999", "run_controls", 4000),
+    ("meaningful_loss", "steps", "2999", "loss_curves", 3000),
+]
+
+
+def _recording(function, key: str, small: int, seen: list):
+    import inspect
+
+    signature = inspect.signature(function)
+
+    def wrapper(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        if "values" in bound.arguments:  # run_controls(values): the controls as a dict
+            seen.append(bound.arguments["values"][key])
+            bound.arguments["values"] = {**bound.arguments["values"], key: small}
+        else:
+            name = next(n for n in (key, "n", "iters", "steps") if n in bound.arguments)
+            seen.append(bound.arguments[name])
+            bound.arguments[name] = small
+        return function(*bound.args, **bound.kwargs)
+
+    return wrapper
+
+
+@pytest.mark.parametrize(("slug", "key", "raw", "function", "used"), HEAVY_LINKS)
+def test_a_crafted_link_to_a_heavy_lesson_runs_a_value_on_the_grid(monkeypatch, slug, key, raw, function, used):
+    import streamlit as st
+
+    module = lessons.lesson_module(slug)
+    seen: list = []
+    monkeypatch.setattr(module, function, _recording(getattr(module, function), key, 100, seen))
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app" / "views" / f"{slug}.py"), default_timeout=120)
+        at.query_params[key] = raw
+        at.run()
+        assert not at.exception, at.exception
+        assert seen == [used], seen
+        assert at.query_params[key] == str(used)
+        assert any("snapped" in t.value for t in at.toast)
+    finally:
+        st.cache_data.clear()  # the small runs must not be served to a later test under the full key

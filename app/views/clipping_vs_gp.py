@@ -16,7 +16,7 @@ st.title(lesson.TITLE)
 st.markdown(lesson.INTRO)
 
 
-@st.cache_data(show_spinner="Training one critic per clip value…")
+@st.cache_data(show_spinner="Training one critic per clip value…", max_entries=4)
 def cached_sweep(seed: int):
     return lesson.clip_sweep(seed=seed)
 
@@ -95,7 +95,7 @@ st.markdown(lesson.SIGN_CONVENTION)
 st.markdown(lesson.PAPER_VS_CODE)
 
 
-@st.cache_data(show_spinner="One clipped critic step of a DCGAN critic on digits…")
+@st.cache_data(show_spinner="One clipped critic step of a DCGAN critic on digits…", max_entries=2)
 def cached_bn(clamp_bn: bool):
     return lesson.bn_scales_after_clipping(clamp_bn)
 

@@ -11,12 +11,13 @@ from plots import gan_objective as plots
 SLUG = "gan_objective"
 
 
-@st.cache_data(show_spinner=False)
+# About 256 KB per setting of the six sliders: a bounded number, for an hour.
+@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
 def cached_analysis(values: tuple[tuple[str, float], ...]) -> lesson.OptimalDResult:
     return lesson.analyse_controls(dict(values))
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=64, ttl=3600)
 def cached_sweep(values: tuple[tuple[str, float], ...]) -> dict:
     return lesson.sweep_controls(dict(values))
 

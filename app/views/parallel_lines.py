@@ -15,12 +15,12 @@ from plots import parallel_lines as plots
 SLUG = "parallel_lines"
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=1)
 def closed_forms():
     return lesson.closed_form_curves(lesson.THETA_GRID), lesson.derivative_curves(lesson.THETA_GRID)
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, max_entries=1)
 def derivative_figure_base():
     return plots.derivative_base(lesson.THETA_GRID, closed_forms()[1], lesson.NAMES, lesson.LABELS)
 
