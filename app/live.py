@@ -131,6 +131,21 @@ def figure_png(fig, width: int = 900, height: int = 600) -> bytes:
     return fig.to_image(format="png", width=width, height=height)
 
 
+def device_notice() -> bool:
+    """Say where this server's live jobs train (``WGAN_DEVICE``); when that device cannot be used (CUDA
+    requested on a machine without a GPU, or a bad value) show why — no traceback — and return False."""
+    from wgan_core.device import describe_device, server_device
+
+    try:
+        where = describe_device(server_device())
+    except ValueError as exc:
+        st.error(f"Live training is off: {exc}. Set WGAN_DEVICE to auto or cpu on the server.",
+                 icon=":material/memory:")
+        return False
+    st.caption(f"Live runs train on this server's {where} (`WGAN_DEVICE`).")
+    return True
+
+
 class LivePanel:
     """The live-training block of one lesson page.
 
@@ -192,17 +207,18 @@ class LivePanel:
     def controls(self) -> dict[str, Any]:
         """Draw the sliders and the Start / Pause / Step / Reset buttons; act on a click."""
         self.values = shell.controls_ui(self.slug, self.live_controls, columns=len(self.live_controls))
+        usable = device_notice()
         start, pause, step, reset = st.columns(4)
         job = self.job
         running = job is not None and job.status in ("running", "queued")
         clicked = True
-        if start.button("Start", key=f"{self.slug}.live.start", type="primary", disabled=running,
+        if start.button("Start", key=f"{self.slug}.live.start", type="primary", disabled=running or not usable,
                         icon=":material/play_arrow:", width="stretch"):
             self._usable_job().start()
         elif pause.button("Pause", key=f"{self.slug}.live.pause", disabled=not running,
                           icon=":material/pause:", width="stretch"):
             job.pause()
-        elif step.button("Step", key=f"{self.slug}.live.step", icon=":material/skip_next:",
+        elif step.button("Step", key=f"{self.slug}.live.step", icon=":material/skip_next:", disabled=not usable,
                          help="One generator step (each method), then pause.", width="stretch"):
             self._usable_job().step(1)
         elif reset.button("Reset", key=f"{self.slug}.live.reset", icon=":material/restart_alt:",
