@@ -20,6 +20,11 @@ panel = live.LivePanel(
     make_members=functools.partial(lesson.build_members, dict(settings)),
     route=lambda values: lesson.hparam_changes(values, settings["method"]),
 )
+try:
+    profile = lesson.live_profile()[1]
+except ValueError:  # CUDA requested without a GPU: the panel below says so and offers no Start
+    profile = None
+st.markdown(lesson.experiment_text(settings["dataset"], profile))
 panel.controls()
 if settings["method"] != "wgan":
     st.caption("The clip c slider acts on the WGAN only; n_critic acts on every method.")

@@ -194,12 +194,13 @@ def default_workers(device: torch.device) -> int:
 
 
 def build_image_data(config: Any, device, num_workers: int | None = None, skip_corrupt: bool = False,
-                     seed: int | None = None):
+                     seed: int | None = None, max_images: int | None = None):
     """The data source of an image config (``dataset`` digits | lsun | folder).
 
     Reads ``image_size``, ``data_root`` (lsun: the directory holding ``<category>_train_lmdb``;
     folder: the image folder), ``lsun_category``, ``data_on_device``, ``batch_size`` and ``seed``
-    (``seed`` overrides it: distributed ranks draw different batches).
+    (``seed`` overrides it: distributed ranks draw different batches). ``max_images`` keeps only the
+    first that many LSUN images (a live run decodes them onto the GPU, not the whole lmdb).
     Raises ValueError naming a missing or bad dataset.
     """
     device = torch.device(device)
@@ -221,7 +222,7 @@ def build_image_data(config: Any, device, num_workers: int | None = None, skip_c
         path = find_lsun(root, category)
         if path is None:
             raise ValueError(f"data_root: no LSUN lmdb {category}_train_lmdb/ with a data.mdb under {root}")
-        source: Dataset = LSUNDataset(path, size, skip_corrupt=skip_corrupt)
+        source: Dataset = LSUNDataset(path, size, skip_corrupt=skip_corrupt, max_items=max_images)
         name = f"LSUN {category}"
     elif dataset == "folder":
         from wgan_core.images.folder import FolderDataset
