@@ -35,6 +35,7 @@ st.subheader("Three runs, one seed")
 st.caption("Sample panels: the data in blue, the generator's samples (from a fixed noise batch) in the run's colour; "
            "the numbered markers on each curve are the moments the panels show.")
 values = shell.controls_ui(SLUG, lesson.CONTROLS, columns=4)
+st.markdown(lesson.settings_note())
 result = run_three(values["dataset"], values["steps"], values["failed_lr"])
 wgan, gan, failed = result.runs
 
@@ -43,6 +44,7 @@ for col, run in zip(cols, result.runs, strict=True):
     col.metric(f"{run.name}: ρ(loss, exact W1)", _rho(run.rho),
                help=f"Spearman correlation of the raw {run.estimate_label} with the exact W1 of the samples "
                     f"over {len(run.steps)} reads; +1 = the loss falls exactly when the samples improve.")
+st.markdown(lesson.findings(result))
 
 for run in (wgan, gan):
     st.plotly_chart(plots.curve(run, lesson.smooth(run, values["median_window"])), width="stretch",
