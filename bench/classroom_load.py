@@ -1,25 +1,36 @@
-"""Classroom load: many browser sessions on one server, each starting a live job.
+"""Classroom load: a whole class opens one lesson at once and presses Start together.
 
-Opens ``--sessions`` real Chromium sessions (one browser, one context each) on one ``streamlit run``
-server started with ``WGAN_MAX_JOBS=--max-jobs`` and ``WGAN_JOB_STATUS_FILE`` (the registry's
-read-only status file), clicks **Start** on the mode-collapse lesson in every session, then checks
+Opens ``--sessions`` real Chromium sessions (one browser, one context each, driven concurrently with
+Playwright's async API: every session navigates at the same moment, as a class that opens a shared
+link does) on one ``streamlit run`` server started with ``WGAN_MAX_JOBS=--max-jobs``,
+``WGAN_JOBS_PER_CLIENT=0`` (every session comes from this one machine) and ``WGAN_JOB_STATUS_FILE``
+(the registry's read-only status file); once every page shows its Start button, all sessions press
+it together. Then it checks
 
 * the cap: the registry never admits more than ``max_jobs`` jobs and queues the rest;
-* the message: every session over the cap shows the "Queued" notice;
-* responsiveness: ``/_stcore/health`` polled every 0.2 s during the whole load, p95 latency < 1 s
-  (a probe that fails or times out after 10 s counts as infinitely slow);
+* the message: every session over the cap shows the "Queued" notice with its position in line, and
+  the positions shown are exactly 1 … sessions − max_jobs;
+* responsiveness: ``/_stcore/health`` probed from its own thread every 0.2 s during the whole run
+  (from the first navigation to the last job's end), p95 < 1 s and max < 3 s (a probe that fails or
+  times out after 10 s counts as infinitely slow);
 * release: after the sessions close, every job has stopped within 60 s, and no worker process of a
   job (``WGAN_JOB_MODE=process``, the default; their pids come from the status file) is left.
 
-Run: ``python bench/classroom_load.py [--sessions 10 --max-jobs 2]``; prints a JSON summary and exits
-non-zero when a check fails. ``tests/test_classroom_load.py`` (marked slow) runs the same code.
+Run: ``python bench/classroom_load.py [--sessions 30 --max-jobs 2 --hold 20]``; prints a JSON summary
+(latencies per phase too) and exits non-zero when a check fails. With ``--profile DIR`` it records
+the server with ``py-spy record`` (if installed) into ``DIR/server.svg`` and ``DIR/server.txt``.
+``tests/test_classroom_load.py`` (marked slow) runs the same code with ten sessions.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -31,8 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.browser.helpers import open_page  # noqa: E402
 from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
+
+#: The queue notice of a queued page ("... you are number N in line ...").
+QUEUE_POSITION = re.compile(r"number (\d+) in line")
 
 
 def read_status(path: Path, pids: set[int] | None = None) -> dict:
@@ -52,102 +65,165 @@ def alive(pid: int) -> bool:
 
 
 class HealthProbe(threading.Thread):
-    """Polls ``/_stcore/health`` every ``period`` seconds and records each latency (or failure)."""
+    """Polls ``/_stcore/health`` every ``period`` seconds from its own thread; records each latency.
+
+    ``phase`` (set by the scenario) labels each sample, so the summary can say when the slow ones came.
+    """
 
     def __init__(self, base_url: str, period: float = 0.2):
         super().__init__(daemon=True)
         self.url, self.period = f"{base_url}/_stcore/health", period
-        self.latencies: list[float] = []
+        self.samples: list[tuple[str, float]] = []  # (phase, seconds; inf for a failed probe)
         self.failures: list[str] = []
+        self.phase = "idle"
         self.done = threading.Event()
 
     def run(self) -> None:
         while not self.done.is_set():
-            t0 = time.perf_counter()
+            phase, t0 = self.phase, time.perf_counter()
             try:
                 with urllib.request.urlopen(self.url, timeout=10) as resp:
                     resp.read()
-                self.latencies.append(time.perf_counter() - t0)
-            except OSError as exc:  # a refused or timed-out probe counts as infinitely slow in p95
+                self.samples.append((phase, time.perf_counter() - t0))
+            except OSError as exc:  # a refused or timed-out probe counts as infinitely slow
                 self.failures.append(type(exc).__name__)
+                self.samples.append((phase, float("inf")))
             self.done.wait(self.period)
 
-    def p95(self) -> float:
-        xs = sorted(self.latencies) + [float("inf")] * len(self.failures)
-        return xs[min(len(xs) - 1, int(0.95 * len(xs)))] if xs else float("inf")
+    def summary(self, phase: str | None = None) -> dict:
+        xs = sorted(s for p, s in self.samples if phase is None or p == phase)
+        if not xs:
+            return {"samples": 0}
+        return {"samples": len(xs), "p50_s": round(xs[len(xs) // 2], 3),
+                "p95_s": round(xs[min(len(xs) - 1, int(0.95 * len(xs)))], 3), "max_s": round(xs[-1], 3)}
 
 
-def run_load(sessions: int = 10, max_jobs: int = 2, hold_s: float = 20.0, lesson: str = "mode_collapse") -> dict:
+class Profiler:
+    """``py-spy record`` on the server process for the whole scenario (a no-op without py-spy or a dir)."""
+
+    def __init__(self, out_dir: str | None, pid: int):
+        self.proc = None
+        exe = shutil.which("py-spy")
+        if out_dir and exe:
+            Path(out_dir).mkdir(parents=True, exist_ok=True)
+            self.out = Path(out_dir)
+            self.proc = subprocess.Popen(
+                [exe, "record", "--pid", str(pid), "--rate", "50", "--nonblocking",
+                 "--format", "raw", "--output", str(self.out / "server.txt")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.send_signal(2)  # SIGINT: py-spy writes its file and exits
+            self.proc.wait(timeout=60)
+
+
+async def _open(browser, url: str, lesson: str):
+    """A fresh context navigated to the lesson, waiting until its Start button can be pressed."""
+    ctx = await browser.new_context(viewport={"width": 1200, "height": 900})
+    page = await ctx.new_page()
+    page.set_default_timeout(300_000)
+    await page.goto(f"{url}/{lesson}")
+    start = page.get_by_role("button", name="Start")
+    await start.wait_for(state="visible")
+    while not await start.is_enabled():
+        await asyncio.sleep(0.2)
+    return ctx, page
+
+
+async def _queue_position(page) -> int | None:
+    """The position the page shows in its "Queued" notice, or None when it shows none."""
+    notice = page.get_by_text("Queued", exact=False)
+    if await notice.count() == 0:
+        return None
+    match = QUEUE_POSITION.search(await notice.first.inner_text())
+    return int(match.group(1)) if match else None
+
+
+def _watch_status(status_file: Path, pids: set[int], out: dict) -> dict:
+    st = read_status(status_file, pids)
+    out["max_admitted_seen"] = max(out["max_admitted_seen"], st.get("admitted", 0))
+    out["max_active_seen"] = max(out["max_active_seen"], st.get("active", 0))
+    return st
+
+
+async def _scenario(url: str, probe: HealthProbe, status_file: Path, sessions: int, max_jobs: int,
+                    hold_s: float, lesson: str, out: dict, pids: set[int]) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        probe.phase = "open"
+        t0 = time.monotonic()
+        opened = await asyncio.gather(*(_open(browser, url, lesson) for _ in range(sessions)))
+        out["all_pages_ready_s"] = round(time.monotonic() - t0, 1)
+        contexts, pages = [c for c, _ in opened], [p for _, p in opened]
+        probe.phase = "start"
+        t0 = time.monotonic()
+        await asyncio.gather(*(p.get_by_role("button", name="Start").click() for p in pages))
+        while time.monotonic() - t0 < 180:
+            if _watch_status(status_file, pids, out).get("active", 0) >= sessions:
+                break
+            await asyncio.sleep(0.5)
+        out["all_jobs_registered_s"] = round(time.monotonic() - t0, 1)
+        out["status_under_load"] = {k: v for k, v in read_status(status_file).items() if k != "jobs"}
+        probe.phase = "run"
+        hold_until, want = time.monotonic() + hold_s, list(range(1, sessions - max_jobs + 1))
+        out["positions_shown"], out["pages_showing_position"] = [], 0
+        while time.monotonic() < hold_until or (out["positions_shown"] != want
+                                                 and time.monotonic() < hold_until + 120):
+            # one sweep over the pages: the positions the queued pages show at (about) one moment
+            positions = [p for p in await asyncio.gather(*(_queue_position(p) for p in pages)) if p is not None]
+            if len(positions) >= out["pages_showing_position"]:
+                out["pages_showing_position"], out["positions_shown"] = len(positions), sorted(positions)
+            _watch_status(status_file, pids, out)
+            await asyncio.sleep(0.5)
+        probe.phase = "close"
+        closed_at = time.monotonic()
+        await asyncio.gather(*(c.close() for c in contexts))
+        await browser.close()
+    out["stopped_after_s"] = None
+    while time.monotonic() - closed_at < 90:
+        st = _watch_status(status_file, pids, out)
+        if st and st.get("active", 1) == 0 and st.get("admitted", 1) == 0:
+            out["stopped_after_s"] = round(time.monotonic() - closed_at, 1)
+            break
+        await asyncio.sleep(0.5)
+
+
+def run_load(sessions: int = 30, max_jobs: int = 2, hold_s: float = 20.0, lesson: str = "mode_collapse",
+             profile_dir: str | None = None) -> dict:
     """Run the scenario; return measured facts (no pass/fail decisions except in :func:`checks`)."""
-    from playwright.sync_api import sync_playwright
-
     status_file = Path(tempfile.mkdtemp(prefix="wgan-load-")) / "jobs.json"
-    proc, url = start_server({"WGAN_MAX_JOBS": str(max_jobs), "WGAN_JOB_STATUS_FILE": str(status_file),
-                              "WGAN_JOB_IDLE_TIMEOUT": "30"})
+    proc, url = start_server({"WGAN_MAX_JOBS": str(max_jobs), "WGAN_JOBS_PER_CLIENT": "0",
+                              "WGAN_JOB_STATUS_FILE": str(status_file), "WGAN_JOB_IDLE_TIMEOUT": "30"})
     probe = HealthProbe(url)
-    out: dict = {"sessions": sessions, "max_jobs": max_jobs, "max_admitted_seen": 0, "max_active_seen": 0}
+    out: dict = {"sessions": sessions, "max_jobs": max_jobs, "max_admitted_seen": 0, "max_active_seen": 0,
+                 "load_avg_before": os.getloadavg()[0]}
     pids: set[int] = set()  # worker processes seen in the status file
+    profiler = Profiler(profile_dir, proc.pid)
+    probe.start()
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-            probe.start()
-            contexts, pages = [], []
-            for _ in range(sessions):
-                ctx = browser.new_context(viewport={"width": 1200, "height": 900})
-                page = ctx.new_page()
-                page.set_default_timeout(180_000)
-                open_page(page, url, lesson, "", )
-                contexts.append(ctx)
-                pages.append(page)
-            for page in pages:
-                page.get_by_role("button", name="Start").click()
-            deadline = time.monotonic() + 180
-            while time.monotonic() < deadline:
-                st = read_status(status_file, pids)
-                out["max_admitted_seen"] = max(out["max_admitted_seen"], st.get("admitted", 0))
-                out["max_active_seen"] = max(out["max_active_seen"], st.get("active", 0))
-                if st.get("active", 0) >= sessions:
-                    break
-                time.sleep(0.5)
-            out["status_under_load"] = {k: v for k, v in read_status(status_file).items() if k != "jobs"}
-            hold_until = time.monotonic() + hold_s
-            seen_queued: set[int] = set()  # pages that showed the notice (a running page shows progress)
-            notice_deadline = time.monotonic() + 120
-            while len(seen_queued) < sessions - max_jobs and time.monotonic() < notice_deadline:
-                for i, page in enumerate(pages):
-                    if i not in seen_queued and page.get_by_text("Queued: all", exact=False).count() > 0:
-                        seen_queued.add(i)
-                time.sleep(0.5)
-            out["pages_showing_queued"] = len(seen_queued)
-            while time.monotonic() < hold_until:
-                st = read_status(status_file, pids)
-                out["max_admitted_seen"] = max(out["max_admitted_seen"], st.get("admitted", 0))
-                time.sleep(0.5)
-            closed_at = time.monotonic()
-            for ctx in contexts:
-                ctx.close()
-            browser.close()
-            out["stopped_after_s"] = None
-            while time.monotonic() - closed_at < 90:
-                st = read_status(status_file, pids)
-                if st and st.get("active", 1) == 0 and st.get("admitted", 1) == 0:
-                    out["stopped_after_s"] = round(time.monotonic() - closed_at, 1)
-                    break
-                time.sleep(0.5)
-            out["final_status"] = read_status(status_file)
-            # a stopped job has waited for its worker to exit, so none may be left (checked while the
-            # server still runs: its exit would end them anyway)
-            out["worker_pids_seen"] = sorted(pids)
-            out["workers_alive_after_stop"] = [pid for pid in sorted(pids) if alive(pid)]
+        asyncio.run(_scenario(url, probe, status_file, sessions, max_jobs, hold_s, lesson, out, pids))
+        out["final_status"] = read_status(status_file)
+        # a stopped job has waited for its worker to exit, so none may be left (checked while the
+        # server still runs: its exit would end them anyway)
+        out["worker_pids_seen"] = sorted(pids)
+        out["workers_alive_after_stop"] = [pid for pid in sorted(pids) if alive(pid)]
     finally:
         probe.done.set()
+        profiler.stop()
+        out["load_avg_after"] = os.getloadavg()[0]
         proc.terminate()
-        proc.wait(timeout=30)
-    out["health_samples"] = len(probe.latencies)
-    out["health_failures"] = len(probe.failures)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    whole = probe.summary()
+    out["health_samples"], out["health_failures"] = whole["samples"], len(probe.failures)
     out["health_failure_kinds"] = sorted(set(probe.failures))
-    out["health_p95_s"] = round(probe.p95(), 3)
-    out["health_max_s"] = round(max(probe.latencies, default=float("inf")), 3)
+    out["health_p95_s"], out["health_max_s"] = whole.get("p95_s", float("inf")), whole.get("max_s", float("inf"))
+    out["health_by_phase"] = {ph: probe.summary(ph) for ph in ("open", "start", "run", "close")}
     return out
 
 
@@ -156,8 +232,11 @@ def checks(result: dict) -> dict[str, bool]:
     n, cap = result["sessions"], result["max_jobs"]
     return {
         "cap respected": 0 < result["max_admitted_seen"] <= cap,
-        "others queued with a message": result["pages_showing_queued"] >= n - cap,
+        "all others queued": result["status_under_load"].get("queued") == n - cap,
+        # in one sweep over the pages, the queued ones showed exactly the positions 1 … n − cap
+        "every queued page shows its position": result["positions_shown"] == list(range(1, n - cap + 1)),
         "health p95 < 1 s": result["health_p95_s"] < 1.0,
+        "health max < 3 s": result["health_max_s"] < 3.0,
         "all jobs stopped within 60 s": result["stopped_after_s"] is not None and result["stopped_after_s"] <= 60,
         "no worker process left": result.get("workers_alive_after_stop", [None]) == [],
     }
@@ -165,12 +244,13 @@ def checks(result: dict) -> dict[str, bool]:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sessions", type=int, default=10)
+    ap.add_argument("--sessions", type=int, default=30)
     ap.add_argument("--max-jobs", type=int, default=2)
-    ap.add_argument("--hold", type=float, default=20.0, help="seconds to keep the load on")
+    ap.add_argument("--hold", type=float, default=20.0, help="seconds to keep the load on after Start")
+    ap.add_argument("--profile", default=None, help="a folder for a py-spy profile of the server")
     args = ap.parse_args()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    result = run_load(args.sessions, args.max_jobs, args.hold)
+    result = run_load(args.sessions, args.max_jobs, args.hold, profile_dir=args.profile)
     verdict = checks(result)
     result.pop("final_status", None)
     print(json.dumps({**result, "checks": verdict}, indent=2))
