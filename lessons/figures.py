@@ -1,4 +1,4 @@
-r"""The paper's figures as numbers, for the command line (``python -m wgan_core figure N``).
+r"""The paper's figures as numbers, for the command line (``python -m lessons figure N``).
 
 Each function runs the same computation that the lesson for that figure draws in the app, and
 returns a :class:`Figure`: a table of the numbers the figure shows, one line for each claim the
@@ -14,8 +14,8 @@ the arrays behind the curves. The CLI prints the table and the lines, and writes
 * Figures 4 and 5 (:func:`figures_4_5`): the critic's estimate of $W$ and the GAN's estimate of JS
   during training, each beside the exact $W_1$ between real and generated samples.
 
-Figure 2 (mixture of Gaussians) is ``compare``, and Figures 6–8 (images) are ``train-images`` runs;
-``wgan_core.cli`` runs those for ``figure 2`` and ``figure 6|7|8``.
+Figure 2 (mixture of Gaussians) is ``python -m wgan_core compare``, and Figures 6–8 (images) are
+``train-images`` runs; :mod:`lessons.__main__` runs those for ``figure 2`` and ``figure 6|7|8``.
 """
 
 from __future__ import annotations
@@ -25,10 +25,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["Figure", "figure_1", "figure_3", "figures_4_5", "FIGURE_1_THETAS"]
+__all__ = ["Figure", "figure_1", "figure_3", "figures_4_5", "command", "FIGURE_1_THETAS"]
 
 #: θ values of Figure 1's table (the curves use the lesson's full grid).
 FIGURE_1_THETAS = (-1.0, -0.5, -0.1, 0.0, 0.1, 0.5, 1.0)
+
+
+def command(number: str) -> str:
+    """The shell command that reproduces figure ``number`` without the app (shown under its lesson)."""
+    return f"python -m lessons figure {number}"
 
 
 @dataclass

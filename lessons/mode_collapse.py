@@ -11,7 +11,10 @@ the same toy distribution from the same seed, side by side, live. For every meth
 paper draws (a KDE of generated samples in green, the samples in blue), the critic (or discriminator)
 as a contour map with the generator's gradient as arrows, and three numbers that update as the run
 goes: modes covered, the share of high-quality samples (within $3\sigma$ of a mean) and the exact
-$W_1$ to held-out real data (POT's network simplex, Euclidean cost).
+$W_1$ to held-out real data (POT's network simplex, Euclidean cost). Each method trains with its
+standard toy settings (`wgan_core.config.METHOD_PRESETS`: `toy-gan`, with the discriminator and the
+generator at the same learning rate and one step each; `toy-wgan`; `toy-wgan-gp`), the same presets as
+`python -m lessons figure 2`.
 """
 
 from __future__ import annotations
@@ -21,19 +24,20 @@ from typing import Any
 import numpy as np
 
 from lessons import Choice, Exercise, Slider
+from wgan_core.config import METHOD_PRESETS
 
 #: The lesson's opening text (motivation and experiment), shown at the top of the page.
 INTRO = __doc__.split("\n", 2)[2]
 
 TITLE = "Mixture of Gaussians and mode collapse"
 SUMMARY = "GAN, WGAN and WGAN-GP learn 8 Gaussians side by side, live: watch the GAN hop between modes."
-#: The paper's figures that `python -m wgan_core figure N` reproduces from this lesson's computation.
+#: The paper's figures that `python -m lessons figure N` reproduces from this lesson's computation.
 PAPER_FIGURES = ("2",)
 
 #: The three methods of the comparison and the trainer preset each one starts from.
 METHODS = ("gan", "wgan", "wgan-gp")
 METHOD_LABELS = {"gan": "GAN", "wgan": "WGAN (clipping)", "wgan-gp": "WGAN-GP"}
-PRESET_OF = {"gan": "toy-gan", "wgan": "toy-wgan", "wgan-gp": "toy-wgan-gp"}
+PRESET_OF = METHOD_PRESETS  # the one map, shared with `compare` and figure 2
 DATASETS = ("8gaussians", "25gaussians", "swissroll")
 #: Which methods each live slider acts on (the GAN has no clip, no penalty and keeps n_critic = 1).
 LIVE_TARGETS = {"clip_value": ("wgan",), "n_critic": ("wgan", "wgan-gp"), "lambda_gp": ("wgan-gp",)}

@@ -33,7 +33,7 @@ from lessons import Exercise, Slider
 TITLE = "Optimal discriminator vs critic"
 SUMMARY = ("Train a GAN discriminator and a WGAN critic to optimality on two Gaussians: one saturates "
            "and stops giving gradients, the other stays a clean slope.")
-#: The paper's figures that `python -m wgan_core figure N` reproduces from this lesson's computation.
+#: The paper's figures that `python -m lessons figure N` reproduces from this lesson's computation.
 PAPER_FIGURES = ("3",)
 
 CONTROLS = (

@@ -30,7 +30,7 @@ from wgan_core import distances
 
 TITLE = "Learning parallel lines"
 SUMMARY = "Paper Example 1: two parallel segments θ apart — only the earth mover's distance gives θ a gradient."
-#: The paper's figures that `python -m wgan_core figure N` reproduces from this lesson's computation.
+#: The paper's figures that `python -m lessons figure N` reproduces from this lesson's computation.
 PAPER_FIGURES = ("1",)
 
 #: The distances of Example 1, in the order they are drawn, with their display names.

@@ -35,7 +35,7 @@ def test_default_page_runs_and_shows_the_closed_forms():
                             "TV δ": "1.000"}
     assert len(at.get("plotly_chart")) == 4
     assert [h.value for h in at.subheader][-2:] == ["What to notice", "Exercises"]
-    assert at.code[-1].value == "python -m wgan_core figure 1"  # the same figure, headless
+    assert at.code[-1].value == "python -m lessons figure 1"  # the same figure, headless
     assert dict(at.query_params) == {"n": "100", "theta": "0.5", "lr": "0.1", "decay": "0", "step": "30"}
 
 

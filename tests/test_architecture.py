@@ -1,4 +1,5 @@
-"""The layering rules of DEVELOPERS.md, checked."""
+"""The layering rules of docs/ARCHITECTURE.md, checked: wgan_core never imports lessons, streamlit or
+plotly, lessons never import streamlit or plotly, and the app holds no training loop."""
 
 from __future__ import annotations
 
@@ -32,6 +33,40 @@ def test_compute_packages_never_import_ui_libraries_in_source():
             if bad:
                 offenders.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
     assert not offenders, offenders
+
+
+def _all_imports(path: Path, package: str) -> list[tuple[int, str]]:
+    """``(line, top-level package)`` of every import in a file: module level, inside functions (lazy
+    imports) and ``importlib.import_module("...")`` calls with a literal name; relative imports are
+    resolved against the file's package."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found += [(node.lineno, alias.name.split(".")[0]) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            found.append((node.lineno, package if node.level else (node.module or "").split(".")[0]))
+        elif (isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", None))
+              in ("import_module", "__import__") and node.args and isinstance(node.args[0], ast.Constant)
+              and isinstance(node.args[0].value, str)):
+            found.append((node.lineno, node.args[0].value.split(".")[0]))
+    return sorted(found)
+
+
+def test_the_library_never_imports_the_lessons_or_the_app():
+    """No arrow back up: wgan_core is imported by lessons and the app, never the other way round."""
+    offenders = [f"{path.relative_to(ROOT)}:{line} imports {name}"
+                 for path in sorted((ROOT / "wgan_core").rglob("*.py"))
+                 for line, name in _all_imports(path, "wgan_core") if name in {"lessons", "app", "plots", "streamlit", "plotly"}]
+    assert not offenders, offenders
+
+
+def test_the_import_scan_sees_lazy_and_dynamic_imports(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text("def f():\n    from lessons import figures\n\n"
+                     "def g():\n    import importlib\n    importlib.import_module('lessons.images')\n")
+    probe.write_text(probe.read_text() + "from . import cli\n")
+    assert [name for _, name in _all_imports(probe, "wgan_core")] == ["lessons", "importlib", "lessons", "wgan_core"]
 
 
 def test_compute_packages_import_without_loading_ui_libraries():

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import numpy as np
 import pytest
 import torch
 
 from wgan_core.config import TrainConfig
-from wgan_core.runs import SUMMARY_KEYS, RunRecorder, list_runs, load_run, record_run
+from wgan_core.runs import (SUMMARY_KEYS, RunRecorder, list_runs, load_run, new_run_dir, record_run, runs_root,
+                            scan_runs, write_json)
 from wgan_core.trainer import Trainer
 
 
@@ -63,8 +65,77 @@ def test_recorder_refuses_reuse_and_bad_dirs(tmp_path):
         RunRecorder(tmp_path / "a", tiny())
     with pytest.raises(ValueError, match="config.json is missing"):
         load_run(tmp_path / "nothing")
-    (tmp_path / "a" / "config.json").write_text("{not json")
-    with pytest.raises(ValueError, match="malformed"):
-        load_run(tmp_path / "a")
-    assert list_runs(tmp_path) == [tmp_path / "a"]
-    assert list_runs(tmp_path / "missing") == []
+    assert list_runs(tmp_path / "missing") == [] and scan_runs(tmp_path / "missing") == ([], {})
+
+
+@pytest.fixture
+def recorded(tmp_path):
+    """A root with one complete run ``good`` and a copy of it to break, ``bad``."""
+    record_run(Trainer(tiny()), tmp_path / "good", steps=4)
+    shutil.copytree(tmp_path / "good", tmp_path / "bad")
+    return tmp_path
+
+
+def _skipped(root) -> dict[str, str]:
+    good, skipped = scan_runs(root)
+    assert [p.name for p in good] == ["good"]
+    return {p.name: why for p, why in skipped.items()}
+
+
+def test_a_run_being_recorded_is_skipped_with_its_reason(recorded):
+    (recorded / "bad" / "summary.json").unlink()  # what a run in progress looks like: no summary yet
+    (recorded / "bad" / "metrics.jsonl").write_text("")
+    assert "still being recorded" in _skipped(recorded)["bad"]
+    with pytest.raises(ValueError, match="bad is not a replayable run: it is still being recorded"):
+        load_run(recorded / "bad")
+    rec = RunRecorder(recorded / "live", tiny())  # only config.json and an empty log so far
+    rec.log({"g_step": 1})
+    assert "still being recorded" in _skipped(recorded)["live"]
+
+
+def test_a_torn_metrics_line_is_skipped_and_named(recorded):
+    log = recorded / "bad" / "metrics.jsonl"
+    log.write_text(log.read_text()[:-7])  # the writer was cut in the middle of its last line
+    assert "cut line" in _skipped(recorded)["bad"]
+    log.write_text('{"g_step": 4}\n{not json\n')
+    assert "line 2" in _skipped(recorded)["bad"]
+    with pytest.raises(ValueError, match="line 2 of its metrics.jsonl is not JSON"):
+        load_run(recorded / "bad")
+
+
+@pytest.mark.parametrize("file, change, needle", [
+    ("summary.json", lambda d: {**d, "format": 99}, "unknown format (99"),
+    ("config.json", lambda d: {**d, "spectral_norm": True}, "unknown version (spectral_norm is not a TrainConfig"),
+    ("config.json", lambda d: "{not json", "malformed JSON"),
+])
+def test_runs_of_another_version_or_malformed_are_skipped(recorded, file, change, needle):
+    path = recorded / "bad" / file
+    new = change(json.loads(path.read_text()))
+    path.write_text(new if isinstance(new, str) else json.dumps(new))
+    assert needle in _skipped(recorded)["bad"]
+    with pytest.raises(ValueError, match="is not a replayable run"):
+        load_run(recorded / "bad")
+
+
+def test_snapshots_are_atomic_and_odd_names_are_ignored(recorded):
+    snaps = recorded / "good" / "snapshots"
+    (snaps / "²².npz").write_bytes(b"x")                    # "²".isdigit() is True, int("²") raises
+    (snaps / ".000004.npz.123.tmp").write_bytes(b"partial")  # an interrupted atomic write
+    (snaps / "notes.npz").write_bytes(b"x")
+    assert load_run(recorded / "good").snapshot_steps == [0, 4]
+    assert not [p for p in snaps.iterdir() if p.name.startswith(".") and p.name != ".000004.npz.123.tmp"]
+
+
+def test_runs_root_is_the_env_or_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("WGAN_RUNS_DIR", str(tmp_path / "r"))
+    assert runs_root() == tmp_path / "r"
+    assert new_run_dir("toy-wgan").parent == tmp_path / "r"
+    monkeypatch.delenv("WGAN_RUNS_DIR")
+    monkeypatch.chdir(tmp_path)
+    assert runs_root() == tmp_path.resolve() / "runs"
+
+
+def test_write_json_is_json_ready_and_atomic(tmp_path):
+    path = write_json(tmp_path / "x" / "s.json", {"a": np.float32(1.5), "b": float("nan"), "c": (1, 2)})
+    assert json.loads(path.read_text()) == {"a": 1.5, "b": None, "c": [1, 2]}
+    assert [p.name for p in path.parent.iterdir()] == ["s.json"]

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from . import cli
+from .cli import main
 
 if __name__ == "__main__":
-    cli._FRESH_PROCESS = True  # nothing computed yet: compare may fork its workers (see cli._compare)
-    sys.exit(cli.main())
+    sys.exit(main(fresh_process=True))  # nothing computed yet: compare may fork its workers

@@ -1,14 +1,14 @@
-"""Command line: ``python -m wgan_core train-toy | compare | figure N | train-images``.
+"""Command line: ``python -m wgan_core train-toy | compare | train-images``.
 
 ``train-toy`` trains one toy run and records it (config, metrics, snapshots, summary, checkpoint);
 ``compare`` trains GAN, WGAN and WGAN-GP on the same data and seed, records each, and prints a
-verdict; ``figure N`` reproduces figure N of the WGAN paper and prints its numbers (figures 1, 3,
-4 and 5 run the lessons' computations in :mod:`lessons.figures`, imported only then; figure 2 is
-``compare``; figures 6–8 are pairs of ``train-images`` runs); ``train-images`` is added by
-``wgan_core.images.cli`` when that package imports.
+verdict; ``train-images`` is added by ``wgan_core.images.cli`` when that package imports. (The
+paper's figures are ``python -m lessons figure N``: the lessons hold their computations.)
 
-Bad flags or values print one line ``wgan_core: error: ...`` and exit with status 2 — never a
-traceback.
+A single run uses every CPU core by default (``--threads``); ``compare`` shares the cores among
+the methods it trains at once. Bad flags or values print one line ``wgan_core: error: ...`` and
+exit with status 2, a run that diverges prints ``wgan_core: diverged at step N (critic loss nan)``
+and exits with status 3 — never a traceback.
 """
 
 from __future__ import annotations
@@ -17,27 +17,18 @@ import argparse
 import json
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 
-from .config import LOSSES, PRESETS, TOY_DATASETS, preset
+from .config import LOSSES, METHOD_PRESETS, PRESETS, TOY_DATASETS, preset
 
-__all__ = ["main", "build_parser", "TOY_PRESET_OF", "COMPARE_METHODS", "COMPARE_PRESET_OF"]
+__all__ = ["main", "build_parser", "toy_config", "verdict", "TOY_PRESET_OF", "COMPARE_METHODS", "COMPARE_STEPS"]
 
 #: The fast toy preset each objective starts from (flags override it).
-TOY_PRESET_OF = {"gan": "toy-gan", "gan-minimax": "toy-gan", "wgan": "toy-wgan", "wgan-gp": "toy-wgan-gp"}
-COMPARE_METHODS = ("gan", "wgan", "wgan-gp")
-#: The presets `compare` trains: the GAN's discriminator is slowed down (see config.PRESETS).
-COMPARE_PRESET_OF = {"gan": "toy-gan-slow-d", "wgan": "toy-wgan", "wgan-gp": "toy-wgan-gp"}
-#: True only in a process started as ``python -m wgan_core`` (set by ``__main__``), before it has
-#: computed anything: there ``compare`` may fork its workers.
-_FRESH_PROCESS = False
+TOY_PRESET_OF = {**METHOD_PRESETS, "gan-minimax": METHOD_PRESETS["gan"]}
+#: The methods `compare` trains, each from its preset in config.METHOD_PRESETS.
+COMPARE_METHODS = tuple(METHOD_PRESETS)
 #: compare's default number of generator iterations per method.
 COMPARE_STEPS = 1500
-#: Figures 6-8: the paper's generator of each figure (the critic is always the DCGAN one), and the
-#: generator iterations each of the two runs (WGAN, GAN) gets by default.
-IMAGE_FIGURE_GENERATOR = {"6": "dcgan", "7": "dcgan-nobn", "8": "mlp"}
-IMAGE_FIGURE_STEPS = 300
 
 
 class _Parser(argparse.ArgumentParser):
@@ -70,8 +61,9 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto picks CUDA when present")
     a("--metrics-every", type=int, help="generator iterations between metric logs (default 100)")
     a("--eval-samples", type=int, help="samples for exact W1 and mode coverage (default 512)")
-    a("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    a("--out", help="run directory to create (default: $WGAN_RUNS_DIR or runs/, plus a timestamped name)")
+    a("--threads", type=_positive_int,
+      help="torch CPU threads per run (default: every core; compare shares them among its --jobs)")
+    a("--out", help="run directory to create (default: $WGAN_RUNS_DIR or ./runs, plus a timestamped name)")
     a("--no-progress", dest="progress", action="store_false", help="no progress bar")
 
 
@@ -97,43 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     t.set_defaults(func=_train_toy)
 
     c = sub.add_parser("compare", help="GAN vs WGAN vs WGAN-GP on the same data and seed, with a verdict",
-                       description="Train gan (preset toy-gan-slow-d), wgan (toy-wgan) and wgan-gp (toy-wgan-gp) "
-                                   "on the same dataset and seed; record each under --out/<method>/ and write "
-                                   "--out/summary.json.")
+                       description="Train " + ", ".join(f"{m} (preset {p})" for m, p in METHOD_PRESETS.items())
+                                   + " on the same dataset and seed, each with its standard procedure (the "
+                                     "mode-collapse lesson trains the same presets); record each under "
+                                     "--out/<method>/ and write --out/summary.json.")
     _add_common(c)
     c.add_argument("--jobs", type=_positive_int, default=min(3, os.cpu_count() or 1),
                    help="methods trained at once in separate processes (default: up to 3, one per core)")
     # 1500 G-steps: WGAN-GP is past 70 % high-quality samples for the default seed (RESULTS.md)
     c.set_defaults(func=_compare, steps=COMPARE_STEPS)
-
-    f = sub.add_parser(
-        "figure", help="reproduce a figure of the WGAN paper and print its numbers",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Reproduce figure N of the WGAN paper with the same code as its lesson. It prints the\n"
-                    "numbers behind the figure and one line per claim, with the measured value, and writes\n"
-                    "figure.json (and figure.npz with the curves) under --out.\n\n"
-                    "  1    W, JS, KL, TV between parallel lines (closed form, and POT/scipy from samples)\n"
-                    "  2    8 Gaussians: GAN vs WGAN vs WGAN-GP (runs `compare`)\n"
-                    "  3    optimal discriminator vs optimal critic between two 1-D Gaussians\n"
-                    "  4, 5 the WGAN critic's estimate and the GAN's JS estimate beside the exact W1\n"
-                    "  6-8  images: WGAN and GAN with a DCGAN (6), no-batch-norm (7) or MLP (8) generator\n"
-                    "       (runs `train-images` twice; offline digits by default)")
-    f.add_argument("number", choices=("1", "2", "3", "4", "5", "6", "7", "8"), help="the figure")
-    f.add_argument("--steps", type=_positive_int,
-                   help=f"training length: generator iterations for 2 ({COMPARE_STEPS}), 4-5 (1500) and "
-                        f"6-8 ({IMAGE_FIGURE_STEPS} per run); critic iterations for 3 (500)")
-    f.add_argument("--samples", type=_positive_int, default=2000,
-                   help="figure 1: points per line for the sample estimates (default %(default)s)")
-    f.add_argument("--dataset", help="2: a toy dataset (8gaussians); 4-5: 8gaussians, 25gaussians or swissroll; "
-                                     "6-8: digits, lsun or folder (digits)")
-    f.add_argument("--data-root", help="6-8 with --dataset lsun or folder: where the images are")
-    f.add_argument("--seed", type=int, default=0, help="seed of figures 2 and 6-8 (default 0)")
-    f.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
-                   help="figures 2 and 6-8: auto picks CUDA when present")
-    f.add_argument("--threads", type=int, help="torch CPU threads (default: torch's choice)")
-    f.add_argument("--out", help="directory to write (default: $WGAN_RUNS_DIR or runs/, plus figure-N-<time>)")
-    f.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
-    f.set_defaults(func=_figure)
 
     try:
         from .images import cli as images_cli
@@ -154,8 +118,14 @@ def _overrides(args: argparse.Namespace) -> dict:
 
 
 def _default_out(args: argparse.Namespace, what: str) -> Path:
-    root = Path(os.environ.get("WGAN_RUNS_DIR", "runs"))
-    return root / f"{what}-{args.dataset}-seed{args.seed}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+    from .runs import new_run_dir
+
+    return new_run_dir(f"{what}-{args.dataset}-seed{args.seed}")
+
+
+def _threads(args: argparse.Namespace, runs_at_once: int = 1) -> int:
+    """CPU threads per run: ``--threads``, else the machine's cores shared by the runs at once."""
+    return args.threads or max(1, (os.cpu_count() or 1) // runs_at_once)
 
 
 def _fmt(value, pattern: str = "{:.3f}") -> str:
@@ -178,9 +148,14 @@ def _train(config, out: Path, steps: int, progress: bool, label: str, snapshot_e
         return record_run(trainer, out, steps, snapshot_every=snapshot_every, callback=advance)
 
 
+def toy_config(args: argparse.Namespace):
+    """The validated TrainConfig of parsed ``train-toy`` flags (its preset, then every flag given)."""
+    return preset(args.preset or TOY_PRESET_OF[args.loss], dataset=args.dataset, loss=args.loss, seed=args.seed,
+                  device=args.device, cpu_threads=_threads(args), **_overrides(args))
+
+
 def _train_toy(args: argparse.Namespace) -> int:
-    config = preset(args.preset or TOY_PRESET_OF[args.loss], dataset=args.dataset, loss=args.loss,
-                    seed=args.seed, device=args.device, **_overrides(args))
+    config = toy_config(args)
     out = Path(args.out) if args.out else _default_out(args, f"toy-{args.loss}")
     summary = _train(config, out, args.steps, args.progress, args.loss, args.snapshot_every)
     print(json.dumps({k: summary[k] for k in ("g_steps_per_s", "modes", "hq_share", "w1_exact",
@@ -208,48 +183,23 @@ def _compare(args: argparse.Namespace) -> int:
     import time
 
     from .data import make_toy
-    from .runs import _plain, _write_atomic
+    from .runs import write_json
 
     out = Path(args.out) if args.out else _default_out(args, "compare")
-    configs = {m: preset(COMPARE_PRESET_OF[m], dataset=args.dataset, seed=args.seed, device=args.device,
-                         **_overrides(args)) for m in COMPARE_METHODS}  # validate all before training
+    jobs = min(args.jobs, len(COMPARE_METHODS))
+    configs = {m: preset(METHOD_PRESETS[m], dataset=args.dataset, seed=args.seed, device=args.device,
+                         cpu_threads=_threads(args, jobs), **_overrides(args))
+               for m in COMPARE_METHODS}  # validate all before training
     start = time.perf_counter()
-    if args.jobs == 1:
+    if jobs == 1:
         results = {m: _train(cfg, out / m, args.steps, args.progress, m) for m, cfg in configs.items()}
-    else:  # independent runs: one process per method uses the machine's cores
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
-        from . import runs, trainer  # noqa: F401 - imported once here, inherited by forked workers
-        from .models import resolve_device
-
-        # Fork only where it is known to be safe and it pays: a fresh `python -m wgan_core` process
-        # (it has only parsed flags) on Linux, training on the CPU. The workers then inherit the
-        # imports instead of paying ~3 s each. A process that has already computed something may
-        # have a running OpenMP thread team, and a forked child of it can hang at its first parallel
-        # region (seen under pytest after a figure-3 run). Elsewhere the workers come from the
-        # live jobs' forkserver (imports preloaded once) or from spawn. CUDA cannot be used after
-        # a fork.
-        cpu = all(resolve_device(cfg.device).type == "cpu" for cfg in configs.values())
-        if _FRESH_PROCESS and cpu and sys.platform == "linux":
-            context = multiprocessing.get_context("fork")
-        else:
-            from .jobs import worker_context
-
-            context = worker_context()
-        with ProcessPoolExecutor(args.jobs, mp_context=context) as pool:
-            # longest first (WGAN-GP's penalty makes its steps the dearest, GAN's n_critic = 1 the
-            # cheapest): with fewer workers than methods the short runs share a worker meanwhile
-            order = sorted(configs, key=lambda m: COMPARE_METHODS.index(m), reverse=True)
-            futures = {m: pool.submit(_train, configs[m], out / m, args.steps, args.progress, m, None,
-                                      COMPARE_METHODS.index(m)) for m in order}
-            results = {m: futures[m].result() for m in COMPARE_METHODS}
+    else:
+        results = _train_in_processes(configs, out, args, jobs)
     source = make_toy(args.dataset)
     n_modes = len(source.centers) if hasattr(source, "centers") else None
     line = verdict(results, n_modes)
-    out.mkdir(parents=True, exist_ok=True)
     summary = {**results, "verdict": line, "seconds": time.perf_counter() - start}
-    _write_atomic(out / "summary.json", json.dumps(_plain(summary), indent=2))
+    write_json(out / "summary.json", summary)
     for m, r in results.items():
         print(f"{m:8s} W1 {_fmt(r['w1_exact'])}  modes {_fmt(r['modes'], '{:.0f}')}  hq {_fmt(r['hq_share'])}  "
               f"critic {_fmt(r['critic_estimate'])}  {_fmt(r['g_steps_per_s'], '{:.1f}')} G-steps/s")
@@ -258,105 +208,58 @@ def _compare(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse(argv: list[str]) -> argparse.Namespace | int:
-    """Parse a command that ``figure`` runs for the user; a bad value (already printed as one line)
-    gives its exit status instead of raising SystemExit."""
-    try:
-        return build_parser().parse_args(argv)
-    except SystemExit as exc:
-        return int(exc.code or 0)
+def _train_in_processes(configs: dict, out: Path, args: argparse.Namespace, jobs: int) -> dict:
+    """Independent runs, one process per method, so that they use the machine's cores."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
+    from . import runs, trainer  # noqa: F401 - imported once here, inherited by forked workers
+    from .models import resolve_device
 
-def _figure(args: argparse.Namespace) -> int:
-    n = args.number
-    out = Path(args.out) if args.out else (
-        Path(os.environ.get("WGAN_RUNS_DIR", "runs")) / f"figure-{n}-{datetime.now().strftime('%Y%m%d-%H%M%S')}")
-    common = ["--seed", str(args.seed), "--device", args.device, "--out", str(out)]
-    common += [] if args.progress else ["--no-progress"]
-    if n == "2":
-        argv = ["compare", "--dataset", args.dataset or "8gaussians", "--steps", str(args.steps or COMPARE_STEPS)]
-        compare_args = _parse(argv + common)
-        return compare_args if isinstance(compare_args, int) else _compare(compare_args)
-    if n in IMAGE_FIGURE_GENERATOR:
-        return _image_figure(args, out)
-    from lessons import figures  # the lessons hold each figure's computation
-
-    if n == "1":
-        fig = figures.figure_1(samples=args.samples)
-    elif n == "3":
-        fig = figures.figure_3(iters=args.steps or 500)
+    # Fork only where it is known to be safe and it pays: a fresh process (``python -m wgan_core``
+    # that has only parsed flags, passed here as ``fresh_process``) on Linux, training on the CPU.
+    # The workers then inherit the imports instead of paying ~3 s each. A process that has already
+    # computed something may have a running OpenMP thread team, and a forked child of it can hang
+    # at its first parallel region (seen under pytest after a figure-3 run). Elsewhere the workers
+    # come from the live jobs' forkserver (imports preloaded once). CUDA cannot be used after a fork.
+    cpu = all(resolve_device(cfg.device).type == "cpu" for cfg in configs.values())
+    if args.fresh_process and cpu and sys.platform == "linux":
+        context = multiprocessing.get_context("fork")
     else:
-        fig = figures.figures_4_5(steps=args.steps or 1500, dataset=args.dataset or "8gaussians")
-    import numpy as np
+        from .jobs import worker_context
 
-    from .runs import _write_atomic
-
-    out.mkdir(parents=True, exist_ok=True)
-    _write_atomic(out / "figure.json", json.dumps(fig.to_json(), indent=2))
-    np.savez(out / "figure.npz", **fig.arrays)
-    print(f"Figure {fig.number}: {fig.title}\n\n{fig.table()}\n")
-    for claim in fig.claims:
-        print(f"- {claim}")
-    print(f"\nwritten to {out}")
-    return 0
+        context = worker_context()
+    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+        # longest first (WGAN-GP's penalty makes its steps the dearest, GAN's n_critic = 1 the
+        # cheapest): with fewer workers than methods the short runs share a worker meanwhile
+        order = sorted(configs, key=COMPARE_METHODS.index, reverse=True)
+        futures = {m: pool.submit(_train, configs[m], out / m, args.steps, args.progress, m, None,
+                                  COMPARE_METHODS.index(m)) for m in order}
+        return {m: futures[m].result() for m in COMPARE_METHODS}
 
 
-def _image_figure(args: argparse.Namespace, out: Path) -> int:
-    """Figures 6-8: the same generator trained as a WGAN and as a GAN (the paper's left and right)."""
-    from .runs import _plain, _write_atomic
-
-    generator = IMAGE_FIGURE_GENERATOR[args.number]
-    dataset = args.dataset or "digits"
-    settings = []
-    if dataset == "digits":  # the images lesson's classroom settings: they learn within minutes on a CPU
-        from lessons import images as lesson
-
-        net = lesson.NETWORK
-        settings = ["--ngf", str(net["ngf"]), "--ndf", str(net["ndf"]), "--z-dim", str(net["z_dim"]),
-                    "--batch-size", str(net["batch_size"]), "--lr", str(lesson.CLASSROOM_LR[generator])]
-    rows = {}
-    for loss in ("wgan", "gan"):
-        argv = ["train-images", "--dataset", dataset, "--generator", generator, "--critic", "dcgan",
-                "--loss", loss, "--steps", str(args.steps or IMAGE_FIGURE_STEPS), "--seed", str(args.seed),
-                "--device", args.device, "--out", str(out / loss), *settings]
-        argv += ["--data-root", args.data_root] if args.data_root else []
-        argv += [] if args.progress else ["--no-progress"]
-        run_args = _parse(argv)
-        status = run_args if isinstance(run_args, int) else run_args.func(run_args)
-        if status:
-            return status
-        rows[loss] = json.loads((out / loss / "summary.json").read_text())
-    keys = ("classes_covered", "class_kl", "w1_pixels", "critic_estimate", "g_steps_per_s")
-    print(f"\nFigure {args.number}: generator {generator}, critic dcgan, {args.steps or IMAGE_FIGURE_STEPS} "
-          f"generator iterations each" + (" (the images lesson's classroom settings: " + " ".join(settings) + ")"
-                                           if settings else " (the paper's settings)"))
-    for loss, summary in rows.items():
-        print(f"{loss:5s} " + "  ".join(f"{k} {_fmt(summary.get(k), '{:.4g}')}" for k in keys))
-    w, g = rows["wgan"], rows["gan"]
-    if all(k in r for r in (w, g) for k in ("classes_covered", "class_kl")):
-        print(f"- digit classes covered (of 10): WGAN {w['classes_covered']:.0f}, GAN {g['classes_covered']:.0f}; "
-              f"class KL (nats, 0 = classes as in the data): WGAN {_fmt(w['class_kl'])}, GAN {_fmt(g['class_kl'])}")
-    print(f"sample grids (PNG): {out / 'wgan' / 'samples'} and {out / 'gan' / 'samples'}")
-    _write_atomic(out / "figure.json", json.dumps(_plain({"figure": args.number, "generator": generator,
-                                                          "settings": settings, "runs": rows}), indent=2))
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point; returns the exit status (0 ok, 1 file-system error, 2 bad flags or values, 130 interrupted)."""
+def main(argv: list[str] | None = None, fresh_process: bool = False) -> int:
+    """Entry point; returns the exit status (0 ok, 1 file-system error, 2 bad flags or values, 3 the run
+    diverged, 130 interrupted). ``fresh_process``: the caller is a new process that has computed
+    nothing yet (``python -m wgan_core``), so ``compare`` may fork its workers."""
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # --help (0) or a parse error (2, already printed as one line)
         return int(exc.code or 0)
+    args.fresh_process = fresh_process
     from .checkpoint import CheckpointError
+    from .divergence import DivergedError
 
     try:
-        if getattr(args, "threads", None):
+        if getattr(args, "threads", None):  # otherwise each trainer takes its config's cpu_threads
             import torch
 
             torch.set_num_threads(args.threads)
         return int(args.func(args) or 0)
+    except DivergedError as exc:
+        print(f"wgan_core: {exc}", file=sys.stderr)
+        return 3
     except (ValueError, CheckpointError) as exc:
         print(f"wgan_core: error: {exc}", file=sys.stderr)
         return 2

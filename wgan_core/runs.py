@@ -5,11 +5,17 @@ Layout of a run directory::
     config.json            TrainConfig.to_dict()
     metrics.jsonl          one Trainer.metrics() log per line
     snapshots/NNNNNN.npz   Trainer.snapshot() at generator iteration NNNNNN (nested keys joined by '.')
-    summary.json           final numbers (see :func:`summarize`)
+    summary.json           final numbers (see :func:`summarize`), with ``format`` = :data:`RUN_FORMAT`
     checkpoint.pt          Trainer.state_dict(), written atomically, loaded with weights_only=True
 
+Every file except ``metrics.jsonl`` (appended one whole line at a time) is written atomically, so a
+reader sees a file whole or not at all. ``summary.json`` comes last: a run without one is still
+being recorded (or was cut short) and is not offered for replay.
+
 :func:`record_run` drives a :class:`~wgan_core.trainer.Trainer` and writes all of it;
-:func:`load_run` returns a :class:`RecordedRun`; :func:`list_runs` finds run directories.
+:func:`load_run` returns a :class:`RecordedRun`; :func:`scan_runs` finds the complete run
+directories under a root and says why it skipped the others; :func:`runs_root` is the one place that
+decides where runs live.
 """
 
 from __future__ import annotations
@@ -17,29 +23,51 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
 
+from .atomic import atomic_open, atomic_write
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
 
-__all__ = ["RunRecorder", "RecordedRun", "record_run", "load_run", "list_runs", "summarize", "SUMMARY_KEYS"]
+__all__ = ["RunRecorder", "RecordedRun", "record_run", "load_run", "list_runs", "scan_runs", "check_run",
+           "snapshot_steps", "summarize", "json_ready", "write_json", "runs_root", "new_run_dir",
+           "SUMMARY_KEYS", "RUN_FORMAT"]
 
 #: Keys every summary has (None where the data has no such metric, e.g. modes on the swiss roll).
 SUMMARY_KEYS = ("g_steps_per_s", "modes", "hq_share", "w1_exact", "critic_estimate", "seconds")
+#: Version of the run-directory layout, stored as ``format`` in ``summary.json`` (absent in runs
+#: recorded before it was introduced, which have the same layout).
+RUN_FORMAT = 1
+_SNAPSHOT_NAME = re.compile(r"[0-9]{1,12}")  # ASCII digits only: "²".isdigit() is True, int("²") raises
 
 
-def _plain(value):
+def runs_root() -> Path:
+    """The directory of recorded runs: ``$WGAN_RUNS_DIR``, else ``runs/`` in the working directory.
+
+    The one resolver for the CLIs, the lessons and the app (a server started in the repository finds
+    ``<repo>/runs``). Returned absolute, so that it does not change if the working directory does.
+    """
+    return Path(os.environ.get("WGAN_RUNS_DIR") or "runs").expanduser().resolve()
+
+
+def new_run_dir(name: str) -> Path:
+    """A fresh run directory path ``<runs_root()>/<name>-<YYYYmmdd-HHMMSS>`` (not created)."""
+    return runs_root() / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def json_ready(value):
     """JSON-ready copy: numpy scalars to Python, NaN/inf to None, tuples to lists."""
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [json_ready(v) for v in value]
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -47,11 +75,9 @@ def _plain(value):
     return value
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+def write_json(path: str | os.PathLike, obj) -> Path:
+    """Write ``obj`` (made :func:`json_ready`) as indented JSON to ``path``, atomically."""
+    return atomic_write(path, json.dumps(json_ready(obj), indent=2))
 
 
 def _flatten(tree: dict, prefix: str = "") -> dict[str, np.ndarray]:
@@ -85,29 +111,27 @@ class RunRecorder:
         if (self.path / "config.json").exists():
             raise ValueError(f"out_dir {self.path} already holds a recorded run; choose another directory")
         (self.path / "snapshots").mkdir(parents=True, exist_ok=True)
-        _write_atomic(self.path / "config.json", json.dumps(config.to_dict(), indent=2))
+        write_json(self.path / "config.json", config.to_dict())
         self._metrics = self.path / "metrics.jsonl"
         self._metrics.touch()
 
     def log(self, metrics: dict) -> None:
         """Append one metrics dict as a JSON line."""
         with self._metrics.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(_plain(metrics)) + "\n")
+            fh.write(json.dumps(json_ready(metrics)) + "\n")
 
     def snapshot(self, snap: dict) -> Path:
         """Save a ``Trainer.snapshot()`` as ``snapshots/<g_step>.npz`` (atomically)."""
         target = self.path / "snapshots" / f"{int(snap['g_step']):06d}.npz"
-        fd, tmp = tempfile.mkstemp(prefix=".snap.", suffix=".npz", dir=target.parent)
-        with os.fdopen(fd, "wb") as fh:
+        with atomic_open(target) as fh:
             np.savez_compressed(fh, **_flatten(snap))
-        os.replace(tmp, target)
         return target
 
     def checkpoint(self, trainer) -> Path:
         return save_checkpoint(self.path / "checkpoint.pt", trainer.state_dict())
 
     def finish(self, summary: dict) -> None:
-        _write_atomic(self.path / "summary.json", json.dumps(_plain(summary), indent=2))
+        write_json(self.path / "summary.json", {**summary, "format": RUN_FORMAT})
 
 
 def summarize(last: dict, trainer, wall_seconds: float) -> dict:
@@ -191,27 +215,95 @@ class RecordedRun:
         return trainer
 
 
-def load_run(path: str | os.PathLike) -> RecordedRun:
-    """Load the run recorded in ``path``; a missing or malformed file raises ValueError naming it."""
-    path = Path(path)
+def _read_metrics(path: Path) -> list[dict]:
+    """The logs of ``metrics.jsonl``; a torn last line or a line that is not JSON raises ValueError."""
+    text = (path / "metrics.jsonl").read_text(encoding="utf-8")
+    if text and not text.endswith("\n"):
+        raise ValueError("its metrics.jsonl ends in a cut line (torn while written)")
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.strip():
+            try:
+                rows.append(json.loads(line))
+            except json.JSONDecodeError:
+                raise ValueError(f"line {number} of its metrics.jsonl is not JSON") from None
+    return rows
+
+
+def _read_json(file: Path) -> dict:
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"its {file.name} is malformed JSON ({exc.msg}, line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"its {file.name} is not a JSON object")
+    return data
+
+
+def _read_run(path: Path) -> tuple[dict, list[dict], dict]:
+    """``(config dict, metrics, summary)`` of a complete run of a known format, else ValueError (why)."""
     for name in ("config.json", "metrics.jsonl"):
         if not (path / name).is_file():
-            raise ValueError(f"{path} is not a recorded run: {name} is missing")
+            raise ValueError(f"{name} is missing")
+    if not (path / "summary.json").is_file():
+        raise ValueError("it is still being recorded or was cut short (no summary.json yet)")
+    summary = _read_json(path / "summary.json")
+    if summary.get("format", RUN_FORMAT) != RUN_FORMAT:
+        raise ValueError(f"it was recorded in an unknown format ({summary.get('format')!r}; "
+                         f"this version reads {RUN_FORMAT})")
+    return _read_json(path / "config.json"), _read_metrics(path), summary
+
+
+def check_run(path: str | os.PathLike) -> str | None:
+    """Why the run in ``path`` cannot be replayed (half-written, torn, unknown version), or None."""
+    path = Path(path)
     try:
-        config = TrainConfig.from_dict(json.loads((path / "config.json").read_text(encoding="utf-8")))
-        lines = (path / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
-        metrics = [json.loads(line) for line in lines if line.strip()]
-        summary_file = path / "summary.json"
-        summary = json.loads(summary_file.read_text(encoding="utf-8")) if summary_file.is_file() else {}
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"{path} holds a malformed JSON file: {exc}") from None
-    snaps = sorted(int(p.stem) for p in (path / "snapshots").glob("*.npz") if p.stem.isdigit())
-    return RecordedRun(path, config, metrics, summary, snaps)
+        config, _, _ = _read_run(path)
+        TrainConfig.from_dict(config)
+    except ValueError as exc:
+        text = str(exc)
+        return f"unknown version ({text})" if "TrainConfig field" in text else text
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+    return None
+
+
+def snapshot_steps(path: str | os.PathLike) -> list[int]:
+    """Generator steps of the ``snapshots/NNNNNN.npz`` in a run (other names are ignored)."""
+    folder = Path(path) / "snapshots"
+    if not folder.is_dir():
+        return []
+    return sorted(int(p.stem) for p in folder.glob("*.npz") if _SNAPSHOT_NAME.fullmatch(p.stem))
+
+
+def load_run(path: str | os.PathLike) -> RecordedRun:
+    """Load the run recorded in ``path``; a missing, half-written, torn or unknown-version run raises
+    ValueError naming the directory and the reason."""
+    path = Path(path)
+    try:
+        config_dict, metrics, summary = _read_run(path)
+        config = TrainConfig.from_dict(config_dict)
+    except ValueError as exc:
+        raise ValueError(f"{path} is not a replayable run: {exc}") from None
+    return RecordedRun(path, config, metrics, summary, snapshot_steps(path))
+
+
+def scan_runs(root: str | os.PathLike) -> tuple[list[Path], dict[Path, str]]:
+    """Run directories (holding a ``config.json``) under ``root``, nested or not, sorted:
+    ``(replayable, {skipped: why})``."""
+    root = Path(root)
+    if not root.is_dir():
+        return [], {}
+    good, skipped = [], {}
+    for path in sorted(p.parent for p in root.rglob("config.json")):
+        why = check_run(path)
+        if why is None:
+            good.append(path)
+        else:
+            skipped[path] = why
+    return good, skipped
 
 
 def list_runs(root: str | os.PathLike) -> list[Path]:
-    """Run directories (those with a ``config.json``) directly under ``root`` or nested, sorted."""
-    root = Path(root)
-    if not root.is_dir():
-        return []
-    return sorted(p.parent for p in root.rglob("config.json"))
+    """The replayable run directories under ``root`` (see :func:`scan_runs`)."""
+    return scan_runs(root)[0]
