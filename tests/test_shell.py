@@ -89,7 +89,8 @@ def test_bad_link_values_fall_back_to_the_default_with_a_toast_naming_the_key(ke
     assert at.query_params[key] == defaults[key]
 
 
-@pytest.mark.parametrize(("key", "raw", "snapped"), [("x", "0.33", "0.35"), ("k", "4.6", "5"), ("lr", "0.0012", "0.001")])
+@pytest.mark.parametrize(("key", "raw", "snapped"),
+                         [("x", "0.33", "0.35"), ("k", "4.6", "5"), ("lr", "0.0012", "0.001")])
 def test_a_link_between_grid_values_is_snapped_to_the_nearest_one_with_a_toast(key, raw, snapped):
     at = _run(_controls_script, {key: raw})
     assert not at.exception

@@ -1,0 +1,209 @@
+"""Bad input, one case per line: each gets a clear message naming the problem, runs no code it was
+handed, and loses nothing (the files it was given are unchanged afterwards).
+
+A case writes the user's files into ``inp`` (``setup``; compared byte for byte before and after the
+attempt), then ``attempt(inp, work)`` returns the message the user sees (``work`` holds caches).
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+
+from lessons import Choice, Slider, Toggle
+from wgan_core.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from wgan_core.config import TrainConfig, preset
+
+N = Slider("n", "samples", 100, 2000, 500, step=100, integer=True)
+METHOD = Choice("method", "method", ("wgan", "gan"), "wgan")
+DECAY = Toggle("decay", "decay", False)
+#: A file the malicious payloads would create: it must never appear.
+MARKER = "payload-ran"
+
+
+@dataclass(frozen=True)
+class Bad:
+    id: str
+    attempt: Callable[[Path, Path], str]  # (inp, work) -> the message the user sees
+    message: str  # a regular expression the message must match
+    setup: Callable[[Path, Path], None] = lambda inp, work: None  # writes the user's files into inp
+
+
+def raised(kind: type[BaseException], function, *args, **kwargs) -> str:
+    with pytest.raises(kind) as info:
+        function(*args, **kwargs)
+    return str(info.value)
+
+
+def _link_script():
+    import streamlit as st
+
+    from app import shell
+    from lessons import Choice, Slider
+
+    shell.controls_ui("demo", (Slider("n", "samples", 100, 2000, 500, step=100, integer=True),
+                               Choice("method", "method", ("wgan", "gan"), "wgan")))
+    st.write("ok")
+
+
+def toast(query: dict[str, str]) -> str:
+    """The toast of the controls page opened with ``query`` (Markdown escapes removed)."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_link_script, default_timeout=60)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception
+    (shown,) = at.toast
+    return shown.value.replace("\\", "")
+
+
+class Payload:
+    """Unpickling this calls os.system, which would create ``path``."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __reduce__(self):
+        return os.system, (f"touch {self.path}",)
+
+
+def write_malicious_checkpoint(inp: Path, work: Path) -> None:
+    torch.save({"critic": {"w": torch.zeros(2)}, "extra": Payload(work / MARKER)}, inp / "checkpoint.pt")
+
+
+def write_malicious_pickle(inp: Path, work: Path) -> None:
+    (inp / "checkpoint.pt").write_bytes(pickle.dumps(Payload(work / MARKER)))
+
+
+def write_truncated_checkpoint(inp: Path, work: Path) -> None:
+    whole = save_checkpoint(work / "whole.pt", {"w": torch.arange(1000.0)}).read_bytes()
+    (inp / "checkpoint.pt").write_bytes(whole[: len(whole) // 2])
+
+
+def load_the_checkpoint(inp: Path, work: Path) -> str:
+    return raised(CheckpointError, load_checkpoint, inp / "checkpoint.pt")
+
+
+def write_corrupt_lmdb(inp: Path, work: Path) -> None:
+    (inp / "bedroom_train_lmdb").mkdir()
+    (inp / "bedroom_train_lmdb" / "data.mdb").write_bytes(b"not an lmdb at all " * 400)
+
+
+def write_text_lmdb(inp: Path, work: Path) -> None:
+    import lmdb
+
+    env = lmdb.open(str(inp / "bedroom_train_lmdb"), map_size=1 << 20)
+    with env.begin(write=True) as txn:
+        txn.put(b"0001", b"plain text, no image")
+    env.close()
+
+
+def open_lmdb(inp: Path, work: Path) -> str:
+    import lmdb
+
+    from wgan_core.images.lsun import LSUNDataset
+
+    return raised((lmdb.Error, ValueError), LSUNDataset, inp / "bedroom_train_lmdb", cache_dir=work)
+
+
+def read_first_image(inp: Path, work: Path) -> str:
+    from wgan_core.images.lsun import LSUNDataset
+    from wgan_core.images.preprocess import CorruptImageError
+
+    dataset = LSUNDataset(inp / "bedroom_train_lmdb", cache_dir=work)
+    return raised(CorruptImageError, dataset.__getitem__, 0)
+
+
+def missing_dataset(kind: str):
+    def case(inp: Path, work: Path) -> str:
+        from wgan_core.data import build_data
+
+        return raised(ValueError, build_data, TrainConfig(dataset=kind, data_root=str(inp / "nowhere")), "cpu")
+
+    return case
+
+
+def config(**changes):
+    return lambda inp, work: raised(ValueError, TrainConfig, **changes)
+
+
+def parse(control, text: str):
+    return lambda inp, work: raised(ValueError, control.parse, text)
+
+
+CASES = [
+    # --- URL values -----------------------------------------------------------------------------
+    Bad("url-not-a-number", parse(N, "abc"), r"^n='abc' is not a number$"),
+    Bad("url-nan", parse(N, "nan"), r"^n='nan' is not a number$"),
+    Bad("url-inf", parse(N, "inf"), r"^n='inf' is not a number$"),
+    Bad("url-huge", parse(N, "1e400"), r"^n='1e400' is outside \[100, 2000\]$"),
+    Bad("url-out-of-range", parse(N, "-5"), r"^n='-5' is outside \[100, 2000\]$"),
+    Bad("url-superscript-digit", parse(N, "²"), r"^n='²' is not a number$"),
+    Bad("url-arabic-indic-digits", parse(N, "١٢٠٠"), r"^n='١٢٠٠' is not a number$"),
+    Bad("url-empty", parse(N, ""), r"^n='' is not a number$"),
+    Bad("url-underscored", parse(N, "1_000"), r"^n='1_000' is not a number$"),
+    Bad("url-unknown-choice", parse(METHOD, "hinge"), r"^method='hinge' is not one of wgan, gan$"),
+    Bad("url-not-a-toggle", parse(DECAY, "maybe"), r"^decay='maybe' is not on or off"),
+    Bad("url-long-value-cut", parse(METHOD, "x" * 5000), r"^method='x{40}…' is not one of"),
+    Bad("url-off-grid-snapped", lambda inp, work: toast({"n": "1999"}),
+        r"n='1999' is not a value of the slider: snapped to the nearest one, 2000"),
+    Bad("url-markdown-link", lambda inp, work: toast({"method": "[click](http://evil.example)"}),
+        r"Ignored the link's value: method='\[click\]\(http://evil.example\)' is not one of wgan, gan\. Using wgan"),
+    # --- checkpoints ----------------------------------------------------------------------------
+    Bad("checkpoint-truncated", load_the_checkpoint, r"checkpoint\.pt is corrupt", write_truncated_checkpoint),
+    Bad("checkpoint-missing", lambda inp, work: raised(CheckpointError, load_checkpoint, inp / "none.pt"),
+        r"checkpoint .*none\.pt does not exist"),
+    # --- image data -----------------------------------------------------------------------------
+    Bad("lmdb-corrupt", open_lmdb, r"bedroom_train_lmdb: MDB_INVALID: File is not an LMDB file", write_corrupt_lmdb),
+    Bad("lmdb-non-image-entry", read_first_image, r"could not decode image LSUN key '0001' in bedroom_train_lmdb",
+        write_text_lmdb),
+    Bad("lmdb-folder-without-data", open_lmdb, r"bedroom_train_lmdb is not an lmdb directory \(no data\.mdb\)",
+        lambda inp, work: (inp / "bedroom_train_lmdb").mkdir()),
+    Bad("dataset-missing-lsun", missing_dataset("lsun"),
+        r"no LSUN lmdb bedroom_train_lmdb/ with a data\.mdb under .*nowhere"),
+    Bad("dataset-missing-folder", missing_dataset("folder"), r"image folder .*nowhere does not exist"),
+    Bad("dataset-lsun-without-root", config(dataset="lsun"), r"^data_root must be set for dataset lsun$"),
+    # --- configuration values -------------------------------------------------------------------
+    Bad("config-negative-lr", config(lr=-1.0), r"^lr must be in \(0\.0, 1\.0\]; got -1"),
+    Bad("config-n-critic-zero", config(n_critic=0), r"^n_critic must be between 1 and 100; got 0$"),
+    Bad("config-clip-nan", config(clip_value=float("nan")), r"^clip_value must be a finite number; got nan$"),
+    Bad("config-lambda-inf", config(lambda_gp=float("inf")), r"^lambda_gp must be a finite number; got inf$"),
+    Bad("config-batch-zero", config(batch_size=0), r"^batch_size must be between 1 and 65536; got 0$"),
+    Bad("config-unknown-dataset", config(dataset="cifar"), r"^dataset must be one of .*; got 'cifar'$"),
+    Bad("config-unknown-loss", config(loss="hinge"), r"^loss must be one of .*; got 'hinge'$"),
+    Bad("config-betas-not-a-pair", config(betas=(0.5,)), r"^betas must be a pair \(beta1, beta2\); got \(0\.5,\)$"),
+    Bad("config-unknown-field", lambda inp, work: raised(ValueError, TrainConfig.from_dict, {"lr": 1e-3, "evil": 1}),
+        r"^evil is not a TrainConfig field$"),
+    Bad("config-unknown-preset", lambda inp, work: raised(ValueError, preset, "toy-nope"), r"^preset must be one of "),
+]
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_the_list_is_long_and_every_id_is_unique():
+    assert len(CASES) >= 25
+    assert len({c.id for c in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("bad", CASES, ids=lambda c: c.id)
+def test_bad_input_gets_a_clear_message_runs_no_code_and_loses_nothing(bad, tmp_path):
+    inp, work = tmp_path / "in", tmp_path / "work"
+    inp.mkdir()
+    work.mkdir()
+    bad.setup(inp, work)
+    before = _files(inp)
+    message = bad.attempt(inp, work)
+    assert re.search(bad.message, message), message
+    assert not re.search(r"weights_only\W+(set to\W+)?False", message), message  # never advise running the file's code
+    assert not list(tmp_path.rglob(MARKER)), "the payload ran"
+    assert _files(inp) == before, "the user's files changed"
