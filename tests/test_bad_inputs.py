@@ -7,6 +7,7 @@ attempt), then ``attempt(inp, work)`` returns the message the user sees (``work`
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import re
@@ -122,6 +123,48 @@ def read_first_image(inp: Path, work: Path) -> str:
     return raised(CorruptImageError, dataset.__getitem__, 0)
 
 
+def write_run(inp: Path, work: Path, *, finish: bool = True, metrics: str | None = None,
+              summary: dict | None = None, config_text: str | None = None) -> None:
+    """A run directory ``inp/run`` as the recorder writes it, then spoiled as asked."""
+    from wgan_core.runs import RunRecorder
+
+    recorder = RunRecorder(inp / "run", TrainConfig())
+    recorder.log({"g_step": 1, "critic_loss": -0.1})
+    if finish:
+        recorder.finish({"g_steps": 1})
+    if metrics is not None:
+        (inp / "run" / "metrics.jsonl").write_text(metrics, encoding="utf-8")
+    if summary is not None:
+        (inp / "run" / "summary.json").write_text(json.dumps(summary), encoding="utf-8")
+    if config_text is not None:
+        (inp / "run" / "config.json").write_text(config_text, encoding="utf-8")
+
+
+def spoiled_run(**spoil):
+    return lambda inp, work: write_run(inp, work, **spoil)
+
+
+def load_the_run(inp: Path, work: Path) -> str:
+    from wgan_core.runs import load_run
+
+    return raised(ValueError, load_run, inp / "run")
+
+
+def scan_the_runs(inp: Path, work: Path) -> str:
+    """What the run list says of the spoiled run: skipped, with the reason."""
+    from wgan_core.runs import scan_runs
+
+    good, skipped = scan_runs(inp)
+    assert good == [] and list(skipped) == [inp / "run"]
+    return skipped[inp / "run"]
+
+
+def only_config(inp: Path, work: Path) -> None:
+    from wgan_core.runs import write_json
+
+    write_json(inp / "run" / "config.json", TrainConfig().to_dict())
+
+
 def missing_dataset(kind: str):
     def case(inp: Path, work: Path) -> str:
         from wgan_core.data import build_data
@@ -161,14 +204,28 @@ CASES = [
     Bad("checkpoint-truncated", load_the_checkpoint, r"checkpoint\.pt is corrupt", write_truncated_checkpoint),
     Bad("checkpoint-missing", lambda inp, work: raised(CheckpointError, load_checkpoint, inp / "none.pt"),
         r"checkpoint .*none\.pt does not exist"),
+    # --- recorded runs --------------------------------------------------------------------------
+    Bad("run-only-config", load_the_run, r"run is not a replayable run: metrics\.jsonl is missing", only_config),
+    Bad("run-being-recorded", load_the_run, r"still being recorded or was cut short \(no summary\.json yet\)",
+        spoiled_run(finish=False)),
+    Bad("run-torn-metrics-line", load_the_run, r"metrics\.jsonl ends in a cut line \(torn while written\)",
+        spoiled_run(metrics='{"g_step": 1}\n{"g_st')),
+    Bad("run-metrics-not-json", load_the_run, r"line 2 of its metrics\.jsonl is not JSON",
+        spoiled_run(metrics='{"g_step": 1}\nnot json\n')),
+    Bad("run-unknown-format", load_the_run, r"unknown format \(99; this version reads 1\)",
+        spoiled_run(summary={"format": 99})),
+    Bad("run-config-malformed", load_the_run, r"its config\.json is malformed JSON", spoiled_run(config_text="{")),
+    Bad("run-config-from-a-newer-version", scan_the_runs,
+        r"^unknown version \(warp_drive is not a TrainConfig field\)$", spoiled_run(config_text='{"warp_drive": 1}')),
+    Bad("run-list-skips-torn-run", scan_the_runs, r"^its metrics\.jsonl ends in a cut line",
+        spoiled_run(metrics='{"g_step": 1')),
     # --- image data -----------------------------------------------------------------------------
     Bad("lmdb-corrupt", open_lmdb, r"bedroom_train_lmdb: MDB_INVALID: File is not an LMDB file", write_corrupt_lmdb),
     Bad("lmdb-non-image-entry", read_first_image, r"could not decode image LSUN key '0001' in bedroom_train_lmdb",
         write_text_lmdb),
     Bad("lmdb-folder-without-data", open_lmdb, r"bedroom_train_lmdb is not an lmdb directory \(no data\.mdb\)",
         lambda inp, work: (inp / "bedroom_train_lmdb").mkdir()),
-    Bad("dataset-missing-lsun", missing_dataset("lsun"),
-        r"no LSUN lmdb bedroom_train_lmdb/ with a data\.mdb under .*nowhere"),
+    Bad("dataset-missing-lsun", missing_dataset("lsun"), r"data_root.*nowhere.*bedroom_train_lmdb"),
     Bad("dataset-missing-folder", missing_dataset("folder"), r"image folder .*nowhere does not exist"),
     Bad("dataset-lsun-without-root", config(dataset="lsun"), r"^data_root must be set for dataset lsun$"),
     # --- configuration values -------------------------------------------------------------------
