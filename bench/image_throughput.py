@@ -9,16 +9,21 @@ the GPU as uint8; on a CPU none of them applies and it runs as configured.
 
 Printed: generator steps per second of each, their ratio (target on a GPU: at least 3x), and the
 achieved TFLOP/s from the counted FLOPs per generator step (:mod:`wgan_core.images.flops`; about
-532 GFLOP at 64x64, batch 64, $n_{critic} = 5$). With ``--write`` the table goes under the
-``## Images`` heading of ``bench/RESULTS.md``. Example::
+532 GFLOP at 64x64, batch 64, $n_{critic} = 5$), on a GPU also as a share of its dense bf16 peak
+(:data:`BF16_PEAK_TFLOPS`, by device name). With ``--write`` the table goes under the ``## Images``
+heading of ``bench/RESULTS.md``; with ``--json`` one JSON line follows it (``bench/gpu_check.py``
+reads it). ``--synthetic`` feeds random uint8 images of LSUN's shape (3 channels) instead of a
+dataset: the step rate does not depend on what the pictures show. Example::
 
     python bench/image_throughput.py --seconds 10 --write            # CPU: digits 32x32, batch 64
+    python bench/image_throughput.py --device cuda --synthetic --image-size 64 --json
     python bench/image_throughput.py --device cuda --dataset lsun --data-root /data/lsun --image-size 64
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import platform
 import sys
 import time
@@ -31,11 +36,30 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from wgan_core.config import preset  # noqa: E402
-from wgan_core.images.data import build_image_data  # noqa: E402
+from wgan_core.images.data import TensorImageSource, build_image_data  # noqa: E402
 from wgan_core.images.flops import generator_iteration_flops  # noqa: E402
 from wgan_core.images.models import build_image_models  # noqa: E402
 from wgan_core.images.speed import accelerate  # noqa: E402
 from wgan_core.trainer import Trainer, resolve_device  # noqa: E402
+
+#: Dense bf16 tensor-core peak (TFLOP/s, no sparsity) of GPUs, matched as a substring of
+#: ``torch.cuda.get_device_name`` (the first match wins, so the longer names come first).
+BF16_PEAK_TFLOPS = {
+    "H200": 989.0, "H100 PCIe": 756.0, "H100": 989.0, "GH200": 989.0, "A100": 312.0, "L40S": 362.0,
+    "L4": 121.0, "A10": 125.0, "RTX 4090": 165.0, "V100": None,  # V100: no bf16 tensor cores
+}
+
+
+def bf16_peak(name: str) -> float | None:
+    """The dense bf16 peak of the GPU called ``name`` (None when not in :data:`BF16_PEAK_TFLOPS`)."""
+    return next((peak for key, peak in BF16_PEAK_TFLOPS.items() if key in name), None)
+
+
+def synthetic_images(size: int, device, n: int = 2048, seed: int = 0) -> TensorImageSource:
+    """Random uint8 images ``(n, 3, size, size)`` held on ``device`` (the shape of LSUN's)."""
+    gen = torch.Generator().manual_seed(seed)
+    return TensorImageSource(torch.randint(0, 256, (n, 3, size, size), dtype=torch.uint8, generator=gen), device,
+                             name="synthetic", seed=seed)
 
 
 def eager_algorithm1(config, data, device):
@@ -118,18 +142,24 @@ def main(argv=None) -> int:
     p.add_argument("--width", type=int, default=None, help="ngf = ndf (default 64 on GPU, 16 on CPU)")
     p.add_argument("--seconds", type=float, default=8.0)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--synthetic", action="store_true", help="random uint8 images of LSUN's shape, no dataset")
+    p.add_argument("--compile", choices=("none", "default", "reduce-overhead"), default=None,
+                   help="the Trainer's torch.compile mode (default: reduce-overhead on a GPU, none on a CPU)")
     p.add_argument("--write", action="store_true", help="record the table in bench/RESULTS.md")
+    p.add_argument("--json", action="store_true", help="print one JSON line of the numbers after the table")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
     gpu = device.type == "cuda"
-    size = args.image_size or (32 if args.dataset == "digits" else 64)
+    size = args.image_size or (32 if args.dataset == "digits" and not args.synthetic else 64)
     width = args.width or (64 if gpu else 16)
-    config = preset("paper", dataset=args.dataset, data_root=args.data_root, image_size=size, ngf=width, ndf=width,
+    dataset, root = ("lsun", "synthetic") if args.synthetic else (args.dataset, args.data_root)  # lsun: 3 channels
+    mode = args.compile or ("reduce-overhead" if gpu else "none")
+    config = preset("paper", dataset=dataset, data_root=root, image_size=size, ngf=width, ndf=width,
                     z_dim=100, batch_size=args.batch_size, n_critic=args.n_critic, device=device.type,
-                    data_on_device=True, compile="reduce-overhead" if gpu else "none")
-    data = build_image_data(config, device)
+                    data_on_device=True, compile=mode)
+    data = synthetic_images(size, device) if args.synthetic else build_image_data(config, device)
     flops = generator_iteration_flops(*build_image_models(config), config.z_dim, data.shape, config.batch_size,
                                       config.n_critic)["per_g_step"]
     baseline = steps_per_second(eager_algorithm1(config, data, device), device, args.seconds, warmup=2)
@@ -140,10 +170,11 @@ def main(argv=None) -> int:
     ours = steps_per_second(trainer.step, device, args.seconds, warmup=10 if gpu else 2)
     threads = torch.get_num_threads()
     name = torch.cuda.get_device_name(device) if gpu else f"{platform.processor() or 'CPU'}, {threads} threads"
-    options = ("bf16 + channels_last + CUDA graphs + uint8 data on GPU" if gpu
+    options = (f"bf16 + channels_last + compile {mode} + uint8 data on GPU" if gpu
                else "float32 eager (no GPU options apply)")
     rows = [("eager Algorithm 1 (baseline)", baseline), (f"Trainer: {options}", ours)]
-    table = [f"{args.dataset} {size}x{size}, batch {config.batch_size}, n_critic {config.n_critic}, "
+    source = "synthetic" if args.synthetic else args.dataset
+    table = [f"{source} {size}x{size}, batch {config.batch_size}, n_critic {config.n_critic}, "
              f"ngf = ndf = {width}, {flops / 1e9:.1f} GFLOP per generator step (counted), device: {name}, "
              f"torch {torch.__version__}",
              "", "| loop | G-steps/s | TFLOP/s |", "| --- | ---: | ---: |"]
@@ -155,10 +186,21 @@ def main(argv=None) -> int:
                   "torch.compile, uint8 data on the device, fused foreach clamp) and its 3x target are implemented "
                   "but **not measured** here; on a GPU run `python bench/image_throughput.py --device cuda "
                   "--image-size 64` (64x64 DCGAN, 532 GFLOP per generator step)."]
+    peak = bf16_peak(name) if gpu else None
+    if peak:
+        table += ["", f"Trainer at {100 * ours * flops / 1e12 / peak:.1f}% of the {name}'s dense bf16 peak "
+                  f"({peak:.0f} TFLOP/s)."]
     text = "\n".join(table)
     print(text)
     if args.write:
         write_results(text)
+    if args.json:
+        print(json.dumps({"device": name, "image_size": size, "batch_size": config.batch_size, "ngf": width,
+                          "n_critic": config.n_critic, "compile": mode, "gflop_per_g_step": flops / 1e9,
+                          "eager_g_steps_per_s": baseline, "trainer_g_steps_per_s": ours,
+                          "speedup": ours / baseline, "target_speedup": 3.0,
+                          "trainer_tflops": ours * flops / 1e12, "bf16_peak_tflops": peak,
+                          "share_of_peak": ours * flops / 1e12 / peak if peak else None}))
     return 0
 
 
