@@ -12,15 +12,21 @@ the plain loop that any implementation doing the same float32 arithmetic could r
 ``trainer/floor`` is how close the trainer comes to it. The floor is also timed with bfloat16 operands.
 That row only says what lower-precision products would allow: the trainer computes in float32.
 
+``--before PATH`` also times the trainer of another checkout (e.g. ``git worktree add /tmp/before
+<commit>``) in the same rounds, in a helper process that imports ``wgan_core`` from there: the
+before/after comparison of a change, measured under the same load.
+
     python bench/toy_throughput.py [--widths 128 512] [--steps 200] [--rounds 5] [--threads N]
                                    [--compile none|default|reduce-overhead] [--device cpu|cuda]
-                                   [--autograd]
+                                   [--autograd] [--before PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -47,8 +53,50 @@ def trainer_rate(cfg: TrainConfig, steps: int, warmup: int = 10) -> float:
     start = time.perf_counter()
     for _ in range(steps):
         tr.step()
-    float(tr._acc["critic_loss"])  # the host sync a metric read would do
+    tr.drain_losses()  # the host sync a metric read would do
     return steps / (time.perf_counter() - start)
+
+
+# The helper process of --before: reads one JSON request per line, answers with the G-steps/s.
+_BEFORE = r"""
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+import torch
+from wgan_core.config import TrainConfig
+from wgan_core.trainer import Trainer
+torch.set_num_threads(int(sys.argv[2]))
+for line in sys.stdin:
+    req = json.loads(line)
+    tr = Trainer(TrainConfig(**req["config"]))
+    for _ in range(req["warmup"]):
+        tr.step()
+    start = time.perf_counter()
+    for _ in range(req["steps"]):
+        tr.step()
+    float(next(tr.critic.parameters()).sum())
+    print(req["steps"] / (time.perf_counter() - start), flush=True)
+"""
+
+
+class BeforeTrainer:
+    """The trainer of the checkout at ``path``, timed in a helper process (see ``--before``)."""
+
+    def __init__(self, path: str):
+        self.proc = subprocess.Popen([sys.executable, "-c", _BEFORE, path, str(torch.get_num_threads())],
+                                     cwd=path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+
+    def rate(self, cfg: TrainConfig, steps: int, warmup: int = 10) -> float:
+        config = {k: v for k, v in cfg.to_dict().items() if k != "engine"}  # older checkouts lack it
+        self.proc.stdin.write(json.dumps({"config": config, "steps": steps, "warmup": warmup}) + "\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError("the --before helper process ended; see its error above")
+        return float(line)
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(timeout=30)
 
 
 def main(argv=None) -> int:
@@ -64,11 +112,14 @@ def main(argv=None) -> int:
     ap.add_argument("--compile", default="none", choices=["none", "default", "reduce-overhead"])
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--autograd", action="store_true",
-                    help="also time the trainer with manual_backward=False (autograd instead of the "
+                    help="also time the trainer with engine='autograd' (autograd instead of the "
                          "hand-written toy backward passes) in the same rounds")
+    ap.add_argument("--before", metavar="PATH", default=None,
+                    help="also time the trainer of the checkout at PATH (before a change) in the same rounds")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
+    before = BeforeTrainer(args.before) if args.before else None
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device {args.device}, "
           f"batch {args.batch_size}, depth {args.depth}, n_critic {args.n_critic}, compile {args.compile}")
     for width in args.widths:
@@ -79,16 +130,19 @@ def main(argv=None) -> int:
         plain_wgan(5, width, args.depth, args.batch_size, args.n_critic, device=args.device)  # warm-up
         products = algorithm1_products(width, args.depth, args.batch_size, args.n_critic)
         floor32, floor16 = [], []
-        plain, ours, auto = [], [], []
+        plain, ours, auto, old = [], [], [], []
         for r in range(args.rounds):  # alternate which loop goes first: neither always gets the quieter slot
-            order = ["plain", "trainer", "floor"] + (["autograd"] if args.autograd else [])
+            order = (["plain", "trainer", "floor"] + (["autograd"] if args.autograd else [])
+                     + (["before"] if before else []))
             if r % 2:
                 order.reverse()
             for which in order:
                 if which == "trainer":
                     ours.append(trainer_rate(cfg.replace(seed=r), args.steps))
+                elif which == "before":
+                    old.append(before.rate(cfg.replace(seed=r), args.steps))
                 elif which == "autograd":
-                    auto.append(trainer_rate(cfg.replace(seed=r, manual_backward=False), args.steps))
+                    auto.append(trainer_rate(cfg.replace(seed=r, engine="autograd"), args.steps))
                 elif which == "floor":
                     floor32.append(1 / floor_seconds(products, torch.float32, args.device))
                     floor16.append(1 / floor_seconds(products, torch.bfloat16, args.device))
@@ -103,8 +157,13 @@ def main(argv=None) -> int:
               f"   rounds: plain {[round(x, 1) for x in plain]}, trainer {[round(x, 1) for x in ours]}")
         if auto:
             paired_auto = statistics.median(b / a for a, b in zip(plain, auto, strict=True))
-            print(f"   trainer with autograd (manual_backward=False): {statistics.median(auto):7.1f} G-steps/s, "
+            print(f"   trainer with autograd (engine='autograd'): {statistics.median(auto):7.1f} G-steps/s, "
                   f"median paired ratio {paired_auto:5.2f}x; rounds {[round(x, 1) for x in auto]}")
+        if old:
+            print(f"   trainer before ({args.before}): {statistics.median(old):7.1f} G-steps/s, median paired "
+                  f"ratio to plain {statistics.median(b / a for a, b in zip(plain, old, strict=True)):5.2f}x, "
+                  f"after/before (paired) {statistics.median(n / b for n, b in zip(ours, old, strict=True)):5.2f}x; "
+                  f"rounds {[round(x, 1) for x in old]}")
         f32, f16 = statistics.median(floor32), statistics.median(floor16)
         gflop = product_flops(products) / 1e9
         print(f"   matrix-product floor, float32: {f32:7.1f} G-steps/s ({gflop:.2f} GFLOP per G-step at "
@@ -114,6 +173,8 @@ def main(argv=None) -> int:
         print(f"   the same products in bfloat16: {f16:7.1f} G-steps/s, floor/plain "
               f"{statistics.median(f / a for a, f in zip(plain, floor16, strict=True)):5.2f}x "
               f"(what lower precision would allow; not a trainer mode)")
+    if before:
+        before.close()
     return 0
 
 

@@ -71,7 +71,8 @@ def test_gradient_penalty_of_linear_critics():
 
 @pytest.mark.parametrize("loss", ["wgan", "wgan-gp", "gan", "gan-minimax"])
 def test_output_derivatives_equal_autograd(loss):
-    from wgan_core.losses import critic_loss, critic_loss_grad, generator_loss, generator_loss_grad
+    from wgan_core.losses import critic_loss, generator_loss
+    from wgan_core.toy_engine.grads import critic_loss_grad, generator_loss_grad
 
     f_real = torch.randn(7, dtype=torch.float64, requires_grad=True)
     f_fake = torch.randn(5, dtype=torch.float64, requires_grad=True)
@@ -81,5 +82,5 @@ def test_output_derivatives_equal_autograd(loss):
         torch.testing.assert_close(a, b)
     (auto_g,) = torch.autograd.grad(generator_loss(loss, f_fake), (f_fake,))
     torch.testing.assert_close(auto_g, generator_loss_grad(loss, f_fake.detach()))
-    with pytest.raises(ValueError, match="loss must be one of"):
+    with pytest.raises(ValueError, match="no hand-written output derivative.*'hinge'"):
         critic_loss_grad("hinge", f_real, f_fake)

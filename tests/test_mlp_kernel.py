@@ -1,12 +1,13 @@
-"""The hand-written backward passes of wgan_core.mlp_kernel give autograd's gradients."""
+"""The hand-written backward passes of wgan_core.toy_engine give autograd's gradients."""
 
 import pytest
 import torch
 
 import wgan_core.losses as L
 from wgan_core.config import TrainConfig
-from wgan_core.mlp_kernel import MLPKernel, kernel_for
-from wgan_core.models import MLPCritic, MLPGenerator, flatten_parameters
+from wgan_core.models import MLPCritic, MLPGenerator
+from wgan_core.toy_engine import MLPKernel, flatten_parameters, kernel_for
+from wgan_core.toy_engine.grads import critic_loss_grad, generator_loss_grad
 from wgan_core.trainer import Trainer
 
 
@@ -29,7 +30,7 @@ def test_critic_gradient_equals_autograd(loss):
     out, inputs = kc.forward(torch.cat((real, fake)))
     f = out.reshape(-1)
     torch.testing.assert_close(f, torch.cat((c(real), c(fake))).detach())
-    kc.backward(inputs, torch.cat(L.critic_loss_grad(loss, f[:16], f[16:])).unsqueeze(1))
+    kc.backward(inputs, torch.cat(critic_loss_grad(loss, f[:16], f[16:])).unsqueeze(1))
     auto = torch.autograd.grad(L.critic_loss(loss, c(real), c(fake)), list(c.parameters()))
     torch.testing.assert_close(kc.grad, _flat(auto), rtol=1e-5, atol=1e-7)
     assert all(p.grad is v for p, v in zip(kc.params, kc._grad_views, strict=True))  # written in place
@@ -42,7 +43,7 @@ def test_generator_gradient_through_the_critic_equals_autograd(loss):
     x, g_inputs = kg.forward(z)
     out, c_inputs = kc.forward(x)
     critic_grad_before = kc.grad.clone()
-    grad_x = kc.backward(c_inputs, L.generator_loss_grad(loss, out.reshape(-1)).unsqueeze(1),
+    grad_x = kc.backward(c_inputs, generator_loss_grad(loss, out.reshape(-1)).unsqueeze(1),
                          weights=False, input_grad=True)
     torch.testing.assert_close(kc.grad, critic_grad_before, rtol=0, atol=0)  # the critic's grads untouched
     kg.backward(g_inputs, grad_x)
@@ -57,7 +58,7 @@ def test_gradient_penalty_gradient_equals_double_backprop(depth):
     x_hat = L.interpolates(real, fake, eps)
     out, inputs = kc.forward(torch.cat((real, fake, x_hat)))
     f = out.reshape(-1)
-    kc.backward([h[:24] for h in inputs], torch.cat(L.critic_loss_grad("wgan-gp", f[:12], f[12:24])).unsqueeze(1))
+    kc.backward([h[:24] for h in inputs], torch.cat(critic_loss_grad("wgan-gp", f[:12], f[12:24])).unsqueeze(1))
     penalty, norms = kc.penalty_backward([h[24:] for h in inputs], lambda_gp=10.0)
     ref_penalty, ref_norms = L.gradient_penalty(c, real, fake, eps, return_norms=True)
     torch.testing.assert_close(penalty, ref_penalty.detach())
@@ -82,8 +83,9 @@ def test_trainer_fast_path_follows_the_autograd_path(loss):
     """Same seed, same steps: the trainer with the hand-written passes and with autograd agree."""
     cfg = TrainConfig(loss=loss, width=32, depth=2, batch_size=64, n_critic=3, lr=1e-3, eval_samples=64, seed=3,
                       optimizer="adam" if loss != "wgan" else "rmsprop", clip_value=0.05)
-    fast, slow = Trainer(cfg), Trainer(cfg.replace(manual_backward=False))
-    assert fast._manual_critic and fast._manual_gen and not (slow._manual_critic or slow._manual_gen)
+    fast, slow = Trainer(cfg), Trainer(cfg.replace(engine="autograd"))
+    assert (fast.engine.name, slow.engine.name) == ("toy-kernel", "autograd")
+    assert fast.engine._kg is not None  # the generator's step is hand-written too
     for _ in range(4):
         fast.step()
         slow.step()

@@ -142,7 +142,8 @@ def test_presets_build():
 
 
 def test_lean_rmsprop_equals_torch_rmsprop():
-    from wgan_core.models import LeanRMSprop, MLPCritic
+    from wgan_core.models import MLPCritic
+    from wgan_core.toy_engine import LeanRMSprop
 
     torch.manual_seed(0)
     a, b = MLPCritic(2, 16, 2), MLPCritic(2, 16, 2)
@@ -158,9 +159,9 @@ def test_lean_rmsprop_equals_torch_rmsprop():
         torch.testing.assert_close(p, q)
 
 
-@pytest.mark.parametrize("manual_backward", [True, False])
+@pytest.mark.parametrize("engine", ["toy-kernel", "autograd"])
 @pytest.mark.parametrize("loss, optimizer", [("gan", "adam"), ("wgan", "rmsprop"), ("wgan-gp", "adam")])
-def test_a_step_never_reads_a_value_back_to_the_host(loss, optimizer, manual_backward):
+def test_a_step_never_reads_a_value_back_to_the_host(loss, optimizer, engine):
     """The issue's "no host synchronisation per step": a generator iteration calls no operator that
     turns a tensor into a Python number (``.item()``, ``float(t)``, ``bool(t)`` all go through
     ``aten._local_scalar_dense``; ``aten.is_nonzero`` is the test ``if t:``). On a GPU each such
@@ -178,10 +179,57 @@ def test_a_step_never_reads_a_value_back_to_the_host(loss, optimizer, manual_bac
                 self.reads.append(str(func))
             return func(*args, **(kwargs or {}))
 
-    tr = Trainer(tiny(loss=loss, optimizer=optimizer, n_critic=2, manual_backward=manual_backward))
+    tr = Trainer(tiny(loss=loss, optimizer=optimizer, n_critic=2, engine=engine))
     tr.step()  # first step builds the flat-buffer plans
     with HostReads() as mode:
         for _ in range(3):
             tr.step()
     assert mode.reads == []
     assert tr.g_step == 4
+
+
+def test_the_engine_seam_picks_once_and_names_what_it_cannot_do():
+    assert Trainer(tiny(loss="wgan")).engine.name == "toy-kernel"  # auto: the toys keep the fast engine
+    assert Trainer(tiny(loss="wgan", engine="autograd")).engine.name == "autograd"
+    assert Trainer(tiny(loss="wgan", track_update_cosine=True)).engine.name == "autograd"
+    with pytest.raises(ValueError, match="engine toy-kernel cannot train this run: track_update_cosine"):
+        Trainer(tiny(loss="wgan", engine="toy-kernel", track_update_cosine=True))
+    with pytest.raises(ValueError, match="engine must be one of"):
+        tiny(engine="fast")
+    from wgan_core.config import TrainConfig as TC
+
+    old = {**tiny().to_dict(), "manual_backward": False}  # a config saved before the engine field
+    del old["engine"]
+    assert TC.from_dict(old).engine == "autograd"
+
+
+def test_a_loss_without_a_hand_written_derivative_falls_back_to_autograd(monkeypatch):
+    from wgan_core.toy_engine import grads
+
+    monkeypatch.delitem(grads.OUTPUT_GRADS, "gan-minimax")  # as a newly registered loss would be
+    tr = Trainer(tiny(loss="gan-minimax", n_critic=2))
+    assert tr.engine.name == "autograd"
+    logs = list(tr.run(4, metrics_every=2))
+    assert [log["g_step"] for log in logs] == [2, 4] and np.isfinite(logs[-1]["generator_loss"])
+    with pytest.raises(ValueError, match="loss 'gan-minimax' has no hand-written output derivative"):
+        Trainer(tiny(loss="gan-minimax", engine="toy-kernel"))
+
+
+def test_the_trainer_runs_without_the_toy_engine(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "wgan_core.toy_engine", None)  # any import of it now fails
+    tr = Trainer(tiny(loss="wgan-gp", engine="autograd"))
+    logs = list(tr.run(3, metrics_every=3))
+    assert tr.engine.name == "autograd" and np.isfinite(logs[-1]["critic_loss"])
+    assert type(tr.opt_c).__module__.startswith("torch.optim")
+
+
+def test_drain_losses_is_the_public_read_of_the_interval():
+    tr = Trainer(tiny(loss="wgan-gp", n_critic=2))
+    tr.step()
+    tr.step()
+    losses = tr.drain_losses()
+    assert {"critic_loss", "gradient_penalty", "generator_loss", "g_steps_per_s"} <= set(losses)
+    assert all(isinstance(v, float) for v in losses.values())
+    assert tr.drain_losses() == {}  # drained: a new interval starts empty

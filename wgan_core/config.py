@@ -31,8 +31,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["TrainConfig", "PRESETS", "METHOD_PRESETS", "preset", "TOY_DATASETS", "IMAGE_DATASETS", "LOSSES", "HPARAM_NAMES",
-           "validate_hparam"]
+__all__ = ["TrainConfig", "PRESETS", "METHOD_PRESETS", "preset", "TOY_DATASETS", "IMAGE_DATASETS", "LOSSES",
+           "HPARAM_NAMES", "ENGINES", "validate_hparam"]
 
 TOY_DATASETS = ("8gaussians", "25gaussians", "swissroll", "gaussians-1d", "parallel-lines")
 IMAGE_DATASETS = ("digits", "lsun", "folder")
@@ -42,6 +42,8 @@ DEVICES = ("auto", "cpu", "cuda")
 GENERATORS = ("dcgan", "dcgan-nobn", "mlp")
 CRITIC_ARCHS = ("dcgan", "mlp")
 COMPILE_MODES = ("none", "default", "reduce-overhead")
+#: Gradient engines (wgan_core.engine.pick_engine): auto = the toy kernels where they apply, else autograd.
+ENGINES = ("auto", "autograd", "toy-kernel")
 
 #: Hyperparameters that may change while a run goes on (see ``Trainer.set_hparams``).
 HPARAM_NAMES = ("clip_value", "n_critic", "lr", "lambda_gp")
@@ -128,9 +130,12 @@ class TrainConfig:
         Record the cosine between the critic optimiser's update and the negative gradient.
     compile : str
         ``none``, or a ``torch.compile`` mode (``default``, ``reduce-overhead`` = CUDA graphs).
-    manual_backward : bool
-        Toy MLPs only: the hand-written backward passes of :mod:`wgan_core.mlp_kernel` (default);
-        False runs autograd instead (same maths; the bench compares the two).
+    engine : str
+        How the gradients are formed (:func:`wgan_core.engine.pick_engine`): ``autograd``;
+        ``toy-kernel``, the hand-written backward passes of :mod:`wgan_core.toy_engine` (toy MLPs
+        only; ValueError elsewhere); ``auto`` (default): the toy kernels where they apply, else
+        autograd. Same maths either way; the bench compares the two. A saved config's older
+        ``manual_backward`` flag still loads (True: ``auto``, False: ``autograd``).
     cpu_threads : int
         Torch intra-op threads while a CPU trainer works (restored afterwards). 0 (auto): one
         thread for toy data — toy-sized matrices gain little from threads, and threads that wait
@@ -160,7 +165,7 @@ class TrainConfig:
     clamp_bn: bool = True
     track_update_cosine: bool = False
     compile: str = "none"
-    manual_backward: bool = True
+    engine: str = "auto"
     cpu_threads: int = 0
     image_size: int = 32
     generator: str = "dcgan"
@@ -198,9 +203,10 @@ class TrainConfig:
         _choice("device", self.device, DEVICES)
         _int("metrics_every", self.metrics_every, 1, 10**9)
         _int("eval_samples", self.eval_samples, 16, 20000)
-        for flag in ("official_schedule", "clamp_bn", "track_update_cosine", "data_on_device", "manual_backward"):
+        for flag in ("official_schedule", "clamp_bn", "track_update_cosine", "data_on_device"):
             _bool(flag, getattr(self, flag))
         _choice("compile", self.compile, COMPILE_MODES)
+        _choice("engine", self.engine, ENGINES)
         _int("cpu_threads", self.cpu_threads, 0, 1024)
         _choice("image_size", self.image_size, (32, 64))
         _choice("generator", self.generator, GENERATORS)
@@ -240,11 +246,15 @@ class TrainConfig:
         """Inverse of :meth:`to_dict`; unknown keys raise ValueError naming them."""
         if not isinstance(data, dict):
             raise ValueError(f"config must be a mapping; got {type(data).__name__}")
+        kwargs = dict(data)
+        if "manual_backward" in kwargs:  # configs saved before `engine` replaced this flag
+            _bool("manual_backward", kwargs["manual_backward"])
+            legacy = "auto" if kwargs.pop("manual_backward") else "autograd"
+            kwargs.setdefault("engine", legacy)
         names = {f.name for f in dataclasses.fields(cls)}
-        unknown = set(data) - names
+        unknown = set(kwargs) - names
         if unknown:
             raise ValueError(f"{sorted(unknown)[0]} is not a TrainConfig field")
-        kwargs = dict(data)
         if "betas" in kwargs and isinstance(kwargs["betas"], list):
             kwargs["betas"] = tuple(kwargs["betas"])
         return cls(**kwargs)

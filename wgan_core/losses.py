@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 __all__ = ["wgan_critic_loss", "wgan_generator_loss", "gradient_penalty", "interpolates",
            "gan_discriminator_loss", "gan_generator_loss", "gan_minimax_generator_loss", "js_lower_bound",
-           "critic_loss", "generator_loss", "critic_loss_grad", "generator_loss_grad"]
+           "critic_loss", "generator_loss"]
 
 
 def wgan_critic_loss(f_real: torch.Tensor, f_fake: torch.Tensor) -> torch.Tensor:
@@ -117,42 +117,4 @@ def generator_loss(loss: str, f_fake: torch.Tensor) -> torch.Tensor:
         return gan_generator_loss(f_fake)
     if loss == "gan-minimax":
         return gan_minimax_generator_loss(f_fake)
-    raise ValueError(f"loss must be one of gan, gan-minimax, wgan, wgan-gp; got {loss!r}")
-
-
-# ---- derivatives with respect to the network outputs ---------------------------------------------
-# The toy trainer's hand-written backward pass (wgan_core.mlp_kernel) starts from these. Each is the
-# derivative of the loss above of the same objective, element by element, with m the batch size;
-# tests/test_losses.py checks every one against autograd.
-
-def critic_loss_grad(loss: str, f_real: torch.Tensor, f_fake: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    r"""$(\partial\ell/\partial f(x_i),\ \partial\ell/\partial f(\tilde x_i))$ for :func:`critic_loss`.
-
-    * wgan, wgan-gp (the penalty excluded): $\ell = \frac1m\sum f(\tilde x_i) - \frac1m\sum f(x_i)$, so
-      $-1/m$ for every real and $+1/m$ for every fake;
-    * gan, gan-minimax: $\ell = \frac1m\sum \mathrm{softplus}(-f(x_i)) + \frac1m\sum \mathrm{softplus}(f(\tilde x_i))$,
-      so $-\sigma(-f(x_i))/m$ and $\sigma(f(\tilde x_i))/m$.
-    """
-    m_real, m_fake = f_real.shape[0], f_fake.shape[0]
-    if loss in ("wgan", "wgan-gp"):
-        return torch.full_like(f_real, -1.0 / m_real), torch.full_like(f_fake, 1.0 / m_fake)
-    if loss in ("gan", "gan-minimax"):
-        return torch.sigmoid(-f_real).mul_(-1.0 / m_real), torch.sigmoid(f_fake).mul_(1.0 / m_fake)
-    raise ValueError(f"loss must be one of gan, gan-minimax, wgan, wgan-gp; got {loss!r}")
-
-
-def generator_loss_grad(loss: str, f_fake: torch.Tensor) -> torch.Tensor:
-    r"""$\partial\ell/\partial f(g_\theta(z_i))$ for :func:`generator_loss`.
-
-    * wgan, wgan-gp: $\ell = -\frac1m\sum f$, so $-1/m$;
-    * gan (non-saturating): $\ell = \frac1m\sum\mathrm{softplus}(-f)$, so $-\sigma(-f)/m$;
-    * gan-minimax: $\ell = -\frac1m\sum\mathrm{softplus}(f)$, so $-\sigma(f)/m$.
-    """
-    m = f_fake.shape[0]
-    if loss in ("wgan", "wgan-gp"):
-        return torch.full_like(f_fake, -1.0 / m)
-    if loss == "gan":
-        return torch.sigmoid(-f_fake).mul_(-1.0 / m)
-    if loss == "gan-minimax":
-        return torch.sigmoid(f_fake).mul_(-1.0 / m)
     raise ValueError(f"loss must be one of gan, gan-minimax, wgan, wgan-gp; got {loss!r}")

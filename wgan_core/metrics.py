@@ -153,7 +153,8 @@ def spearman(a, b) -> float:
 
 
 # ----------------------------------------------------------------------------------------------
-# Readings of a Trainer (called by Trainer.metrics / .snapshot / .generator_grad_norm)
+# Readings of a Trainer (called by Trainer.metrics / .snapshot / .generator_grad_norm); the losses
+# come through Trainer.drain_losses, never from its private state
 # ----------------------------------------------------------------------------------------------
 
 def update_cosine(params, before, grads) -> torch.Tensor:
@@ -163,13 +164,13 @@ def update_cosine(params, before, grads) -> torch.Tensor:
     return torch.nn.functional.cosine_similarity(delta, neg_grad, dim=0, eps=1e-30)
 
 
-def accumulate_cosine(trainer, cosine: torch.Tensor) -> None:
-    """Add one update cosine to the trainer's device accumulators (mean, negative share, minimum)."""
-    acc = trainer._acc
-    acc["cosine"] += cosine
-    acc["cosine_neg"] += (cosine < 0).to(cosine.dtype)
-    acc["cosine_min"] = torch.minimum(acc["cosine_min"], cosine)
-    trainer._acc_n["cosine"] += 1
+def tracked_update(update, params, losses) -> None:
+    """Run the optimiser's ``update()`` and add the cosine between its step and $-\\nabla_w$ of
+    ``params`` to ``losses`` (a :class:`~wgan_core.accumulator.LossAccumulator`)."""
+    grads = [p.grad.detach().clone() for p in params]
+    before = [p.detach().clone() for p in params]
+    update()
+    losses.add_cosine(update_cosine(params, before, grads))
 
 
 def _heldout_real(trainer, n: int) -> torch.Tensor:
@@ -211,9 +212,26 @@ def generator_grad_norm(trainer) -> float:
     return float(torch.sqrt(sum((g.detach() ** 2).sum() for g in grads if g is not None)))
 
 
-def collect_metrics(trainer) -> dict:
-    r"""One metric log of ``trainer`` — the only place that reads device values back.
+def check_divergence(trainer, losses: dict) -> None:
+    """Raise :class:`~wgan_core.divergence.DivergedError` when a loss of ``losses`` (the interval
+    means of :meth:`Trainer.drain_losses`) or any critic or generator weight is NaN or infinite."""
+    from .divergence import check_finite
 
+    check_finite(trainer.g_step, {"critic loss": losses.get("critic_loss"),
+                                  "gradient penalty": losses.get("gradient_penalty"),
+                                  "generator loss": losses.get("generator_loss")})
+    nets = {f"{name} weights": list(net.parameters())
+            for name, net in (("critic", trainer.critic), ("generator", trainer.generator))}
+    with torch.no_grad():  # the largest |w| of each network is NaN or inf iff one of its weights is
+        largest = [torch.stack([p.detach().abs().amax().float() for p in ps]).amax() for ps in nets.values() if ps]
+        values = torch.stack(largest).tolist() if largest else []
+    check_finite(trainer.g_step, dict(zip([k for k, ps in nets.items() if ps], values, strict=True)))
+
+
+def collect_metrics(trainer, losses: dict | None = None) -> dict:
+    r"""One metric log of ``trainer``.
+
+    ``losses`` are the interval means of :meth:`Trainer.drain_losses` (drained here when not given).
     Keys: ``g_step``, ``critic_steps``, ``seconds`` (training time), ``g_steps_per_s`` (since the
     previous log), the live hyperparameters, ``critic_loss`` (mean over the interval, without the
     penalty), ``critic_estimate`` $= -$``critic_loss`` (WGAN: the $W_1$ estimate
@@ -227,26 +245,22 @@ def collect_metrics(trainer) -> dict:
     """
     from .losses import gan_discriminator_loss, js_lower_bound, wgan_critic_loss
 
-    acc = {k: float(v) for k, v in trainer._acc.items()}
-    n = trainer._acc_n
+    losses = trainer.drain_losses() if losses is None else losses
     loss = trainer.config.loss
     out: dict = {"g_step": trainer.g_step, "critic_steps": trainer.critic_steps, "seconds": trainer.seconds}
-    if trainer._interval_t > 0:
-        out["g_steps_per_s"] = trainer._interval_steps / trainer._interval_t
+    if "g_steps_per_s" in losses:
+        out["g_steps_per_s"] = losses["g_steps_per_s"]
     out.update(trainer.hparams())
-    if n["critic"]:
-        out["critic_loss"] = acc["critic_loss"] / n["critic"]
+    if "critic_loss" in losses:
+        out["critic_loss"] = losses["critic_loss"]
         out["critic_estimate"] = -out["critic_loss"]
-        if loss == "wgan-gp":
-            out["gradient_penalty"] = acc["gp"] / n["critic"]
+        if loss == "wgan-gp" and "gradient_penalty" in losses:
+            out["gradient_penalty"] = losses["gradient_penalty"]
         if loss in ("gan", "gan-minimax"):
             out["js_estimate"] = js_lower_bound(out["critic_estimate"])
-    if n["gen"]:
-        out["generator_loss"] = acc["gen_loss"] / n["gen"]
-    if n["cosine"]:  # the interval mean hides single negative steps, so report those too
-        out["update_cosine"] = acc["cosine"] / n["cosine"]
-        out["update_cosine_negative"] = acc["cosine_neg"] / n["cosine"]
-        out["update_cosine_min"] = acc["cosine_min"]
+    for key in ("generator_loss", "update_cosine", "update_cosine_negative", "update_cosine_min"):
+        if key in losses:
+            out[key] = losses[key]
     fake = _fixed_fakes(trainer)
     real = _heldout_real(trainer, len(fake))
     with torch.no_grad():
@@ -261,7 +275,6 @@ def collect_metrics(trainer) -> dict:
     out["grad_norm_mean"], out["grad_norm_max"] = float(norms.mean()), float(norms.max())
     out["generator_grad_norm"] = generator_grad_norm(trainer)
     out["weight_max_abs"] = float(max(p.detach().abs().max() for p in trainer.critic.parameters()))
-    trainer._reset_accumulators()
     return out
 
 

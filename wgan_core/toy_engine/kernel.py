@@ -6,7 +6,7 @@ The toy networks (:func:`wgan_core.models.mlp`) are ``depth`` blocks ``Linear â†
 $$a_k = h_{k-1} W_k^\top + b_k,\qquad h_k = \mathrm{ReLU}(a_k),\qquad \text{out} = h_{D} W_{D+1}^\top + b_{D+1},$$
 
 and, given $g = \partial \ell / \partial\,\text{out}$ (one row per example, from
-:func:`wgan_core.losses.critic_loss_grad` / :func:`~wgan_core.losses.generator_loss_grad`), going down
+:func:`~.grads.critic_loss_grad` / :func:`~.grads.generator_loss_grad`), going down
 the layers
 
 $$\nabla_{W_k}\ell = g_k^\top h_{k-1},\qquad \nabla_{b_k}\ell = \textstyle\sum_i g_{k,i},\qquad
@@ -15,12 +15,13 @@ g_{k-1} = (g_k W_k) \odot \mathbb{1}[h_{k-1} > 0].$$
 That is the whole backward pass: the same products autograd would form, in the same order, but
 without recording a graph, and with every weight gradient written (``out=``) straight into views of
 **one flat gradient buffer** that mirrors the flat parameter buffer of
-:func:`wgan_core.models.flatten_parameters`. Each parameter's ``.grad`` *is* its view of that buffer,
-so the optimiser (:class:`wgan_core.models.LeanRMSprop`) updates all weights in a handful of
+:func:`~.flat.flatten_parameters`. Each parameter's ``.grad`` *is* its view of that buffer,
+so the optimiser (:class:`~.optim.LeanRMSprop`) updates all weights in a handful of
 operations on the two buffers, with no gather. Tests check every gradient against autograd.
 
-Used by :class:`wgan_core.trainer.Trainer` for the toy problems; the gradient penalty of WGAN-GP
-needs a second derivative and keeps autograd.
+The penalty of WGAN-GP is hand-written too (:meth:`MLPKernel.penalty_backward`): with the ReLU masks
+fixed, the input gradient of a ReLU MLP is linear in the weights, so its derivative needs no second
+pass of autograd. Used by :class:`~.engine.ToyKernelEngine`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .models import flat_view
+from .flat import flat_view
 
 __all__ = ["MLPKernel", "kernel_for"]
 
@@ -64,7 +65,7 @@ class MLPKernel:
             raise ValueError("MLPKernel needs a network that ends in a Linear layer")
         params = [p for pair in self.layers for p in pair]
         if [id(p) for p in net.parameters()] != [id(p) for p in params] or flat_view(params) is None:
-            raise ValueError("MLPKernel needs the parameters flattened (wgan_core.models.flatten_parameters)")
+            raise ValueError("MLPKernel needs the parameters flattened (wgan_core.toy_engine.flat.flatten_parameters)")
         self.params = params
         self.grad = torch.zeros(sum(p.numel() for p in params), dtype=params[0].dtype, device=params[0].device)
         self._grad_views = list(torch.split(self.grad, [p.numel() for p in params]))
