@@ -110,6 +110,6 @@ def replay_ui(slug: str, accept: Callable | None = None, title: str = "Replay a 
         col.plotly_chart(live_plots.curves(rows, key, label, height=260), key=f"{slug}.replay.{key}",
                          width="stretch")
     snapshot_view(run, step)
-    st.download_button("Run metrics (CSV)", data=lambda: live.metrics_csv(run.metrics), on_click="ignore",
+    st.download_button("Run metrics (CSV)", data=lambda: live_export.metrics_csv(run.metrics), on_click="ignore",
                        file_name=f"{Path(name).name}-metrics.csv", mime="text/csv", key=f"{slug}.replay.csv")
     return run

@@ -210,7 +210,7 @@ class RingShare:
     """Extra per-log metric of a live job: ``ring_share`` of ``n`` fresh samples of each member.
 
     A small class rather than a closure so that it pickles: a process-mode job
-    (:class:`wgan_core.jobs.ProcessTrainingJob`) calls it in its worker process.
+    (:class:`wgan_core.live.Job`) calls it in its worker process.
     """
 
     def __init__(self, radius: float = RING_RADIUS, band: float = RING_BAND, n: int = 512):

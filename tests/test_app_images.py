@@ -69,7 +69,8 @@ def test_step_trains_live_and_shows_samples_curve_and_coverage(tmp_path, monkeyp
         at.run()
     labels = [m.label for m in at.metric]
     assert labels == ["classes covered", "class KL", "exact W₁ in pixels", "critic estimate"]
-    assert len(at.get("plotly_chart")) >= charts_before + 3  # grid, W curve, coverage curve
+    # grid, W curve, coverage curve: live charts (app/live_chart.py), a component updated in place
+    assert len(at.get("plotly_chart")) == charts_before and len(at.get("bidi_component")) == 3
     assert not at.exception
     _release(at)
 
@@ -88,3 +89,22 @@ def test_replay_and_checkpoint_come_from_the_runs_directory(runs_root, monkeypat
     (runs_root / "recorded" / "checkpoint.pt").write_bytes(b"not a checkpoint")
     at.button(key="images.ckpt.go").click().run()
     assert not at.exception and "corrupt" in at.error[0].value
+
+
+def test_half_written_and_torn_image_runs_are_skipped_with_one_line(runs_root, tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "runs"
+    shutil.copytree(runs_root / "recorded", root / "recorded")
+    shutil.copytree(runs_root / "recorded", root / "torn")
+    (root / "torn" / "metrics.jsonl").write_text('{"g_step": 1}\n{"g_st')
+    (root / "half").mkdir()
+    shutil.copy(runs_root / "recorded" / "config.json", root / "half" / "config.json")  # a run starting now
+    (root / "recorded" / "snapshots" / "²².npz").write_bytes(b"x")  # a name int() cannot read
+    monkeypatch.setenv("WGAN_RUNS_DIR", str(root))
+    at = AppTest.from_file(VIEW, default_timeout=120).run()
+    assert not at.exception
+    assert at.selectbox(key="images.replay.run").options == ["recorded"]
+    note = [c.value for c in at.caption if c.value.startswith("Skipped")]
+    assert len(note) == 1 and "`half`: " in note[0] and "`torn`: " in note[0] and "cut line" in note[0]
+    assert at.subheader.values[-2:] == ["What to notice", "Exercises"]

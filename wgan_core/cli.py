@@ -226,7 +226,7 @@ def _train_in_processes(configs: dict, out: Path, args: argparse.Namespace, jobs
     if args.fresh_process and cpu and sys.platform == "linux":
         context = multiprocessing.get_context("fork")
     else:
-        from .jobs import worker_context
+        from .live import worker_context
 
         context = worker_context()
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:

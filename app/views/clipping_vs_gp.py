@@ -6,6 +6,7 @@ import streamlit as st
 
 import lessons.clipping_vs_gp as lesson
 from app import live, replay, shell
+from app.live_chart import live_chart
 from plots import SERIES
 from plots import clipping_vs_gp as plots
 from plots import live as live_plots
@@ -53,7 +54,7 @@ def draw(job) -> None:
         snap, row = snaps[method], last.get(method, {})
         with col:
             fig = live.cached_figure(f"{SLUG}.surface.{method}", snap_version, lambda m=method: surface(job, m))
-            st.plotly_chart(fig, key=f"{SLUG}.surface.{method}", width="stretch")
+            live_chart(fig, key=f"{SLUG}.surface.{method}")
             a, b, c = st.columns(3)
             a.metric("Lipschitz meter", f"{row.get('grad_norm_max', float('nan')):.3g}",
                      help="Largest ‖∇ₓf‖ at interpolates between real and generated points.")
@@ -68,18 +69,18 @@ def draw(job) -> None:
                                          live_plots.histogram(w["counts"], w["edges"], "critic weights", c,
                                                               marks=plots.weight_marks(w), mark_text="±c",
                                                               xtitle="w"))
-            st.plotly_chart(weights, key=f"{SLUG}.weights.{method}", width="stretch")
+            live_chart(weights, key=f"{SLUG}.weights.{method}")
             norms = live.cached_figure(f"{SLUG}.norms.{method}", snap_version, lambda g=g, c=colour:
                                        live_plots.histogram(g["counts"], g["edges"], "‖∇ₓf‖ at interpolates", c,
                                                             marks=(1.0,), xtitle="gradient norm"))
-            st.plotly_chart(norms, key=f"{SLUG}.gradnorms.{method}", width="stretch")
+            live_chart(norms, key=f"{SLUG}.gradnorms.{method}")
     left, right = st.columns(2)
     lip = live.cached_figure(f"{SLUG}.lip", logs_version, lambda: live_plots.curves(
         logs, "grad_norm_max", "Lipschitz meter over time", lesson.METHOD_LABELS, ylog=True))
-    left.plotly_chart(lip, key=f"{SLUG}.curve.lip", width="stretch")
+    live_chart(lip, key=f"{SLUG}.curve.lip", container=left)
     est = live.cached_figure(f"{SLUG}.est", logs_version, lambda: live_plots.curves(
         logs, "critic_estimate_eval", "critic estimate Ŵ", lesson.METHOD_LABELS))
-    right.plotly_chart(est, key=f"{SLUG}.curve.est", width="stretch")
+    live_chart(est, key=f"{SLUG}.curve.est", container=right)
 
 
 panel.poll(draw)

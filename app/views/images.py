@@ -5,7 +5,8 @@ import functools
 import streamlit as st
 
 import lessons.images as lesson
-from app import live, shell
+from app import live, replay, shell
+from app.live_chart import live_chart
 from plots import images as plots
 
 SLUG = "images"
@@ -46,9 +47,9 @@ def draw(job) -> None:
     snap = snaps["run"]
     logs = run_logs(job)
     left, right = st.columns([2, 3])
-    left.plotly_chart(plots.sample_grid(snap["grid"], f"Fixed noise, step {snap['g_step']}"),
-                      key=f"{SLUG}.grid", width="stretch")
-    right.plotly_chart(curve_figure(job), key=f"{SLUG}.curve", width="stretch")
+    live_chart(plots.sample_grid(snap["grid"], f"Fixed noise, step {snap['g_step']}"), key=f"{SLUG}.grid",
+               container=left)
+    live_chart(curve_figure(job), key=f"{SLUG}.curve", container=right)
     last = logs[-1] if logs else {}
     a, b, c, d = st.columns(4)
     if "classes_covered" in last:
@@ -59,7 +60,7 @@ def draw(job) -> None:
     if "critic_estimate" in last:
         d.metric("critic estimate", f"{last['critic_estimate']:.4f}")
     if any("classes_covered" in e for e in logs):
-        st.plotly_chart(plots.coverage_curves(logs), key=f"{SLUG}.coverage", width="stretch")
+        live_chart(plots.coverage_curves(logs), key=f"{SLUG}.coverage")
 
 
 panel.poll(draw)
@@ -68,29 +69,38 @@ panel.export({"w-curve": lambda: curve_figure(panel.job)})
 st.markdown(lesson.WHY_GAN_FAILS)
 st.markdown(lesson.BATCH_NORM_CLIPPING)
 
+def replay_run_ui(name: str) -> None:
+    """One recorded run: caption, snapshot scrubber and curves — or one line saying why it cannot be read."""
+    try:
+        run = lesson.load_image_run(name)
+        cfg = run.config
+        st.caption(f"{cfg.get('dataset')} · generator {cfg.get('generator')} · {cfg.get('loss')} · "
+                   f"{len(run.logs)} logs · {run.summary.get('g_step', '?')} generator steps")
+        if run.snapshot_steps:
+            step = st.select_slider("Snapshot at step", run.snapshot_steps, value=run.snapshot_steps[-1],
+                                    key=f"{SLUG}.replay.step")
+            left, right = st.columns([2, 3])
+            left.plotly_chart(plots.sample_grid(lesson.run_grid(run, step), f"{name}: step {step}"),
+                              key=f"{SLUG}.replay.grid", width="stretch")
+            thumb_steps, thumbs = lesson.run_thumbnails(run)
+            right.plotly_chart(plots.w_curve(lesson.w_curve(run.logs), "Recorded critic estimate", thumb_steps,
+                                             thumbs), key=f"{SLUG}.replay.curve", width="stretch")
+    except ValueError as exc:  # rewritten since it was listed, or an unreadable snapshot
+        st.warning(f"Run `{name}` cannot be replayed: {exc}")
+        return
+    if any("classes_covered" in e for e in run.logs):
+        st.plotly_chart(plots.coverage_curves(run.logs), key=f"{SLUG}.replay.coverage", width="stretch")
+
+
 st.subheader("Replay a recorded run")
 runs = lesson.list_image_runs()
+replay.skipped_note(lesson.skipped_image_runs())
 if not runs:
     st.info("No recorded image runs in this server's runs directory (`WGAN_RUNS_DIR`, default `./runs`). "
             "Record one — on a GPU machine, for instance — with `python -m wgan_core train-images --out "
             "<runs dir>/<name>` and it appears here.")
 else:
-    name = st.selectbox("Recorded run", runs, key=f"{SLUG}.replay.run")
-    run = lesson.load_image_run(name)
-    cfg = run.config
-    st.caption(f"{cfg.get('dataset')} · generator {cfg.get('generator')} · {cfg.get('loss')} · "
-               f"{len(run.logs)} logs · {run.summary.get('g_step', '?')} generator steps")
-    if run.snapshot_steps:
-        step = st.select_slider("Snapshot at step", run.snapshot_steps, value=run.snapshot_steps[-1],
-                                key=f"{SLUG}.replay.step")
-        left, right = st.columns([2, 3])
-        left.plotly_chart(plots.sample_grid(lesson.run_grid(run, step), f"{name}: step {step}"),
-                          key=f"{SLUG}.replay.grid", width="stretch")
-        thumb_steps, thumbs = lesson.run_thumbnails(run)
-        right.plotly_chart(plots.w_curve(lesson.w_curve(run.logs), "Recorded critic estimate", thumb_steps, thumbs),
-                           key=f"{SLUG}.replay.curve", width="stretch")
-    if any("classes_covered" in e for e in run.logs):
-        st.plotly_chart(plots.coverage_curves(run.logs), key=f"{SLUG}.replay.coverage", width="stretch")
+    replay_run_ui(st.selectbox("Recorded run", runs, key=f"{SLUG}.replay.run"))
 
     checkpoints = lesson.list_checkpoints()
     if checkpoints:

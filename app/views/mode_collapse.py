@@ -6,6 +6,7 @@ import streamlit as st
 
 import lessons.mode_collapse as lesson
 from app import live, replay, shell
+from app.live_chart import live_chart
 from plots import live as live_plots
 from plots import mode_collapse as plots
 
@@ -46,7 +47,7 @@ def draw(job) -> None:
         with col:
             fig = live.cached_figure(f"{SLUG}.{method}", (job.id, step),
                                      lambda m=method: method_figure(snaps[m], m))
-            col.plotly_chart(fig, key=f"{SLUG}.panel.{method}", width="stretch")
+            live_chart(fig, key=f"{SLUG}.panel.{method}")
             row = last.get(method, {})
             a, b, c = st.columns(3)
             if "modes" in row:
@@ -57,19 +58,19 @@ def draw(job) -> None:
     left, right = st.columns(2)
     w1 = live.cached_figure(f"{SLUG}.w1", logs_version, lambda: live_plots.curves(
         logs, "w1_exact", "exact W₁ to held-out data", lesson.METHOD_LABELS))
-    left.plotly_chart(w1, key=f"{SLUG}.curve.w1", width="stretch")
+    live_chart(w1, key=f"{SLUG}.curve.w1", container=left)
     if settings["dataset"] == "8gaussians":
         ring = live.cached_figure(f"{SLUG}.ring", logs_version, lambda: plots.circle_vs_bumps(
             logs, "wgan", lesson.circle_then_bumps(logs)))
-        right.plotly_chart(ring, key=f"{SLUG}.curve.ring", width="stretch")
+        live_chart(ring, key=f"{SLUG}.curve.ring", container=right)
     else:
         hq = live.cached_figure(f"{SLUG}.hq", logs_version, lambda: live_plots.curves(
             logs, "hq_share", "high-quality share", lesson.METHOD_LABELS))
-        right.plotly_chart(hq, key=f"{SLUG}.curve.hq", width="stretch")
+        live_chart(hq, key=f"{SLUG}.curve.hq", container=right)
     clip = live.cached_figure(f"{SLUG}.clip", logs_version, lambda: live_plots.curves(
         [e for e in logs if e["member"] == "wgan"], "clip_value", "WGAN clip c as applied by the job",
         lesson.METHOD_LABELS, ylog=True, height=220))
-    st.plotly_chart(clip, key=f"{SLUG}.curve.clip", width="stretch")
+    live_chart(clip, key=f"{SLUG}.curve.clip")
 
 
 panel.poll(draw)
