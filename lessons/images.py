@@ -34,7 +34,9 @@ import numpy as np
 
 from lessons import Choice, Exercise, Slider
 
-INTRO = __doc__.split("\n", 2)[2]
+#: The lesson's opening; its experiment paragraph is shown by :func:`experiment_text`, which follows
+#: the chosen dataset and profile.
+INTRO, _, _DIGITS_EXPERIMENT = __doc__.split("\n", 2)[2].partition("**The experiment.**")
 
 TITLE = "Training on images"
 SUMMARY = ("DCGAN, batch-norm-free and MLP generators on real digits: the GAN collapses or stalls, "
@@ -46,9 +48,7 @@ METHOD_LABELS = {"wgan": "WGAN (clipping)", "gan": "GAN (−log D trick)", "wgan
 GENERATOR_LABELS = {"dcgan": "DCGAN (batch norm, doubling filters)",
                     "dcgan-nobn": "No batch norm, constant filters (Fig 7)",
                     "mlp": "4-layer ReLU MLP, 512 units (Fig 8)"}
-#: Classroom-sized networks and a learning rate raised from the paper's 5e-5 so that a CPU shows the
-#: story within a minute (the CLI's defaults are the paper's).
-NETWORK = dict(ngf=16, ndf=16, z_dim=32, batch_size=32, eval_samples=256, device="cpu")
+#: Learning rates of the classroom profile (see PROFILES), raised from the paper's 5e-5.
 #: Measured on this CPU (seed 0, clip c = 0.01 as in the paper): with the no-batch-norm generator
 #: the WGAN covers 8 classes by step 100 and all 10 by step 300, while the GAN stays at 2; with the
 #: MLP (5e-4; 1e-3 saturates its tanh) the GAN stays collapsed on 1–2 classes while its pixel W1 rises,
@@ -79,9 +79,70 @@ def available_datasets() -> tuple[str, ...]:
     return ("digits", "lsun") if find_lsun(data_dir(), "bedroom") else ("digits",)
 
 
+# ---- PROFILES: the live run's size, chosen by the device it trains on (the one place) ----------
+
+@dataclass(frozen=True)
+class Profile:
+    """A live run's size: TrainConfig fields, lr per generator (None: the paper's α), the bf16 /
+    channels_last wrappers (:mod:`wgan_core.images.speed`), and the page's reason for the size."""
+
+    config: dict[str, Any]
+    lr: dict[str, float] | None
+    bf16: bool
+    channels_last: bool
+    why: str
+
+
+PROFILES = {  # on a CPU the paper's 64x64 DCGAN (532 GFLOP per G-step, wgan_core.images.flops) takes seconds a step
+    "classroom": Profile(
+        dict(ngf=16, ndf=16, z_dim=32, batch_size=32, eval_samples=256), CLASSROOM_LR, bf16=False, channels_last=False,
+        why="**Why this size.** This server trains on its CPU, where the paper's network (64 filters, batch 64, about "
+            "532 GFLOP per generator step at 64×64) takes seconds per step; the live run uses a classroom-sized one — "
+            "16 filters, batch 32, a learning rate raised from 5·10⁻⁵ — that tells the story within a minute."),
+    "paper": Profile(  # Algorithm 1's defaults, with every speed option that leaves its maths unchanged
+        dict(ngf=64, ndf=64, z_dim=100, batch_size=64, image_size=64, eval_samples=256, data_on_device=True,
+             compile="reduce-overhead"), None, bf16=True, channels_last=True,
+        why="**At the paper's settings.** This server trains on a GPU: the live run is Algorithm 1 as published — "
+            "DCGAN 64×64, ngf = ndf = 64, batch 64, RMSProp α = 5·10⁻⁵, c = 0.01, n_critic = 5 (WGAN-GP: Adam 10⁻⁴, "
+            "λ = 10) — in bf16, channels_last, images on the GPU as uint8, CUDA graphs (the first steps compile)."),
+}
+PROFILE_ENV = "WGAN_IMAGES_PROFILE"  # classroom | paper overrides the device's choice
+#: LSUN images a live run keeps (~120 MB of uint8 at 64x64), read in the job's own process: a job's
+#: worker may not start DataLoader workers.
+LIVE_LSUN_IMAGES = 10_000
+LSUN_EXPERIMENT = r"""**The experiment.** LSUN bedrooms from this server's data (`WGAN_DATA_DIR`), centre-cropped
+to $64\times64$ in colour — the paper's dataset. Bedrooms have no labels, so mode collapse is not counted;
+the page tracks the exact $W_1$ in pixel space between 256 generated and 256 real images, and the critic's
+estimate with samples along the way (Fig 4). The grid always comes from the same fixed noise."""
+
+
+def profile_for(device: str, override: str | None = None) -> Profile:
+    """``paper`` on ``cuda``, ``classroom`` on ``cpu``; ``override`` (a profile name) wins."""
+    if override and override not in PROFILES:
+        raise ValueError(f"{PROFILE_ENV} must be one of {', '.join(PROFILES)}; got {override!r}")
+    return PROFILES[override or ("paper" if device == "cuda" else "classroom")]
+
+
+def live_profile(device: str | None = None) -> tuple[str, Profile]:
+    """``device`` (default the server's: ``WGAN_DEVICE``, :func:`wgan_core.device.server_device`) and its profile."""
+    from wgan_core.device import server_device
+
+    device = device or server_device()
+    return device, profile_for(device, os.environ.get(PROFILE_ENV, "").strip() or None)
+
+
+def experiment_text(dataset: str, profile: Profile | None) -> str:
+    """The experiment paragraph for ``dataset`` at ``profile``'s image size, then why that size."""
+    size = profile.config.get("image_size", 32) if profile else 32
+    text = LSUN_EXPERIMENT if dataset == "lsun" else "**The experiment.**" + _DIGITS_EXPERIMENT.replace(
+        r"$32\times32$", rf"${size}\times{size}$")
+    return text.strip() + ("\n\n" + profile.why if profile else "")
+
+
+#: LSUN is the default when the server has it (the paper's dataset), else the digits.
 CONTROLS = (
-    Choice("dataset", "Dataset", available_datasets(), "digits",
-           labels={"digits": "Handwritten digits (offline, 32×32)", "lsun": "LSUN bedrooms (server data, 64×64)"},
+    Choice("dataset", "Dataset", available_datasets(), available_datasets()[-1],
+           labels={"digits": "Handwritten digits (offline)", "lsun": "LSUN bedrooms (server data, 64×64)"},
            help="LSUN appears when the server's WGAN_DATA_DIR holds bedroom_train_lmdb/."),
     Choice("generator", "Generator", ("dcgan", "dcgan-nobn", "mlp"), "dcgan-nobn", labels=GENERATOR_LABELS),
     Choice("method", "Method", ("wgan", "gan", "wgan-gp"), "wgan", labels=METHOD_LABELS),
@@ -161,20 +222,26 @@ EXERCISES = (
 # ----------------------------------------------------------------------------------------------
 
 def lesson_config(dataset: str = "digits", generator: str = "dcgan-nobn", method: str = "wgan", seed: int = 0,
-                  live: dict[str, Any] | None = None):
-    """The :class:`~wgan_core.config.TrainConfig` of a classroom run (ValueError for bad choices)."""
+                  live: dict[str, Any] | None = None, profile: Profile | str | None = None,
+                  device: str | None = None):
+    """The live run's :class:`~wgan_core.config.TrainConfig` (ValueError for bad choices); ``profile`` (a
+    :data:`PROFILES` entry or name) and ``device`` default to :func:`live_profile`'s."""
     from wgan_core.config import preset
 
+    device, chosen = live_profile(device)
+    profile = profile if isinstance(profile, Profile) else profile_for(device, profile) if profile else chosen
     if dataset not in ("digits", "lsun"):
         raise ValueError(f"dataset must be digits or lsun; got {dataset!r}")
     if method not in METHOD_LABELS:
         raise ValueError(f"method must be one of {tuple(METHOD_LABELS)}; got {method!r}")
     if generator not in CLASSROOM_LR:
         raise ValueError(f"generator must be one of {tuple(CLASSROOM_LR)}; got {generator!r}")
-    extra: dict[str, Any] = dict(NETWORK, lr=CLASSROOM_LR[generator], seed=int(seed), generator=generator,
-                                 dataset=dataset, metrics_every=METRICS_EVERY)
+    extra: dict[str, Any] = dict(profile.config, seed=int(seed), generator=generator, dataset=dataset,
+                                 metrics_every=METRICS_EVERY, device=device)
+    if profile.lr is not None:
+        extra["lr"] = profile.lr[generator]
     if dataset == "lsun":
-        extra.update(image_size=64, data_root=str(data_dir() or ""), data_on_device=False)
+        extra.update(image_size=64, data_root=str(data_dir() or ""))
     if method == "wgan-gp":
         extra["betas"] = (0.5, 0.9)
     live = dict(live or {})
@@ -244,10 +311,25 @@ class ImageRun:
 
 def build_members(settings: dict[str, Any], live: dict[str, Any] | None = None) -> dict[str, ImageRun]:
     """The job's single member ``{"run": ImageRun}`` for the page's settings and live sliders."""
+    device, profile = live_profile()
+    config = lesson_config(settings["dataset"], settings["generator"], settings["method"], settings["seed"], live,
+                           profile, device)
+    return {"run": ImageRun(build_trainer(config, profile))}
+
+
+def build_trainer(config, profile: Profile):
+    """A Trainer with ``profile``'s networks; LSUN keeps its first :data:`LIVE_LSUN_IMAGES` images."""
+    from wgan_core.device import resolve_device
+    from wgan_core.images.data import build_image_data
+    from wgan_core.images.models import build_image_models
+    from wgan_core.images.speed import accelerate
     from wgan_core.trainer import Trainer
 
-    config = lesson_config(settings["dataset"], settings["generator"], settings["method"], settings["seed"], live)
-    return {"run": ImageRun(Trainer(config))}
+    generator, critic = (accelerate(m, profile.bf16, profile.channels_last) for m in build_image_models(config))
+    data = build_image_data(config, resolve_device(config.device), num_workers=0, skip_corrupt=True,
+                            max_images=LIVE_LSUN_IMAGES)
+    return Trainer(config, data=data, generator=generator, critic=critic)
+
 
 
 def hparam_changes(values: dict[str, Any], method: str = "wgan") -> dict[str, dict[str, Any]]:
