@@ -1,4 +1,4 @@
-"""Live training on a page: bind a training job (:mod:`wgan_core.jobs`) to the browser session.
+"""Live training on a page: bind a training job (:mod:`wgan_core.live`) to the browser session.
 
 Usage from a view (the lesson module provides the factory, the routing of slider values and defaults)::
 
@@ -9,57 +9,58 @@ Usage from a view (the lesson module provides the factory, the routing of slider
                            route=lesson.hparam_changes, settings=values, max_steps=lesson.MAX_STEPS)
     panel.controls()                                           # sliders + Start/Pause/Step/Reset
     panel.poll(draw)                                           # draw(job) every second while it runs
-    panel.export({'samples': lambda: fig(panel.job)})            # CSV of the logs, PNG per figure
+    panel.export({'samples': lambda: fig(panel.job)})          # CSV of the logs, PNG per figure (app.live_export)
 
 Rules it keeps:
 
-* one job per browser session (starting one on another page stops the previous); a comparison of
-  several trainers is one job, so one slot of the cap;
-* the job trains in a worker process (``WGAN_JOB_MODE=process``, the default; ``thread`` trains in a
-  thread of this server), so drawing here never takes the trainer's GIL. ``make_members`` is therefore a
-  picklable factory — a lesson's module-level ``build_members`` in a ``functools.partial`` — called as
-  ``make_members(live_values)`` in the worker; ``extra_metrics`` must pickle too;
+* one job per browser session (starting one on another page stops the previous), and one per student
+  across tabs (``WGAN_JOBS_PER_CLIENT``, see :mod:`app.live_slots`: a second tab says which lesson holds
+  the run and can stop it); a comparison of several trainers is one job, so one slot of the cap;
+* the job trains in a worker process, so drawing here never takes the trainer's GIL. ``make_members`` is
+  therefore a picklable factory — a lesson's module-level ``build_members`` in a ``functools.partial`` —
+  called as ``make_members(live_values)`` in the worker; ``extra_metrics`` must pickle too. The
+  workers' forkserver starts with this module, preloading :data:`WORKER_PRELOAD`;
 * the job never calls ``st.*``; the page polls it with ``st.fragment(run_every=1 s)`` (status)
   and redraws its figures every 2 s (the snapshot cadence);
 * sliders apply to the running job from its next step (the job's ``set_hparams``);
 * a job ends with its session: a lease in ``st.session_state`` stops it when the session state is
   dropped, the job polls ``Runtime.is_active_session`` (stops 5 s after the tab closes), and a
   watchdog stops it when nobody has polled for ``WGAN_JOB_IDLE_TIMEOUT`` s (default 30);
-* a process-wide cap (``WGAN_MAX_JOBS``, default one per CPU core) queues the others with a message;
-* torch runs with ``WGAN_TORCH_THREADS`` (default 1) intra-op threads per job: each worker sets its
-  own; in thread mode it is set once here for the whole server (``torch.set_num_threads`` is global),
-  and one thread per job is what keeps jobs from starving each other.
+* a process-wide cap (``WGAN_MAX_JOBS``, default one per CPU core; GPU jobs apart, ``WGAN_MAX_GPU_JOBS``)
+  queues the others with a message; a job paused for ``WGAN_PAUSE_GRACE_S`` (60) gives its slot back,
+  and the page says that Start resumes it, queued if the class is full;
+* a run that diverges or runs out of GPU memory fails with that message and keeps its last figures;
+* torch runs with ``WGAN_TORCH_THREADS`` (default 1) intra-op threads per job, set by each worker: one
+  thread per job is what keeps jobs from starving each other.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-import os
 import weakref
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import streamlit as st
 
-from app import shell
-from wgan_core import jobs
+from app import live_export, live_slots, shell
+from wgan_core.live import ACTIVE, ENDED, ClientLimitError, Job, prepare_workers
 
 POLL_SECONDS = 1.0
 #: Seconds between redraws of a live lesson's figures (and between the job's snapshots).
 DRAW_SECONDS = 2.0
+#: Seconds between polls of a queued page: it shows only its place in line (and keeps the watchdog fed).
+QUEUED_POLL_SECONDS = 2.0
 STATE_KEY = "live.lease"
-if jobs.default_job_mode() == "thread":  # (a ValueError naming WGAN_JOB_MODE if it is set to anything else)
-    jobs.configure_torch_threads()
-else:
-    jobs.prepare_workers()  # start the worker forkserver (it imports torch once) before the first Start
+#: What the workers' forkserver imports once besides torch, POT and the trainer: the lessons whose
+#: factories build live members.
+WORKER_PRELOAD = ("lessons", "lessons.mode_collapse", "lessons.clipping_vs_gp", "lessons.images")
+prepare_workers(preload=WORKER_PRELOAD)  # start the forkserver now, so that the first Start does not wait
 
 
 class _Lease:
     """Holds the session's job; when the session state drops it, the finalizer stops the job."""
 
-    def __init__(self, slug: str, signature: str, job: jobs.Job):
+    def __init__(self, slug: str, signature: str, job: Job):
         self.slug, self.signature, self.job = slug, signature, job
         self._finalizer = weakref.finalize(self, job.stop, "the session ended", None)
 
@@ -80,7 +81,7 @@ def _owner_alive() -> Callable[[], bool] | None:
     return lambda: runtime.is_active_session(session_id)
 
 
-def session_job(slug: str | None = None) -> jobs.Job | None:
+def session_job(slug: str | None = None) -> Job | None:
     """The job bound to this session (only if it belongs to ``slug``, when given)."""
     lease = st.session_state.get(STATE_KEY)
     if lease is None or (slug is not None and lease.slug != slug):
@@ -110,27 +111,6 @@ def cached_figure(name: str, version: Any, build: Callable[[], Any]) -> Any:
     return held[1]
 
 
-def metrics_csv(logs: list[dict]) -> str:
-    """The job's logs as CSV text: one row per (member, log), columns the union of the keys."""
-    columns: list[str] = []
-    for entry in logs:
-        columns += [k for k in entry if k not in columns and not isinstance(entry[k], (dict, list))]
-    buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=columns, extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(logs)
-    return buf.getvalue()
-
-
-def figure_png(fig, width: int = 900, height: int = 600) -> bytes:
-    """Render a plotly figure to PNG with kaleido, pointing it at the system Chromium (``BROWSER_PATH``)."""
-    browser = os.environ.setdefault("BROWSER_PATH", os.environ.get("WGAN_CHROMIUM", "/usr/bin/chromium"))
-    if not Path(browser).exists():
-        raise RuntimeError(f"PNG export needs Chrome/Chromium for kaleido; none at BROWSER_PATH={browser!r}. "
-                           "Install chromium (setup.sh does) or set BROWSER_PATH.")
-    return fig.to_image(format="png", width=width, height=height)
-
-
 def device_notice() -> bool:
     """Say where this server's live jobs train (``WGAN_DEVICE``); when that device cannot be used (CUDA
     requested on a machine without a GPU, or a bad value) show why — no traceback — and return False."""
@@ -144,6 +124,14 @@ def device_notice() -> bool:
         return False
     st.caption(f"Live runs train on this server's {where} (`WGAN_DEVICE`).")
     return True
+
+
+#: What a failed run says, by the kind of failure (``Job.failure``); ``{error}`` is the job's message.
+FAILED = {
+    "diverged": "The run {error}: its losses or weights stopped being finite. The figures show its last good "
+                "step. Lower the learning rate (or raise the penalty) and press **Start** for a new run.",
+    "gpu-memory": "The run failed: {error}.",
+}
 
 
 class LivePanel:
@@ -183,44 +171,51 @@ class LivePanel:
             release("the lesson's settings changed")
 
     @property
-    def job(self) -> jobs.Job | None:
+    def job(self) -> Job | None:
         return session_job(self.slug)
 
-    def _new_job(self) -> jobs.Job:
+    def _new_job(self) -> Job:
+        from wgan_core.device import server_device
+
         release("a new run started in this session")
-        mode = jobs.default_job_mode()
-        if mode == "thread":
-            jobs.configure_torch_threads()
-        job = jobs.TrainingJob.from_factory(self.make_members, (dict(self.values),), mode=mode,
-                                            max_steps=self.max_steps, log_every=self.log_every,
-                                            extra_metrics=self.extra_metrics, snapshot_every_s=self.snapshot_every_s,
-                                            owner_alive=_owner_alive(), label=self.slug)
+        job = Job(self.make_members, (dict(self.values),), max_steps=self.max_steps, log_every=self.log_every,
+                  extra_metrics=self.extra_metrics, snapshot_every_s=self.snapshot_every_s,
+                  owner_alive=_owner_alive(), label=self.slug, client=live_slots.client_address(),
+                  device=server_device())
         st.session_state[STATE_KEY] = _Lease(self.slug, self.signature, job)
         return job
 
-    def _usable_job(self) -> jobs.Job:
+    def _act(self, action: Callable[[Job], None]) -> None:
+        """``action(job)`` on this page's job, made anew if there is none or it ended."""
         job = self.job
-        if job is None or job.status in ("stopped", "finished", "failed"):
-            job = self._new_job()
-        return job
+        if job is None or job.status in ENDED:
+            try:
+                job = self._new_job()
+            except ClientLimitError:  # another tab won the race: the rerun shows which lesson holds the run
+                return
+        action(job)
 
     def controls(self) -> dict[str, Any]:
         """Draw the sliders and the Start / Pause / Step / Reset buttons; act on a click."""
         self.values = shell.controls_ui(self.slug, self.live_controls, columns=len(self.live_controls))
         usable = device_notice()
-        start, pause, step, reset = st.columns(4)
         job = self.job
+        others = live_slots.other_jobs(live_slots.client_address(), session_job())
+        if others:
+            live_slots.other_tab_ui(self.slug, others)
+            usable = False
+        start, pause, step, reset = st.columns(4)
         running = job is not None and job.status in ("running", "queued")
         clicked = True
         if start.button("Start", key=f"{self.slug}.live.start", type="primary", disabled=running or not usable,
                         icon=":material/play_arrow:", width="stretch"):
-            self._usable_job().start()
+            self._act(Job.start)
         elif pause.button("Pause", key=f"{self.slug}.live.pause", disabled=not running,
                           icon=":material/pause:", width="stretch"):
             job.pause()
         elif step.button("Step", key=f"{self.slug}.live.step", icon=":material/skip_next:", disabled=not usable,
                          help="One generator step (each method), then pause.", width="stretch"):
-            self._usable_job().step(1)
+            self._act(Job.step)
         elif reset.button("Reset", key=f"{self.slug}.live.reset", icon=":material/restart_alt:",
                           width="stretch"):
             release("reset by the user")
@@ -234,7 +229,7 @@ class LivePanel:
     def apply(self, values: dict[str, Any]) -> None:
         """Send changed slider values to the running job (from its next step)."""
         job = self.job
-        if job is None or job.status not in jobs.ACTIVE + ("new",):
+        if job is None or job.status not in ACTIVE + ("new",):
             return
         current = job.hparams()
         for member, changes in self.route(values).items():
@@ -245,47 +240,56 @@ class LivePanel:
                 except ValueError as exc:
                     st.error(str(exc))
 
-    def status_ui(self, job: jobs.Job | None) -> None:
+    def status_ui(self, job: Job | None) -> None:
         """Progress bar, step rate and the queued / stopped messages."""
         if job is None:
             st.info("Press **Start** to train live, or **Step** to advance one generator step at a time.")
             return
         if job.status == "queued":
-            cap = job.registry.max_jobs
-            st.warning(f"Queued: all {cap} training slot{'s' * (cap > 1)} of this server are busy "
-                       f"(you are number {job.queue_position() or 1} in line). Your run starts by itself "
-                       "when a slot frees; meanwhile, watch a recorded run under *Replay*.",
-                       icon=":material/hourglass_top:")
+            cap = job.registry.cap(job.kind)
+            again = "resumes where it left off" if job.pid is not None else "starts by itself"
+            st.warning(f"Queued: all {cap} {job.kind.upper()} training slot{'s' * (cap > 1)} of this server are "
+                       f"busy (you are number {job.queue_position() or 1} in line). Your run {again} when a slot "
+                       "frees; meanwhile, watch a recorded run under *Replay*.", icon=":material/hourglass_top:")
             return
         frac = job.progress()
         text = (f"{job.status} · step {job.steps}" + (f" of {job.max_steps}" if job.max_steps else "")
                 + f" · {job.steps_per_second():.1f} steps/s")
         st.progress(frac if frac is not None else 0.0, text=text)
+        if job.status == "paused" and not job.holds_slot:
+            st.info(f"Paused for over {job.pause_grace:g} s, so this run gave its training slot back to the class. "
+                    "**Start** resumes it where it left off (if the class is full, it waits in line first).",
+                    icon=":material/pause_circle:")
         if job.status in ("stopped", "finished"):
             st.caption(f"Run ended: {job.stop_reason}.")
         if job.status == "failed":
-            st.error(f"The run failed: {job.error}")
+            st.error(FAILED.get(job.failure, "The run failed: {error}.").format(error=job.error),
+                     icon=":material/error:")
 
-    def poll(self, draw: Callable[[jobs.Job], None]) -> None:
+    def poll(self, draw: Callable[[Job], None]) -> None:
         """Poll the job while it is active: status every second, ``draw(job)`` every ``DRAW_SECONDS``.
 
         Two fragments: a light one (progress, queue message, watchdog heartbeat) every
         :data:`POLL_SECONDS`, and the figures every :data:`DRAW_SECONDS` — the cadence of the job's
-        snapshots, so that no poll re-sends unchanged figures.
+        snapshots, so that no poll re-sends unchanged figures. A queued page has no figures to redraw
+        and polls its place in line every :data:`QUEUED_POLL_SECONDS` only (a class of queued pages
+        is most of the server's load); when its job is admitted, one full rerun turns drawing on.
         """
         job = self.job
-        active = job is not None and job.status in jobs.ACTIVE
+        queued = job is not None and job.status == "queued"
+        active = job is not None and job.status in ACTIVE
 
-        @st.fragment(run_every=POLL_SECONDS if active else None)
+        @st.fragment(run_every=(QUEUED_POLL_SECONDS if queued else POLL_SECONDS) if active else None)
         def live_status() -> None:
             current = self.job
             if current is not None:
                 current.touch()
             self.status_ui(current)
-            if active and (current is None or current.status not in jobs.ACTIVE):
-                st.rerun()  # the run ended: one full rerun turns polling off and updates the buttons
+            changed = current is None or current.status not in ACTIVE or (current.status == "queued") != queued
+            if active and changed:
+                st.rerun()  # the run ended or was admitted: one full rerun re-arms polling and the buttons
 
-        @st.fragment(run_every=DRAW_SECONDS if active else None)
+        @st.fragment(run_every=DRAW_SECONDS if active and not queued else None)
         def live_figures() -> None:
             current = self.job
             if current is not None and current.latest_snapshot() is not None:
@@ -295,18 +299,7 @@ class LivePanel:
         live_figures()
 
     def export(self, figures: dict[str, Callable[[], Any]]) -> None:
-        """Download buttons: the metric logs as CSV and each figure (``name -> builder``) as PNG.
-
-        Files are made only when a button is clicked (deferred ``data``), from the job's state then.
-        """
+        """The metric logs as CSV and each figure (``name -> builder``) as PNG; see :mod:`app.live_export`."""
         job = self.job
-        if job is None or not job.logs():
-            return
-        with st.expander("Export", icon=":material/download:"):
-            st.download_button("Metrics (CSV)", data=lambda: metrics_csv(job.logs()), on_click="ignore",
-                               file_name=f"{self.slug}-metrics.csv", mime="text/csv",
-                               key=f"{self.slug}.export.csv")
-            for name, build in figures.items():
-                st.download_button(f"{name} (PNG)", data=lambda b=build: figure_png(b()), on_click="ignore",
-                                   file_name=f"{self.slug}-{name}.png", mime="image/png",
-                                   key=f"{self.slug}.export.{name}")
+        if job is not None and job.logs():
+            live_export.export_ui(self.slug, job, figures)

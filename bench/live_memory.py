@@ -1,7 +1,7 @@
 """Memory growth of a long live run: the job's bounded buffers must keep the process flat.
 
 Runs the mode-collapse lesson's live job as the app makes it (``bench.live_overhead.make_job``: the
-three trainers, no step limit; ``--mode process``, the default, trains them in a worker process) with
+three trainers, no step limit, trained in a worker process) with
 a viewer thread here that draws the page every 2 s (see ``bench/live_overhead.py``), and samples the
 resident memory (``VmRSS`` from ``/proc/<pid>/status``) of this process (the server's share: buffers,
 figures) and of the job's worker every ``--every`` seconds; the total is what the job costs the
@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.live_overhead import draw_page, make_job  # noqa: E402
-from wgan_core import jobs  # noqa: E402
+from wgan_core import live as jobs  # noqa: E402
 
 
 def rss_mb(pid: int | str = "self") -> float:
@@ -53,10 +53,9 @@ def main() -> None:
     ap.add_argument("--minutes", type=float, default=10.0)
     ap.add_argument("--warmup", type=float, default=60.0, help="seconds before the baseline sample")
     ap.add_argument("--every", type=float, default=30.0, help="seconds between samples")
-    ap.add_argument("--mode", choices=jobs.JOB_MODES, default="process", help="where the job trains")
     args = ap.parse_args()
     jobs.configure_torch_threads()
-    job = make_job(args.mode, jobs.JobRegistry(1), idle_timeout=3600)
+    job = make_job(jobs.JobRegistry(1, jobs_per_client=0), idle_timeout=3600)
     done = threading.Event()
     cache: dict = {}
 
@@ -70,7 +69,7 @@ def main() -> None:
     start = sample(job)
     baseline = None
     end = t0 + 60 * args.minutes
-    print(f"mode {args.mode}; t=0s server rss={start[0]:.1f} MB")
+    print(f"t=0s server rss={start[0]:.1f} MB")
     while time.monotonic() < end:
         time.sleep(min(args.every, max(0.0, end - time.monotonic())))
         t = time.monotonic() - t0
@@ -84,7 +83,7 @@ def main() -> None:
     job.stop()
     baseline = baseline if baseline is not None else start
     grow = [f - b for f, b in zip(final, baseline, strict=True)]
-    print(f"{args.minutes:g} min ({args.mode}), {job.steps} steps x 3 methods, {len(job.logs())} log rows kept: "
+    print(f"{args.minutes:g} min, {job.steps} steps x 3 methods, {len(job.logs())} log rows kept: "
           f"after warm-up server {baseline[0]:.1f} MB + worker {baseline[1]:.1f} MB = {sum(baseline):.1f} MB; "
           f"at the end {final[0]:.1f} + {final[1]:.1f} = {sum(final):.1f} MB; growth server {grow[0]:+.1f} MB, "
           f"worker {grow[1]:+.1f} MB, total {sum(grow):+.1f} MB (target <= 50 MB)")

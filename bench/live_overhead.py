@@ -3,21 +3,20 @@
 Headless: the mode-collapse lesson's three trainers (built by ``lesson.build_members`` with the live
 sliders' defaults) stepped in this process with ``Trainer.run`` (metrics every ``log_every`` steps, as
 the job logs). Live: a job made exactly as ``app.live.LivePanel`` makes it —
-``TrainingJob.from_factory(functools.partial(lesson.build_members, dataset, seed), (live_values,))``,
+``live.Job(functools.partial(lesson.build_members, dataset, seed), (live_values,))`` (a worker process),
 the lesson's ``RingShare`` metric, logs every ``log_every`` steps, a snapshot every 2 s — while a viewer
 thread *in this process* does what the page's fragments do: touch the job every second and, every 2 s,
 read its logs and latest snapshot, compute the KDEs, build the figures whose data changed and serialise
-all of them. ``--mode process`` (the app's default) trains in a worker process; ``--mode thread`` in a
-thread of this process, competing with the viewer for the GIL. Live throughput is counted from the
+all of them. Live throughput is counted from the
 moment the job's trainers are built and training starts (``job.started_at``) to its end, like headless
 (whose trainers are built before its clock starts); the worker's start-up is printed separately, and
-so is the share of one core the training got while watched (CPU seconds of the worker process, or of the
-job's thread, over wall seconds, from ``/proc``): it shows *why* a live run is slower — the GIL taken by
-the drawing (thread mode), or a machine with no free core (the 2-core box is shared).
+so is the share of one core the training got while watched (CPU seconds of the worker process over wall
+seconds, from ``/proc``): it shows *why* a live run is slower — a machine with no free core (the 2-core
+box is shared).
 A short warm-up of both (not counted) comes first. Rounds alternate headless/live so that background
 load on a shared machine hits both; the medians are compared.
 
-Run: ``python bench/live_overhead.py [--steps 150 --rounds 3 --mode process|thread]``; prints generator
+Run: ``python bench/live_overhead.py [--steps 150 --rounds 3]``; prints generator
 steps per second and the live/headless ratio (target: the live view costs at most 10 %).
 """
 
@@ -41,7 +40,7 @@ import plotly.io as pio  # noqa: E402
 import lessons.mode_collapse as lesson  # noqa: E402
 from plots import live as live_plots  # noqa: E402
 from plots import mode_collapse as plots  # noqa: E402
-from wgan_core import jobs  # noqa: E402
+from wgan_core import live as jobs  # noqa: E402
 
 
 def draw_page(job: jobs.Job, cache: dict) -> int:
@@ -99,13 +98,11 @@ def headless(steps: int, log_every: int) -> float:
     return steps / (time.perf_counter() - t0)
 
 
-def make_job(mode: str, registry: jobs.JobRegistry, log_every: int = lesson.NETWORK["metrics_every"],
-             **options) -> jobs.Job:
+def make_job(registry: jobs.JobRegistry, log_every: int = lesson.NETWORK["metrics_every"], **options) -> jobs.Job:
     """The live job as ``app.live.LivePanel._new_job`` makes it for the mode-collapse page."""
-    return jobs.TrainingJob.from_factory(functools.partial(lesson.build_members, DATASET, SEED), (dict(LIVE_VALUES),),
-                                         mode=mode, registry=registry, log_every=log_every,
-                                         extra_metrics=lesson.ring_metrics(DATASET), snapshot_every_s=SNAPSHOT_EVERY_S,
-                                         label=lesson.__name__, **options)
+    return jobs.Job(functools.partial(lesson.build_members, DATASET, SEED), (dict(LIVE_VALUES),),
+                    registry=registry, log_every=log_every, extra_metrics=lesson.ring_metrics(DATASET),
+                    snapshot_every_s=SNAPSHOT_EVERY_S, label=lesson.__name__, **options)
 
 
 def cpu_seconds(stat: Path) -> float | None:
@@ -118,17 +115,14 @@ def cpu_seconds(stat: Path) -> float | None:
 
 
 def trainer_stat(job: jobs.Job) -> Path | None:
-    """Where the CPU time of the job's training shows: its worker process, or (thread mode) its thread."""
-    if job.mode == "process":
-        return Path(f"/proc/{job.pid}/stat") if job.pid else None
-    thread = job._thread  # the job's own thread (thread mode trains in it)
-    return Path(f"/proc/self/task/{thread.native_id}/stat") if thread is not None else None
+    """Where the CPU time of the job's training shows: its worker process."""
+    return Path(f"/proc/{job.pid}/stat") if job.pid else None
 
 
-def live(steps: int, log_every: int, mode: str = "process") -> tuple[float, int, float, float]:
+def live(steps: int, log_every: int) -> tuple[float, int, float, float]:
     """Steps per second of a watched live job, page polls, seconds from Start to training, and the share of
-    one core the training got meanwhile (CPU seconds of the worker or training thread / wall seconds)."""
-    job = make_job(mode, jobs.JobRegistry(1), log_every, max_steps=steps)
+    one core the training got meanwhile (CPU seconds of the worker / wall seconds)."""
+    job = make_job(jobs.JobRegistry(1, jobs_per_client=0), log_every, max_steps=steps)
     polls = 0
     done = threading.Event()
     cache: dict = {}
@@ -164,25 +158,23 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=150, help="generator steps per method and round")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--log-every", type=int, default=lesson.NETWORK["metrics_every"])
-    ap.add_argument("--mode", choices=jobs.JOB_MODES, default="process",
-                    help="where the live job trains: a worker process (the app's default) or a thread here")
     args = ap.parse_args()
     print(f"torch threads: {jobs.configure_torch_threads()}; {args.steps} steps x 3 methods, "
-          f"logs every {args.log_every}, {args.rounds} rounds, live job mode: {args.mode}")
+          f"logs every {args.log_every}, {args.rounds} rounds, live job in a worker process")
     # warm-up, not counted: one-time costs (POT's import in this process, the worker forkserver's start
     # and preloads) must not land in the first round of either side
     headless(args.log_every, args.log_every)
-    live(args.log_every, args.log_every, args.mode)
+    live(args.log_every, args.log_every)
     h, lv, shares = [], [], []
     for r in range(args.rounds):
         h.append(headless(args.steps, args.log_every))
-        rate, polls, startup, share = live(args.steps, args.log_every, args.mode)
+        rate, polls, startup, share = live(args.steps, args.log_every)
         lv.append(rate)
         shares.append(share)
         print(f"round {r + 1}: headless {h[-1]:.2f} steps/s, live {lv[-1]:.2f} steps/s ({polls} page polls; "
               f"Start to training {startup:.2f} s; training got {100 * share:.0f} % of a core)", flush=True)
     ratio = statistics.median(lv) / statistics.median(h)
-    print(f"median headless {statistics.median(h):.2f} steps/s, live ({args.mode}) {statistics.median(lv):.2f} "
+    print(f"median headless {statistics.median(h):.2f} steps/s, live {statistics.median(lv):.2f} "
           f"steps/s; live/headless = {ratio:.3f} (cost {100 * (1 - ratio):.1f} %, target <= 10 %); per round: "
           + ", ".join(f"{x / y:.2f}" for x, y in zip(lv, h, strict=True))
           + f"; training's share of a core while watched: median {100 * statistics.median(shares):.0f} %")

@@ -16,6 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# Every AppTest session and every test browser reaches the app from this computer ("localhost"), so the
+# one-live-job-per-student limit would hold each test back behind the jobs earlier tests left winding
+# down; it is lifted for the suite (servers started below inherit it) and tested on its own registries
+# and pages (tests/test_live_slots.py).
+os.environ.setdefault("WGAN_JOBS_PER_CLIENT", "0")
+
 ARTIFACTS = ROOT / "tests" / "_artifacts"
 CHROMIUM = os.environ.get("WGAN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [

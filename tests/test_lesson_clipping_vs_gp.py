@@ -7,9 +7,9 @@ import pytest
 import torch
 
 import lessons.clipping_vs_gp as lesson
-from wgan_core import jobs
+from wgan_core import live
 
-jobs.configure_torch_threads()
+live.configure_torch_threads()
 
 
 @pytest.fixture(scope="module")

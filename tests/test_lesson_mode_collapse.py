@@ -9,9 +9,9 @@ import pytest
 import torch
 
 import lessons.mode_collapse as lesson
-from wgan_core import jobs
+from wgan_core import live
 
-jobs.configure_torch_threads()
+live.configure_torch_threads()
 
 
 def test_ring_share_counts_points_within_the_band():

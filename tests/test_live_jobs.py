@@ -1,5 +1,5 @@
-"""wgan_core.jobs: a job drives the real Trainer — in a thread or in a worker process; cap, queue,
-watchdog, owner check, bounded buffers, crashes."""
+"""wgan_core.live: a job drives the real Trainer in a worker process — controls, hyper-parameters,
+cap and queue, watchdog, owner check, bounded buffers, crashes, the member protocol."""
 
 from __future__ import annotations
 
@@ -12,14 +12,16 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 
+from lessons.clipping_vs_gp import FrozenGenerator
+from lessons.images import ImageRun
 from lessons.mode_collapse import RingShare
-from wgan_core import jobs
+from wgan_core import live
 from wgan_core.config import preset
+from wgan_core.live import commands
 from wgan_core.trainer import Trainer
 
-jobs.configure_torch_threads()
+live.configure_torch_threads()
 TINY = dict(width=16, depth=2, batch_size=32, eval_samples=64, metrics_every=5, device="cpu")
 
 
@@ -37,163 +39,7 @@ def wait_for(condition, timeout: float = 60.0) -> None:
         time.sleep(0.02)
 
 
-@pytest.fixture
-def registry(tmp_path):
-    return jobs.JobRegistry(2, tmp_path / "status.json")
-
-
-def test_start_pause_step_stop_drive_the_trainer(registry):
-    trainer = tiny()
-    job = jobs.TrainingJob({"wgan": trainer}, registry=registry, log_every=2, snapshot_every_s=0.0)
-    job.start()
-    wait_for(lambda: job.steps >= 3)
-    assert job.status == "running"
-    job.pause()
-    wait_for(lambda: job.status == "paused")
-    time.sleep(0.1)
-    frozen = job.steps
-    time.sleep(0.3)
-    assert job.steps == frozen == trainer.g_step  # paused: nothing moves
-    job.step(2)
-    wait_for(lambda: job.steps == frozen + 2)
-    time.sleep(0.2)
-    assert job.steps == trainer.g_step == frozen + 2 and job.status == "paused"
-    step, snap = job.latest_snapshot()
-    assert step == frozen + 2 and snap["wgan"]["samples"].shape == (64, 2)
-    job.stop()
-    assert job.join(10) and job.status == "stopped"
-    assert registry.status()["admitted"] == 0
-
-
-def test_a_job_equals_headless_training_on_the_same_seed(registry):
-    """The job adds no training of its own: k job steps == k Trainer.step() calls."""
-    headless = tiny(seed=3)
-    for _ in range(4):
-        headless.step()
-    live = tiny(seed=3)
-    job = jobs.TrainingJob({"m": live}, registry=registry, log_every=1, max_steps=4)
-    job.start()
-    assert job.join(60) and job.status == "finished" and live.g_step == 4
-    for a, b in zip(headless.generator.parameters(), live.generator.parameters(), strict=True):
-        assert torch.equal(a, b)
-
-
-def test_live_hyperparameters_apply_from_the_next_step(registry):
-    job = jobs.TrainingJob({"wgan": tiny(), "gp": tiny("wgan-gp")}, registry=registry, log_every=1)
-    job.start()
-    wait_for(lambda: job.steps >= 2)
-    assert job.set_hparams("wgan", clip_value=0.003)["wgan"]["clip_value"] == 0.003
-    at = job.steps
-    wait_for(lambda: job.steps >= at + 3)
-    job.stop()
-    later = [e for e in job.logs() if e["member"] == "wgan" and e["g_step"] > at + 1]
-    assert later and all(e["clip_value"] == 0.003 for e in later)
-    # the weights obey the new box once a step has run with it (the job logs their largest |w|)
-    assert later[-1]["weight_max_abs"] <= 0.003 + 1e-7
-    assert job.hparams()["gp"]["clip_value"] == 0.01  # the other member is untouched
-    with pytest.raises(ValueError, match="clip_value"):
-        job.set_hparams("wgan", clip_value=-1.0)
-    with pytest.raises(ValueError, match="batch_size"):
-        job.set_hparams(batch_size=3)
-    with pytest.raises(ValueError, match="no member"):
-        job.set_hparams("nope", n_critic=2)
-
-
-def test_cap_queues_in_order_and_admits_when_a_slot_frees(tmp_path):
-    registry = jobs.JobRegistry(1, tmp_path / "status.json")
-    first = jobs.TrainingJob({"m": tiny()}, registry=registry)
-    second = jobs.TrainingJob({"m": tiny(seed=1)}, registry=registry)
-    first.start()
-    wait_for(lambda: first.status == "running")
-    second.start()
-    wait_for(lambda: second.status == "queued")
-    assert second.queue_position() == 1 and second.steps == 0
-    status = json.loads((tmp_path / "status.json").read_text())
-    assert status["max_jobs"] == 1 and status["admitted"] == 1 and status["queued"] == 1
-    first.stop()
-    wait_for(lambda: second.status == "running" and second.steps > 0)
-    second.stop()
-    assert registry.status()["admitted"] == 0 and registry.active_jobs() == []
-
-
-def test_watchdog_and_closed_owner_stop_jobs(registry):
-    idle = jobs.TrainingJob({"m": tiny()}, registry=registry, idle_timeout=0.3)
-    idle.start()
-    assert idle.join(30) and idle.status == "stopped" and "watchdog" in idle.stop_reason
-    alive = {"yes": True}
-    owned = jobs.TrainingJob({"m": tiny()}, registry=registry, owner_alive=lambda: alive["yes"], owner_grace=0.2)
-    owned.pause()
-    owned.step(1)
-    wait_for(lambda: owned.steps == 1)
-    alive["yes"] = False  # the browser session went away
-    assert owned.join(30) and owned.status == "stopped" and "session" in owned.stop_reason
-    assert registry.status()["admitted"] == 0
-
-
-def test_logs_stay_bounded_and_keep_the_whole_curve(registry):
-    job = jobs.TrainingJob({"m": tiny()}, registry=registry, log_every=1, max_logs=8, max_steps=40)
-    job.start()
-    assert job.join(120) and job.status == "finished"
-    steps = [e["g_step"] for e in job.logs()]
-    assert len(steps) <= 9 and steps[0] == 0 and steps == sorted(steps)
-    assert steps[-1] >= 32  # thinned, not truncated: the end of the run is still there
-    assert len(job._snapshots) <= job._snapshots.maxlen
-
-
-def test_a_failing_trainer_marks_the_job_failed_and_frees_its_slot(registry):
-    class Broken:
-        g_step = 0
-
-        def hparams(self):
-            return {"clip_value": 0.01}
-
-        def metrics(self):
-            return {}
-
-        def snapshot(self):
-            return {}
-
-        def step(self):
-            raise RuntimeError("boom")
-
-    job = jobs.TrainingJob({"b": Broken()}, registry=registry)
-    job.start()
-    assert job.join(10) and job.status == "failed" and "boom" in job.error
-    assert registry.status()["admitted"] == 0
-    with pytest.raises(ValueError, match="failed"):
-        job.start()
-
-
-def test_bad_arguments_raise_value_errors(registry, monkeypatch):
-    with pytest.raises(ValueError, match="members"):
-        jobs.TrainingJob({}, registry=registry)
-    with pytest.raises(ValueError, match="max_steps"):
-        jobs.TrainingJob({"m": tiny()}, registry=registry, max_steps=0)
-    with pytest.raises(ValueError, match="max_jobs"):
-        jobs.JobRegistry(0)
-    monkeypatch.setenv("WGAN_MAX_JOBS", "three")
-    with pytest.raises(ValueError, match="WGAN_MAX_JOBS"):
-        jobs.default_max_jobs()
-    monkeypatch.setenv("WGAN_MAX_JOBS", "3")
-    assert jobs.default_max_jobs() == 3
-
-
-def test_publishing_the_status_never_waits_for_a_jobs_lock(registry):
-    """Two sessions pressing Start at once must not deadlock on each other's job locks."""
-    import threading
-
-    job = jobs.TrainingJob({"m": tiny()}, registry=registry)
-    with job._lock:  # another thread is inside this job (e.g. in start())
-        writer = threading.Thread(target=registry.publish)
-        writer.start()
-        writer.join(10)
-        assert not writer.is_alive()
-    assert json.loads(registry.status_file.read_text())["jobs"][0]["id"] == job.id
-
-
-# ---- process mode: the same loop in a worker process ----------------------------------------------------
 # Factories are module-level functions (or partials of them): the worker unpickles them by name.
-
 def tiny_members(*losses: str, seed: int = 0) -> dict[str, Trainer]:
     """One tiny trainer per loss, named by the loss."""
     return {loss: tiny(loss, seed=seed) for loss in losses}
@@ -203,18 +49,96 @@ def broken_members() -> dict:
     raise RuntimeError("no data for this lesson")
 
 
+class BrokenStep:
+    """A member whose step raises (the loop must report it, not hang)."""
+
+    g_step = 0
+
+    def hparams(self):
+        return {"clip_value": 0.01}
+
+    def set_hparams(self, **changes):
+        pass
+
+    def metrics(self):
+        return {}
+
+    def snapshot(self):
+        return {}
+
+    def step(self):
+        raise RuntimeError("boom")
+
+
+def broken_step_members() -> dict:
+    return {"b": BrokenStep()}
+
+
 def worker_gone(pid: int | None) -> bool:
     """The worker is neither our child any more nor a process at all (not even a zombie)."""
     return (pid is not None and all(p.pid != pid for p in multiprocessing.active_children())
             and not Path(f"/proc/{pid}").exists())
 
 
-def process_job(registry, *losses: str, seed: int = 0, **options) -> jobs.ProcessTrainingJob:
+def process_job(registry, *losses: str, seed: int = 0, **options) -> live.Job:
     factory = functools.partial(tiny_members, *(losses or ("wgan",)), seed=seed)
-    return jobs.ProcessTrainingJob(factory, registry=registry, **options)
+    return live.Job(factory, registry=registry, **options)
 
 
-def test_process_job_start_pause_step_stop_and_no_worker_left(registry):
+@pytest.fixture
+def registry(tmp_path):
+    return live.JobRegistry(2, tmp_path / "status.json", jobs_per_client=0)
+
+
+def test_trainer_and_the_lessons_adapters_are_job_members():
+    trainer = tiny()
+    for member in (trainer, FrozenGenerator(trainer), ImageRun(trainer)):
+        assert isinstance(member, live.JobMember)
+    assert not isinstance(object(), live.JobMember)
+    with pytest.raises(ValueError, match="member 'x'.*lacks"):
+        live.check_members({"x": object()})
+    with pytest.raises(ValueError, match="non-empty"):
+        live.check_members({})
+
+
+def test_one_filter_routes_hyperparameters_to_the_members_that_have_them():
+    current = {"gan": {"n_critic": 1, "lr": 1e-4}, "wgan": {"n_critic": 5, "clip_value": 0.01}}
+    assert live.route_hparams(current, None, {"clip_value": 0.02, "n_critic": 5}) == {
+        "gan": {"n_critic": 5}, "wgan": {"clip_value": 0.02, "n_critic": 5}}
+    assert live.route_hparams(current, "wgan", {"n_critic": 5, "lr": 1.0}, only_changed=True) == {"wgan": {}}
+    with pytest.raises(ValueError, match="no member 'gp'"):
+        live.route_hparams(current, "gp", {"n_critic": 2})
+
+
+def test_commands_have_one_dispatcher():
+    class Loop:
+        def __init__(self):
+            self.calls = []
+
+        def set_running(self, flag):
+            self.calls.append(("run", flag))
+
+        def add_steps(self, n):
+            self.calls.append(("step", n))
+
+        def wake(self):
+            self.calls.append(("wake",))
+
+        def set_hparams(self, member, changes):
+            return {member: dict(changes)}
+
+    loop, replies = Loop(), []
+    assert not commands.apply(loop, commands.run(True), replies.append)
+    assert not commands.apply(loop, commands.step(3), replies.append)
+    assert not commands.apply(loop, commands.hparams(7, "wgan", {"n_critic": 2}), replies.append)
+    assert commands.apply(loop, commands.STOP, replies.append)
+    assert loop.calls == [("run", True), ("step", 3), ("wake",)]
+    assert replies == [("hparams", 7, {"wgan": {"n_critic": 2}})]
+    with pytest.raises(ValueError, match="unknown job command"):
+        commands.apply(loop, ("fly",), replies.append)
+
+
+def test_job_start_pause_step_stop_and_no_worker_left(registry):
     job = process_job(registry, "wgan", log_every=2, snapshot_every_s=0.0, extra_metrics=RingShare())
     assert job.pid is None and job.status == "new"  # nothing runs before Start
     job.start()
@@ -244,7 +168,19 @@ def test_process_job_start_pause_step_stop_and_no_worker_left(registry):
         job.start()
 
 
-def test_process_job_hyperparameters_reach_the_worker(registry):
+def test_a_job_equals_headless_training_on_the_same_seed(registry):
+    """The job adds no training of its own: k job steps == k Trainer.step() calls."""
+    headless = tiny(seed=3)
+    for _ in range(4):
+        headless.step()
+    job = process_job(registry, "wgan", seed=3, log_every=1, max_steps=4)
+    job.start()
+    assert job.join(60) and job.status == "finished"
+    step, snap = job.latest_snapshot()
+    assert step == 4 and (snap["wgan"]["samples"] == headless.snapshot()["samples"]).all()
+
+
+def test_hyperparameters_reach_the_worker(registry):
     job = process_job(registry, "wgan", "wgan-gp", log_every=1)
     assert job.set_hparams("wgan", n_critic=3) == {"wgan": {"n_critic": 3}}  # before the worker exists: held
     job.start()
@@ -272,8 +208,8 @@ def test_process_job_hyperparameters_reach_the_worker(registry):
         job.set_hparams("nope", n_critic=2)
 
 
-def test_process_jobs_queue_without_a_worker_until_admitted(tmp_path):
-    registry = jobs.JobRegistry(1, tmp_path / "status.json")
+def test_jobs_queue_without_a_worker_until_admitted(tmp_path):
+    registry = live.JobRegistry(1, tmp_path / "status.json", jobs_per_client=0)
     first = process_job(registry)
     second = process_job(registry, seed=1)
     first.start()
@@ -282,9 +218,9 @@ def test_process_jobs_queue_without_a_worker_until_admitted(tmp_path):
     wait_for(lambda: second.status == "queued")
     time.sleep(0.5)
     assert second.queue_position() == 1 and second.pid is None  # queued: no worker process
-    assert [p.pid for p in multiprocessing.active_children() if p.name.startswith(jobs.WORKER_NAME)] == [first.pid]
+    assert [p.pid for p in multiprocessing.active_children() if p.name.startswith(live.WORKER_NAME)] == [first.pid]
     status = json.loads((tmp_path / "status.json").read_text())
-    assert status["admitted"] == 1 and status["queued"] == 1
+    assert status["max_jobs"] == 1 and status["admitted"] == 1 and status["queued"] == 1
     assert [j["pid"] for j in status["jobs"]] == [first.pid, None]
     first.stop()
     wait_for(lambda: second.status == "running" and second.steps > 0)
@@ -294,7 +230,7 @@ def test_process_jobs_queue_without_a_worker_until_admitted(tmp_path):
     wait_for(lambda: worker_gone(second.pid))
 
 
-def test_process_watchdog_and_closed_owner_stop_the_worker(registry):
+def test_watchdog_and_closed_owner_stop_the_worker(registry):
     idle = process_job(registry, idle_timeout=1.0)
     idle.start()
     assert idle.join(60) and idle.status == "stopped" and "watchdog" in idle.stop_reason
@@ -309,21 +245,29 @@ def test_process_watchdog_and_closed_owner_stop_the_worker(registry):
     assert registry.status()["admitted"] == 0
 
 
-def test_process_job_finishes_at_max_steps(registry):
-    job = process_job(registry, log_every=3, max_steps=5)
+def test_logs_stay_bounded_and_the_job_finishes_at_max_steps(registry):
+    job = process_job(registry, log_every=1, max_logs=8, max_steps=40)
     job.start()
-    assert job.join(60) and job.status == "finished" and job.stop_reason == "reached 5 steps"
-    assert job.steps == 5 and job.logs()[-1]["g_step"] == 5 and job.latest_snapshot()[0] == 5
+    assert job.join(120) and job.status == "finished" and job.stop_reason == "reached 40 steps"
+    steps = [e["g_step"] for e in job.logs()]
+    assert len(steps) <= 9 and steps[0] == 0 and steps == sorted(steps)
+    assert steps[-1] >= 32  # thinned, not truncated: the end of the run is still there
+    assert job.steps == 40 and job.latest_snapshot()[0] == 40 and len(job._snapshots) <= job._snapshots.maxlen
     wait_for(lambda: worker_gone(job.pid))
     assert registry.status()["admitted"] == 0
 
 
-def test_a_failing_factory_or_a_killed_worker_fails_the_job_and_frees_its_slot(registry):
-    broken = jobs.ProcessTrainingJob(broken_members, registry=registry)
+def test_a_failing_factory_member_or_killed_worker_fails_the_job_and_frees_its_slot(registry):
+    broken = live.Job(broken_members, registry=registry)
     broken.start()
     assert broken.join(60) and broken.status == "failed"
     assert broken.error == "RuntimeError: no data for this lesson"
     wait_for(lambda: worker_gone(broken.pid))
+    step_fails = live.Job(broken_step_members, registry=registry)
+    step_fails.start()
+    assert step_fails.join(60) and step_fails.status == "failed" and step_fails.error == "RuntimeError: boom"
+    with pytest.raises(ValueError, match="failed"):
+        step_fails.start()
     assert registry.status()["admitted"] == 0
 
     victim = process_job(registry)
@@ -347,19 +291,31 @@ def test_registry_shutdown_stops_every_worker(registry):
     assert registry.status()["admitted"] == 0
 
 
-def test_job_mode_comes_from_the_environment_and_factories_must_pickle(registry, monkeypatch):
+def test_bad_arguments_raise_value_errors(registry, monkeypatch):
     factory = functools.partial(tiny_members, "wgan")
-    monkeypatch.setenv("WGAN_JOB_MODE", "thread")
-    job = jobs.TrainingJob.from_factory(factory, registry=registry)
-    assert isinstance(job, jobs.TrainingJob) and job.mode == "thread" and set(job.members) == {"wgan"}
-    monkeypatch.delenv("WGAN_JOB_MODE")
-    assert jobs.default_job_mode() == "process"
-    job = jobs.TrainingJob.from_factory(factory, registry=registry)
-    assert isinstance(job, jobs.ProcessTrainingJob) and job.pid is None
-    monkeypatch.setenv("WGAN_JOB_MODE", "fork")
-    with pytest.raises(ValueError, match="WGAN_JOB_MODE"):
-        jobs.default_job_mode()
+    with pytest.raises(ValueError, match="max_steps"):
+        live.Job(factory, registry=registry, max_steps=0)
+    with pytest.raises(ValueError, match="max_jobs"):
+        live.JobRegistry(0)
     with pytest.raises(ValueError, match="picklable factory"):
-        jobs.ProcessTrainingJob(lambda: tiny_members("wgan"), registry=registry)
+        live.Job(lambda: tiny_members("wgan"), registry=registry)
     with pytest.raises(ValueError, match="picklable extra_metrics"):
-        jobs.ProcessTrainingJob(factory, registry=registry, extra_metrics=lambda name, member: {})
+        live.Job(factory, registry=registry, extra_metrics=lambda name, member: {})
+    monkeypatch.setenv("WGAN_MAX_JOBS", "three")
+    with pytest.raises(ValueError, match="WGAN_MAX_JOBS"):
+        live.default_max_jobs()
+    monkeypatch.setenv("WGAN_MAX_JOBS", "3")
+    assert live.default_max_jobs() == 3
+
+
+def test_publishing_the_status_never_waits_for_a_jobs_lock(registry):
+    """Two sessions pressing Start at once must not deadlock on each other's job locks."""
+    import threading
+
+    job = process_job(registry)
+    with job._lock:  # another thread is inside this job (e.g. in start())
+        writer = threading.Thread(target=registry.publish)
+        writer.start()
+        writer.join(10)
+        assert not writer.is_alive()
+    assert json.loads(registry.status_file.read_text())["jobs"][0]["id"] == job.id

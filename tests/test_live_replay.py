@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from wgan_core import jobs
+from wgan_core import live
 from wgan_core.config import preset
 from wgan_core.runs import record_run
 from wgan_core.trainer import Trainer
 
-jobs.configure_torch_threads()
+live.configure_torch_threads()
 VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "mode_collapse.py")
 
 
