@@ -23,7 +23,6 @@ from importlib import import_module
 from importlib.util import find_spec
 from typing import Any
 
-
 #: A number as a link writes it: ASCII digits only, no "nan", "inf", "1_000", "²" or "٣" (which
 #: ``float`` alone would take), no spaces.
 _NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?", re.ASCII)

@@ -247,6 +247,7 @@ def test_a_crafted_link_to_a_heavy_lesson_runs_a_value_on_the_grid(monkeypatch, 
     import streamlit as st
 
     module = lessons.lesson_module(slug)
+    monkeypatch.setenv("WGAN_LESSON_CACHE", "off")  # the small runs must not be kept under the full setting
     seen: list = []
     monkeypatch.setattr(module, function, _recording(getattr(module, function), key, 100, seen))
     st.cache_data.clear()

@@ -6,6 +6,7 @@ import streamlit as st
 
 from app import shell
 from lessons import optimal_critic as lesson
+from lessons import precomputed
 from plots import optimal_critic as plots
 
 SLUG = "optimal_critic"
@@ -15,7 +16,9 @@ SLUG = "optimal_critic"
 def run_fig3(fake_mean: float, iters: int, clip_value: float):
     """The seeded experiment, cached by its controls; a progress bar shows while it trains."""
     bar = st.progress(0.0, text="Training")
-    result = lesson.fig3(fake_mean, iters, clip_value, progress=lambda f, text: bar.progress(min(f, 1.0), text))
+    result = precomputed.run(lesson, "fig3", dict(fake_mean=fake_mean, iters=iters, clip_value=clip_value),
+                             progress=lambda f, text: bar.progress(min(f, 1.0), text),
+                             waiting=lambda text: bar.progress(0.0, text))
     bar.empty()
     return result
 

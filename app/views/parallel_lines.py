@@ -10,6 +10,7 @@ import streamlit as st
 
 from app import shell
 from lessons import parallel_lines as lesson
+from lessons import precomputed
 from plots import parallel_lines as plots
 
 SLUG = "parallel_lines"
@@ -28,8 +29,8 @@ def derivative_figure_base():
 @st.cache_data(show_spinner="Estimating every distance from samples over a grid of θ and several seeds…",
                max_entries=32)
 def divergence_figure_base(n: int):
-    return plots.divergence_base(lesson.THETA_GRID, closed_forms()[0], lesson.estimate_curves(n), lesson.NAMES,
-                                 lesson.LABELS)
+    estimates = precomputed.run(lesson, "estimate_curves", {"n": n})
+    return plots.divergence_base(lesson.THETA_GRID, closed_forms()[0], estimates, lesson.NAMES, lesson.LABELS)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)

@@ -6,6 +6,7 @@ import streamlit as st
 
 import lessons.vanishing_gradients as lesson
 from app import shell
+from lessons import precomputed
 from plots import vanishing_gradients as plots
 
 SLUG = "vanishing_gradients"
@@ -14,7 +15,8 @@ SLUG = "vanishing_gradients"
 @st.cache_data(show_spinner=False, max_entries=64)
 def cached_run(key: tuple, _progress=None) -> lesson.VanishingResult:
     """The seeded experiment for one setting of the controls (``_progress`` is not part of the key)."""
-    return lesson.run_controls(dict(key), progress=_progress)
+    waiting = None if _progress is None else (lambda text: _progress(0.0, text))
+    return precomputed.run(lesson, "run_controls", {"values": dict(key)}, progress=_progress, waiting=waiting)
 
 
 st.title(lesson.TITLE)

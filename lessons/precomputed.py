@@ -1,0 +1,249 @@
+"""Heavy lesson runs, computed once per setting and kept on disk for every student of the server.
+
+A heavy run (the parallel-lines sample estimates, the meaningful-loss, optimizers, optimal-critic and
+vanishing-gradients trainings) depends only on its lesson's control values, and those lie on the
+controls' grids (:meth:`lessons.Slider.parse` snaps a link's value onto them), so the settings are a
+finite set. :func:`run` returns a setting's result from ``<runs dir>/.lesson-cache/`` when it was
+computed before — by this server, an earlier one, or ``python -m lessons.precomputed`` run before
+class — and otherwise computes it once:
+
+* one computation per setting: students who ask for the same one wait for it under a lock;
+* at most ``WGAN_HEAVY_RUNS`` (default 1) computations at a time in the whole server, whatever
+  the number of sessions or links, so lesson runs cannot crowd out the live training jobs;
+* the result is written atomically (:func:`wgan_core.atomic.atomic_write`) as an ``.npz`` of arrays
+  and a JSON tree, read back with ``allow_pickle=False`` — a cache file can never run code. Only the
+  lesson's own dataclasses are rebuilt; a file that does not decode is recomputed.
+
+The file name holds a hash of the code that computes it (``lessons/`` and ``wgan_core/``) and of the
+torch/numpy versions, so an edit of the code never serves an old result. Each function keeps at most
+:data:`MAX_FILES` files (the oldest go first). ``WGAN_LESSON_CACHE`` moves the folder; ``off`` keeps
+nothing on disk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import threading
+import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+#: The heavy function of each lesson (it takes the lesson's control values as keywords).
+HEAVY = {
+    "parallel_lines": "estimate_curves",
+    "optimal_critic": "fig3",
+    "vanishing_gradients": "run_controls",
+    "meaningful_loss": "loss_curves",
+    "optimizers": "compare",
+}
+#: Result files kept per function (a few MB at most each).
+MAX_FILES = 200
+#: How often a caller waiting for a lock or a slot hears about it (seconds).
+WAIT_POLL = 0.5
+
+_KEY_LOCKS: dict[str, threading.Lock] = {}
+_KEY_LOCKS_GUARD = threading.Lock()
+_SLOTS = threading.BoundedSemaphore(max(1, int(os.environ.get("WGAN_HEAVY_RUNS", "1"))))
+_ROOT = Path(__file__).resolve().parent.parent
+_VERSION: list[str] = []
+
+
+def cache_dir() -> Path | None:
+    """Where results are kept: ``$WGAN_LESSON_CACHE``, else ``<runs dir>/.lesson-cache``; None if ``off``."""
+    env = os.environ.get("WGAN_LESSON_CACHE")
+    if env == "off":
+        return None
+    if env:
+        return Path(env).expanduser().resolve()
+    from wgan_core.runs import runs_root
+
+    return runs_root() / ".lesson-cache"
+
+
+def code_version() -> str:
+    """Hash of every source file of ``lessons/`` and ``wgan_core/`` and of the torch/numpy versions."""
+    if not _VERSION:
+        import torch
+
+        digest = hashlib.sha256(f"{torch.__version__}|{np.__version__}".encode())
+        for path in sorted([*(_ROOT / "lessons").rglob("*.py"), *(_ROOT / "wgan_core").rglob("*.py")]):
+            digest.update(path.relative_to(_ROOT).as_posix().encode() + b"\0" + path.read_bytes())
+        _VERSION.append(digest.hexdigest()[:16])
+    return _VERSION[0]
+
+
+def file_for(slug: str, function: str, kwargs: dict) -> str:
+    """The result's file name: function, code version and a hash of the arguments."""
+    args = json.dumps(kwargs, sort_keys=True, default=float)
+    return f"{slug}.{function}-{code_version()}-{hashlib.sha256(args.encode()).hexdigest()[:16]}.npz"
+
+
+# ----------------------------------------------------------------------------------------------
+# Encoding: dataclasses, tuples, lists, str-keyed dicts, arrays and scalars; nothing else
+# ----------------------------------------------------------------------------------------------
+
+def encode(value: Any) -> bytes:
+    """``value`` as the bytes of an ``.npz``: its arrays plus a JSON tree that refers to them."""
+    arrays: list[np.ndarray] = []
+
+    def tree(v):
+        if dataclasses.is_dataclass(v) and not isinstance(v, type):
+            return {"dataclass": type(v).__name__,
+                    "fields": {f.name: tree(getattr(v, f.name)) for f in dataclasses.fields(v)}}
+        if isinstance(v, np.ndarray):
+            if v.dtype == object:
+                raise TypeError("an array of Python objects cannot be stored")
+            arrays.append(v)
+            return {"array": len(arrays) - 1}
+        if isinstance(v, tuple | list):
+            return {"tuple" if isinstance(v, tuple) else "list": [tree(x) for x in v]}
+        if isinstance(v, dict):
+            if not all(isinstance(k, str) for k in v):
+                raise TypeError("only dicts with string keys can be stored")
+            return {"dict": {k: tree(x) for k, x in v.items()}}
+        if isinstance(v, np.generic):
+            return {"scalar": v.item()}
+        if v is None or isinstance(v, bool | int | float | str):
+            return {"scalar": v}
+        raise TypeError(f"cannot store a {type(v).__name__}")
+
+    root = json.dumps(tree(value))
+    buffer = io.BytesIO()
+    np.savez(buffer, tree=np.array(root), **{f"a{i}": a for i, a in enumerate(arrays)})
+    return buffer.getvalue()
+
+
+def decode(data: bytes, types: dict[str, type]) -> Any:
+    """Inverse of :func:`encode`; a dataclass must be one of ``types`` (by name). ValueError if not."""
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {name: npz[name] for name in npz.files}
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:  # object arrays: ValueError
+        raise ValueError(f"not a result file ({type(exc).__name__}: {exc})") from None
+
+    def build(node):
+        if "dataclass" in node:
+            cls = types.get(node["dataclass"])
+            if cls is None:
+                raise ValueError(f"unknown result type {node['dataclass']!r}")
+            return cls(**{k: build(v) for k, v in node["fields"].items()})
+        (kind, body), = node.items()
+        if kind == "array":
+            return arrays[f"a{int(body)}"]
+        if kind in ("tuple", "list"):
+            items = [build(x) for x in body]
+            return tuple(items) if kind == "tuple" else items
+        if kind == "dict":
+            return {k: build(v) for k, v in body.items()}
+        if kind == "scalar":
+            return body
+        raise ValueError(f"unknown node {kind!r}")
+
+    try:
+        return build(json.loads(str(arrays.pop("tree"))))
+    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"malformed result file ({type(exc).__name__}: {exc})") from None
+
+
+# ----------------------------------------------------------------------------------------------
+# One computation per setting, a bounded number at a time
+# ----------------------------------------------------------------------------------------------
+
+def _key_lock(name: str) -> threading.Lock:
+    with _KEY_LOCKS_GUARD:
+        return _KEY_LOCKS.setdefault(name, threading.Lock())
+
+
+def _acquire(lock, waiting: Callable[[str], None] | None, text: str) -> None:
+    """Take ``lock`` (a Lock or the slots semaphore), telling ``waiting`` every WAIT_POLL seconds."""
+    while not lock.acquire(timeout=WAIT_POLL):
+        if waiting is not None:
+            waiting(text)
+
+
+def _result_types(module) -> dict[str, type]:
+    return {name: obj for name, obj in vars(module).items() if isinstance(obj, type) and dataclasses.is_dataclass(obj)}
+
+
+def _read(path: Path, module) -> Any | None:
+    try:
+        return decode(path.read_bytes(), _result_types(module))
+    except (OSError, ValueError, TypeError):  # missing, or torn, corrupt or foreign: computed again
+        return None
+
+
+def _prune(folder: Path, prefix: str) -> None:
+    files = sorted(folder.glob(f"{prefix}-*.npz"), key=lambda p: p.stat().st_mtime)
+    for old in files[:-MAX_FILES]:
+        old.unlink(missing_ok=True)
+
+
+def run(module, function: str, kwargs: dict, progress: Callable[[float, str], None] | None = None,
+        waiting: Callable[[str], None] | None = None) -> Any:
+    """``getattr(module, function)(**kwargs, progress=progress)``, computed once per setting.
+
+    ``module`` is a lesson module; ``kwargs`` its control values for ``function`` (``progress`` is
+    passed on only when given). ``waiting(text)`` is called every :data:`WAIT_POLL` s while another session
+    computes this setting or the server's heavy-run slots are busy.
+    """
+    slug = module.__name__.rsplit(".", 1)[-1]
+    name = file_for(slug, function, kwargs)
+    folder = cache_dir()
+    lock = _key_lock(name)
+    _acquire(lock, waiting, "Another student's page is computing this setting: it appears here when done…")
+    try:
+        if folder is not None:
+            hit = _read(folder / name, module)
+            if hit is not None:
+                return hit
+        _acquire(_SLOTS, waiting, "Waiting for the server to finish another lesson's computation…")
+        try:
+            compute = getattr(module, function)
+            result = compute(**kwargs, progress=progress) if progress is not None else compute(**kwargs)
+        finally:
+            _SLOTS.release()
+        if folder is not None:
+            from wgan_core.atomic import atomic_write
+
+            atomic_write(folder / name, encode(result))
+            _prune(folder, f"{slug}.{function}")
+        return result
+    finally:
+        lock.release()
+
+
+def defaults_of(slug: str) -> dict:
+    """The keyword arguments of a heavy lesson's function at the lesson's default control values."""
+    import lessons
+
+    module = lessons.lesson_module(slug)
+    values = lessons.defaults(module.CONTROLS)
+    if HEAVY[slug] == "run_controls":
+        return {"values": values}
+    import inspect
+
+    params = inspect.signature(getattr(module, HEAVY[slug])).parameters
+    return {k: v for k, v in values.items() if k in params}
+
+
+def warm(slugs=tuple(HEAVY), report: Callable[[str], None] = print) -> None:
+    """Compute (or find) the default setting of each heavy lesson, e.g. before a class."""
+    import time
+
+    import lessons
+
+    for slug in slugs:
+        start = time.perf_counter()
+        run(lessons.lesson_module(slug), HEAVY[slug], defaults_of(slug))
+        report(f"{slug}: {time.perf_counter() - start:.1f} s")
+
+
+if __name__ == "__main__":
+    warm()

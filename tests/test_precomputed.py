@@ -1,0 +1,188 @@
+"""Heavy lesson runs: computed once per setting, shared by every session, kept on disk in a format
+that cannot run code, and never more than the server's number of heavy-run slots at a time."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import types
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from lessons import precomputed
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Part:
+    name: str
+    curve: np.ndarray
+
+
+@dataclass(frozen=True)
+class Result:
+    parts: tuple[Part, ...]
+    table: dict
+    score: float
+    note: str | None
+
+
+def fake_lesson(seconds: float = 0.0):
+    """A lesson module whose heavy function counts its calls and the most that ran at once."""
+    module = types.ModuleType("lessons.fake_heavy")
+    module.Part, module.Result = Part, Result
+    module.calls, module.running, module.most = [], 0, 0
+    guard = threading.Lock()
+
+    def heavy(n: int, progress=None):
+        with guard:
+            module.calls.append(n)
+            module.running += 1
+            module.most = max(module.most, module.running)
+        time.sleep(seconds)
+        with guard:
+            module.running -= 1
+        return Result((Part("a", np.arange(n, dtype=np.float32)), Part("b", np.array([np.nan, np.inf]))),
+                      {"k": np.int64(n), "rows": [1, 2.5]}, float(n) / 3, None)
+
+    module.heavy = heavy
+    return module
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("WGAN_LESSON_CACHE", str(tmp_path / "cache"))
+    return tmp_path / "cache"
+
+
+def test_a_result_comes_back_from_disk_exactly(cache):
+    module = fake_lesson()
+    first = precomputed.run(module, "heavy", {"n": 5})
+    again = precomputed.run(module, "heavy", {"n": 5})
+    assert module.calls == [5]  # the second one was read back
+    assert again.parts[0].curve.dtype == np.float32 and np.array_equal(again.parts[0].curve, np.arange(5))
+    assert np.isnan(again.parts[1].curve[0]) and again.parts[1].curve[1] == np.inf
+    assert again.table == {"k": 5, "rows": [1, 2.5]} and again.score == first.score and again.note is None
+    assert isinstance(again.parts, tuple) and isinstance(again.parts[0], Part)
+    assert len(list(cache.glob("fake_heavy.heavy-*.npz"))) == 1
+
+
+def test_concurrent_sessions_asking_for_one_setting_share_one_computation(cache):
+    module = fake_lesson(seconds=0.5)
+    waited = []
+    threads = [threading.Thread(target=precomputed.run, args=(module, "heavy", {"n": 7}),
+                                kwargs={"waiting": waited.append}) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert module.calls == [7]
+    assert waited and all("computing this setting" in text for text in waited)
+
+
+def test_different_settings_never_compute_more_than_the_slots_at_once(cache):
+    module = fake_lesson(seconds=0.3)
+    threads = [threading.Thread(target=precomputed.run, args=(module, "heavy", {"n": n})) for n in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(module.calls) == [0, 1, 2, 3]
+    assert module.most == 1  # WGAN_HEAVY_RUNS defaults to 1
+
+
+def test_a_cache_file_that_would_run_code_is_never_unpickled(cache, tmp_path):
+    module = fake_lesson()
+    precomputed.run(module, "heavy", {"n": 3})
+    (path,) = cache.glob("*.npz")
+    marker = tmp_path / "payload-ran"
+
+    class Payload:
+        def __reduce__(self):
+            return os.system, (f"touch {marker}",)
+
+    with path.open("wb") as fh:
+        np.savez(fh, tree=np.array([Payload()], dtype=object))
+    result = precomputed.run(module, "heavy", {"n": 3})
+    assert not marker.exists()
+    assert module.calls == [3, 3] and result.score == 1.0  # recomputed, and the file written again
+    assert precomputed.decode(path.read_bytes(), {"Part": Part, "Result": Result}).score == 1.0
+
+
+def test_a_torn_or_foreign_cache_file_is_recomputed(cache):
+    module = fake_lesson()
+    precomputed.run(module, "heavy", {"n": 4})
+    (path,) = cache.glob("*.npz")
+    path.write_bytes(path.read_bytes()[:50])
+    precomputed.run(module, "heavy", {"n": 4})
+    assert module.calls == [4, 4]
+    with pytest.raises(ValueError, match="unknown result type 'Result'"):
+        precomputed.decode(path.read_bytes(), {"Part": Part})
+
+
+def test_new_code_never_reads_an_old_result_and_old_files_are_pruned(cache, monkeypatch):
+    module = fake_lesson()
+    precomputed.run(module, "heavy", {"n": 2})
+    monkeypatch.setattr(precomputed, "_VERSION", ["another-version"])
+    precomputed.run(module, "heavy", {"n": 2})
+    assert module.calls == [2, 2]
+    monkeypatch.setattr(precomputed, "MAX_FILES", 3)
+    for n in range(10, 15):
+        precomputed.run(module, "heavy", {"n": n})
+    assert len(list(cache.glob("fake_heavy.heavy-*.npz"))) == 3
+
+
+def test_off_keeps_nothing_on_disk(tmp_path, monkeypatch):
+    monkeypatch.setenv("WGAN_LESSON_CACHE", "off")
+    module = fake_lesson()
+    precomputed.run(module, "heavy", {"n": 1})
+    precomputed.run(module, "heavy", {"n": 1})
+    assert module.calls == [1, 1] and precomputed.cache_dir() is None
+
+
+def test_the_encoder_refuses_what_it_cannot_store_safely():
+    with pytest.raises(TypeError, match="array of Python objects"):
+        precomputed.encode(np.array([object()], dtype=object))
+    with pytest.raises(TypeError, match="cannot store a set"):
+        precomputed.encode({"s": {1, 2}})
+
+
+def test_every_heavy_lesson_names_a_function_that_takes_its_defaults():
+    import inspect
+
+    import lessons
+
+    for slug, function in precomputed.HEAVY.items():
+        signature = inspect.signature(getattr(lessons.lesson_module(slug), function))
+        signature.bind(**precomputed.defaults_of(slug))
+
+
+def test_a_crafted_link_after_a_restart_reads_the_setting_from_disk(cache, monkeypatch):
+    """?n=1999 and then ?n=2000 on a fresh server (memory caches empty): one computation in all."""
+    import streamlit as st
+
+    import lessons.parallel_lines as lesson
+
+    real, seen = lesson.estimate_curves, []
+
+    def recording(n, *args, **kwargs):
+        seen.append(n)
+        return real(100, *args, **kwargs)  # small, to stay quick (kept in this test's cache folder only)
+
+    monkeypatch.setattr(lesson, "estimate_curves", recording)
+    try:
+        for raw in ("1999", "2000"):
+            st.cache_data.clear()
+            at = AppTest.from_file(str(ROOT / "app" / "views" / "parallel_lines.py"), default_timeout=120)
+            at.query_params["n"] = raw
+            at.run()
+            assert not at.exception
+        assert seen == [2000]
+    finally:
+        st.cache_data.clear()
