@@ -68,8 +68,11 @@ def data_dir() -> Path | None:
 
 
 def runs_dir() -> Path:
-    """The server's directory of recorded runs (``WGAN_RUNS_DIR``, default ``./runs``)."""
-    return Path(os.environ.get("WGAN_RUNS_DIR", "runs")).expanduser()
+    """The server's directory of recorded runs: :func:`wgan_core.runs.runs_root` (the one resolver:
+    ``WGAN_RUNS_DIR``, else ``./runs``)."""
+    from wgan_core.runs import runs_root
+
+    return runs_root()
 
 
 def available_datasets() -> tuple[str, ...]:
@@ -363,6 +366,14 @@ def list_image_runs(root: Path | None = None) -> list[str]:
     from wgan_core.images import replay
 
     return replay.list_image_runs(root if root is not None else runs_dir())
+
+
+def skipped_image_runs(root: Path | None = None) -> dict[str, str]:
+    """Image runs under ``root`` that are not offered for replay, with the reason (half-written, torn,
+    unknown version)."""
+    from wgan_core.images import replay
+
+    return replay.scan_image_runs(root if root is not None else runs_dir())[1]
 
 
 def load_image_run(name: str, root: Path | None = None):

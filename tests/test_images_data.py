@@ -185,3 +185,22 @@ def test_lsun_download_helper_builds_urls_and_extracts_safely(tmp_path):
     with pytest.raises(ValueError, match="outside"):
         safe_extract(evil, tmp_path / "out2")
     assert not (tmp_path / "escape.txt").exists()
+
+
+def test_data_root_may_be_the_lmdb_folder_itself_or_its_parent(lsun_root, tmp_path, monkeypatch):
+    """Users often point --data-root at bedroom_train_lmdb/ itself: both forms find the same lmdb."""
+    from wgan_core.images.cli import main
+
+    monkeypatch.setenv("WGAN_CACHE_DIR", str(tmp_path / "cache"))
+    lmdb_dir = lsun_root / "bedroom_train_lmdb"
+    assert find_lsun(lsun_root) == find_lsun(lmdb_dir) == lmdb_dir
+    assert find_lsun(tmp_path / "nowhere") is None and find_lsun(lsun_root, "church_outdoor") is None
+    out = tmp_path / "run"
+    assert main(["--dataset", "lsun", "--data-root", str(lmdb_dir), "--image-size", "32", "--steps", "2",
+                 "--ngf", "4", "--ndf", "4", "--z-dim", "8", "--batch-size", "4", "--skip-corrupt", "--device", "cpu",
+                 "--metrics-every", "1", "--grid-every", "1", "--eval-samples", "16", "--no-progress",
+                 "--out", str(out)]) == 0
+    summary = __import__("json").loads((out / "summary.json").read_text())
+    assert summary["g_step"] == 2 and summary["dataset"] == "lsun"
+    with pytest.raises(ValueError, match="neither an lmdb directory"):
+        build_image_data(TrainConfig(dataset="lsun", data_root=str(lsun_root / "elsewhere")), "cpu")

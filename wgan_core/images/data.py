@@ -197,7 +197,7 @@ def build_image_data(config: Any, device, num_workers: int | None = None, skip_c
                      seed: int | None = None, max_images: int | None = None):
     """The data source of an image config (``dataset`` digits | lsun | folder).
 
-    Reads ``image_size``, ``data_root`` (lsun: the directory holding ``<category>_train_lmdb``;
+    Reads ``image_size``, ``data_root`` (lsun: ``<category>_train_lmdb`` itself or its parent;
     folder: the image folder), ``lsun_category``, ``data_on_device``, ``batch_size`` and ``seed``
     (``seed`` overrides it: distributed ranks draw different batches). ``max_images`` keeps only the
     first that many LSUN images (a live run decodes them onto the GPU, not the whole lmdb).
@@ -221,7 +221,8 @@ def build_image_data(config: Any, device, num_workers: int | None = None, skip_c
         category = _get(config, "lsun_category", "bedroom")
         path = find_lsun(root, category)
         if path is None:
-            raise ValueError(f"data_root: no LSUN lmdb {category}_train_lmdb/ with a data.mdb under {root}")
+            raise ValueError(f"data_root: {root} is neither an lmdb directory (with a data.mdb) nor the folder "
+                             f"that holds {category}_train_lmdb/")
         source: Dataset = LSUNDataset(path, size, skip_corrupt=skip_corrupt, max_items=max_images)
         name = f"LSUN {category}"
     elif dataset == "folder":

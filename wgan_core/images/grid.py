@@ -7,10 +7,11 @@ row-major with a 2-pixel border, as in the DCGAN examples' ``save_image``.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import numpy as np
+
+from wgan_core.atomic import atomic_open
 
 __all__ = ["to_uint8", "tile", "save_grid"]
 
@@ -43,8 +44,6 @@ def save_grid(images, path, nrow: int | None = None) -> Path:
 
     grid = tile(images, nrow)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    Image.fromarray(grid[..., 0] if grid.shape[2] == 1 else grid).save(tmp, format="PNG")
-    os.replace(tmp, path)
+    with atomic_open(path) as fh:
+        Image.fromarray(grid[..., 0] if grid.shape[2] == 1 else grid).save(fh, format="PNG")
     return path

@@ -27,6 +27,7 @@ from pathlib import Path
 import torch
 from torch.utils.data import Dataset
 
+from wgan_core.atomic import atomic_write
 from wgan_core.images.preprocess import CorruptImageError, decode_image, resize_center_crop, webp_supported
 
 __all__ = ["LSUNDataset", "default_cache_dir", "index_path", "build_index", "find_lsun"]
@@ -89,10 +90,7 @@ def build_index(lmdb_dir: Path, cache_dir: Path | None = None) -> list[bytes]:
     env = _open_env(_check_lmdb_dir(lmdb_dir))
     with env.begin(write=False) as txn:
         keys = [bytes(k) for k in txn.cursor().iternext(keys=True, values=False)]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
-    tmp.write_text("\n".join(k.hex() for k in keys) + "\n", encoding="ascii")
-    os.replace(tmp, target)
+    atomic_write(target, "\n".join(k.hex() for k in keys) + "\n")
     return keys
 
 
@@ -148,8 +146,15 @@ class LSUNDataset(Dataset):
 
 
 def find_lsun(data_dir, category: str = "bedroom", split: str = "train") -> Path | None:
-    """``<data_dir>/<category>_<split>_lmdb`` if it is an lmdb directory, else None."""
+    """The LSUN lmdb that ``data_dir`` names, or None.
+
+    ``data_dir`` may be the lmdb directory itself (``.../bedroom_train_lmdb``, holding ``data.mdb``)
+    or its parent, which holds ``<category>_<split>_lmdb/``.
+    """
     if not data_dir:
         return None
-    path = Path(data_dir).expanduser() / f"{category}_{split}_lmdb"
-    return path if (path / "data.mdb").is_file() else None
+    given = Path(data_dir).expanduser()
+    for path in (given, given / f"{category}_{split}_lmdb"):
+        if (path / "data.mdb").is_file():
+            return path
+    return None

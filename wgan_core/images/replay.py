@@ -9,13 +9,16 @@ with ``torch.load(weights_only=True)`` and sampled on the CPU from the run's fix
 from __future__ import annotations
 
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["RecordedImageRun", "list_image_runs", "load_image_run", "run_grid", "run_thumbnails", "checkpoint_grid",
-           "list_checkpoints", "GRID_IMAGES"]
+from wgan_core.runs import check_run, snapshot_steps
+
+__all__ = ["RecordedImageRun", "list_image_runs", "scan_image_runs", "load_image_run", "run_grid", "run_thumbnails",
+           "checkpoint_grid", "list_checkpoints", "GRID_IMAGES"]
 
 GRID_IMAGES = 36
 
@@ -31,21 +34,35 @@ class RecordedImageRun:
     snapshot_steps: list[int]
 
 
-def list_image_runs(root) -> list[str]:
-    """Names of the run directories under ``root`` made by train-images."""
+def _is_image_run(d: Path) -> bool:
+    try:
+        return json.loads((d / "config.json").read_text()).get("dataset") in ("digits", "lsun", "folder")
+    except (json.JSONDecodeError, OSError, AttributeError):
+        return True  # not readable as an image run's config: check_run says why
+
+
+def scan_image_runs(root) -> tuple[list[str], dict[str, str]]:
+    """Run directories directly under ``root`` made by train-images: ``(replayable names, {skipped name:
+    why})`` — a run still being recorded, a torn log or an unknown version is skipped
+    (:func:`wgan_core.runs.check_run`)."""
     root = Path(root)
     if not root.is_dir():
-        return []
-    names = []
+        return [], {}
+    names, skipped = [], {}
     for d in sorted(root.iterdir()):
-        cfg = d / "config.json"
-        if d.is_dir() and cfg.is_file() and (d / "metrics.jsonl").is_file():
-            try:
-                if json.loads(cfg.read_text()).get("dataset") in ("digits", "lsun", "folder"):
-                    names.append(d.name)
-            except (json.JSONDecodeError, OSError):
-                continue
-    return names
+        if not (d.is_dir() and (d / "config.json").is_file() and _is_image_run(d)):
+            continue
+        why = check_run(d)
+        if why is None:
+            names.append(d.name)
+        else:
+            skipped[d.name] = why
+    return names, skipped
+
+
+def list_image_runs(root) -> list[str]:
+    """Names of the replayable run directories under ``root`` made by train-images."""
+    return scan_image_runs(root)[0]
 
 
 def _inside(root: Path, name: str) -> Path:
@@ -57,13 +74,10 @@ def _inside(root: Path, name: str) -> Path:
 
 def load_image_run(name: str, root) -> RecordedImageRun:
     """Read one run picked from :func:`list_image_runs` (a name, never a free path)."""
-    root = Path(root)
-    path = _inside(root, name)
-    logs = [json.loads(line) for line in (path / "metrics.jsonl").read_text().splitlines() if line.strip()]
-    summary_file = path / "summary.json"
-    summary = json.loads(summary_file.read_text()) if summary_file.is_file() else {}
-    snaps = sorted(int(p.stem) for p in (path / "snapshots").glob("*.npz")) if (path / "snapshots").is_dir() else []
-    return RecordedImageRun(name, path, json.loads((path / "config.json").read_text()), logs, summary, snaps)
+    from wgan_core.runs import load_run
+
+    run = load_run(_inside(Path(root), name))  # ValueError naming a half-written, torn or unknown run
+    return RecordedImageRun(name, run.path, run.config.to_dict(), run.metrics, run.summary, snapshot_steps(run.path))
 
 
 def run_grid(run: RecordedImageRun, step: int, n: int = GRID_IMAGES) -> np.ndarray:
@@ -72,8 +86,11 @@ def run_grid(run: RecordedImageRun, step: int, n: int = GRID_IMAGES) -> np.ndarr
 
     if step not in run.snapshot_steps:
         raise ValueError(f"run {run.name} has no snapshot at step {step}")
-    with np.load(run.path / "snapshots" / f"{step:06d}.npz", allow_pickle=False) as npz:
-        samples = npz["samples"][:n]
+    try:
+        with np.load(run.path / "snapshots" / f"{step:06d}.npz", allow_pickle=False) as npz:
+            samples = npz["samples"][:n]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as exc:
+        raise ValueError(f"the snapshot at step {step} of run {run.name} is unreadable ({exc})") from None
     if samples.dtype == np.uint8:  # train-images stores bytes; float snapshots are already in [-1, 1]
         samples = samples.astype(np.float32) / 127.5 - 1.0
     return tile(samples)

@@ -20,7 +20,6 @@ resumed for $k$ more end with bit-identical weights (for device-resident data).
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from wgan_core.atomic import atomic_open, atomic_write
 from wgan_core.images import ddp
 from wgan_core.images.grid import save_grid, to_uint8
 
@@ -38,9 +38,7 @@ CHECKPOINT_FORMAT = "wgan-classroom/images-1"
 
 
 def _write_json(path: Path, obj: Any) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True))
-    os.replace(tmp, path)
+    atomic_write(path, json.dumps(obj, indent=2, sort_keys=True))
 
 
 def load_image_checkpoint(path) -> dict:
@@ -59,7 +57,7 @@ def _truncate_log(path: Path, g_step: int) -> None:
     if not path.exists():
         return
     kept = [line for line in path.read_text().splitlines() if line and json.loads(line).get("g_step", 0) <= g_step]
-    path.write_text("".join(f"{line}\n" for line in kept))
+    atomic_write(path, "".join(f"{line}\n" for line in kept))
 
 
 def _build(config, ctx: ddp.DistContext, bf16: bool, channels_last: bool, num_workers, skip_corrupt: bool):
@@ -94,6 +92,7 @@ def train_images(config, out_dir, steps: int, resume=None, metrics_every: int = 
     from wgan_core.checkpoint import save_checkpoint
     from wgan_core.config import TrainConfig
     from wgan_core.metrics import median_filter
+    from wgan_core.runs import RUN_FORMAT
     from wgan_core.trainer import resolve_device
 
     for name, value in (("steps", steps), ("metrics_every", metrics_every), ("grid_every", grid_every),
@@ -150,8 +149,8 @@ def train_images(config, out_dir, steps: int, resume=None, metrics_every: int = 
         if ctx.is_main and (g % grid_every == 0 or g == steps):
             fake = torch.from_numpy(trainer.sample(GRID_IMAGES, noise=trainer.fixed_noise[:GRID_IMAGES]))
             save_grid(fake, out / "samples" / f"{g:06d}.png", nrow=8)
-            np.savez_compressed(out / "snapshots" / f"{g:06d}.npz", g_step=g,
-                                samples=to_uint8(fake).transpose(0, 3, 1, 2))
+            with atomic_open(out / "snapshots" / f"{g:06d}.npz") as fh:
+                np.savez_compressed(fh, g_step=g, samples=to_uint8(fake).transpose(0, 3, 1, 2))
         if g % checkpoint_every == 0 or g == steps:
             checkpoint()
     if bar is not None:
@@ -176,6 +175,6 @@ def train_images(config, out_dir, steps: int, resume=None, metrics_every: int = 
         if curve:
             window = min(len(curve) - (len(curve) + 1) % 2, 9)  # odd, at most the curve's length
             summary["critic_estimate_median"] = float(median_filter(curve, window)[-1])
-        _write_json(out / "summary.json", summary)
+        _write_json(out / "summary.json", {**summary, "format": RUN_FORMAT})
     ddp.shutdown()
     return summary
