@@ -25,14 +25,17 @@ DEVICES = ("auto", "cpu", "cuda")
 DEVICE_ENV = "WGAN_DEVICE"
 NO_GPU = "CUDA was requested but no GPU is available"
 
-#: The lessons' theory experiments (optimal critic, vanishing gradients, the clip sweep, the
-#: recorded loss and optimiser runs) train MLPs of 64-128 units on batches of 16-256 points. A
-#: generator iteration there is ~200 small kernels; on this project's 2-core CPU the toy trainer does
-#: 250-800 generator iterations per second on one thread (bench/RESULTS.md, "Toy trainer"), i.e.
-#: 1.3-4 ms each, while on a GPU the same ~200 launches at 5-10 us each plus the host reads of
-#: the metrics cost about as much before any arithmetic is done: the GPU cannot be faster, and it
-#: would take a CUDA context (~0.5 GB) per cached experiment. So they stay on the CPU whatever
-#: WGAN_DEVICE says — a measured/argued exception; live jobs and image runs follow WGAN_DEVICE.
+#: The lessons' theory experiments (optimal critic, vanishing gradients, the clip sweep, the recorded
+#: loss and optimiser runs) stay on the CPU whatever WGAN_DEVICE says — a measured exception:
+#: * reproducible: seeded on the CPU, their numbers are the same on every machine, so the claims the
+#:   lessons state, their tests and the precomputed cache hold on a GPU server too (CUDA's random
+#:   streams differ from the CPU's);
+#: * no faster where it matters: measured on the shared 2-core box (load 30-40, 2 Dec 2026, two runs),
+#:   one critic iteration of vanishing_gradients (MLP 64x2, batch 64) takes 0.37-0.92 ms for 48-58
+#:   compute ops, about what a GPU pays in launches alone (5-10 us per op: 0.24-0.58 ms); the optimal
+#:   critic's (MLP 128x3, batch 256) takes 3.9-8.7 ms for 55-67 ops, so a GPU could save 2-8 s once
+#:   per cached result (500 iterations x 2 networks), at the price of a CUDA context in the server.
+#: (`python bench/theory_device.py` measures both.) Live jobs and image runs follow WGAN_DEVICE.
 THEORY_DEVICE = "cpu"
 
 
