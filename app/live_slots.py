@@ -31,10 +31,12 @@ def trust_forwarded() -> bool:
 def client_address() -> str:
     """This session's client address, as the per-client limit counts it."""
     if trust_forwarded():
-        forwarded = [a.strip() for a in (st.context.headers.get("X-Forwarded-For") or "").split(",")]
-        if forwarded[-1]:
-            return forwarded[-1]
-    return st.context.ip_address or "localhost"
+        header = st.context.headers.get("X-Forwarded-For")
+        forwarded = header.split(",")[-1].strip() if isinstance(header, str) else ""
+        if forwarded:
+            return forwarded
+    ip = st.context.ip_address  # None for a browser on this computer (and no string outside a real server)
+    return ip if isinstance(ip, str) and ip else "localhost"
 
 
 def lesson_title(slug: str) -> str:

@@ -1,7 +1,8 @@
 """Entry point: ``streamlit run app/main.py``.
 
 Routes with ``st.navigation``: the home page, then every lesson of :data:`lessons.COURSE` whose
-lesson module and view both exist, in course order.
+lesson module and view both exist, in course order, and last the teacher's panel (``app/views/teacher.py``,
+outside the lesson stepper).
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from app import shell  # noqa: E402
 st.set_page_config(page_title="WGAN classroom", page_icon=":material/school:", layout="wide")
 
 pages = shell.build_pages()
-current = st.navigation(pages, position="sidebar")
-shell.stepper(pages, current)
+teacher = st.Page(str(ROOT / "app" / "views" / "teacher.py"), title="Teacher's panel",
+                  icon=":material/admin_panel_settings:", url_path="teacher")
+current = st.navigation(pages + [teacher], position="sidebar")
+if current.url_path != teacher.url_path:  # the teacher's page is not a step of the course
+    shell.stepper(pages, current)
 current.run()
