@@ -81,7 +81,7 @@ def write_malicious_checkpoint(inp: Path, work: Path) -> None:
 
 
 def write_malicious_pickle(inp: Path, work: Path) -> None:
-    (inp / "checkpoint.pt").write_bytes(pickle.dumps(Payload(work / MARKER)))
+    (inp / "checkpoint.pt").write_bytes(pickle.dumps(Payload(work / MARKER), protocol=2))
 
 
 def write_truncated_checkpoint(inp: Path, work: Path) -> None:
@@ -165,6 +165,44 @@ def only_config(inp: Path, work: Path) -> None:
     write_json(inp / "run" / "config.json", TrainConfig().to_dict())
 
 
+def write_good_checkpoint(inp: Path, work: Path) -> None:
+    save_checkpoint(inp / "checkpoint.pt", {"critic": {"w": torch.ones(3)}, "step": 1})
+
+
+def save_diverged_weights(inp: Path, work: Path) -> str:
+    weights = {"critic": {"w": torch.tensor([1.0, float("nan"), 2.0])}, "step": 2}
+    return raised(CheckpointError, save_checkpoint, inp / "checkpoint.pt", weights)
+
+
+def diverging_run(inp: Path, work: Path) -> str:
+    """A learning rate that really diverges (lr 1, critic at 1000x, λ = 1000): weights overflow in steps."""
+    from wgan_core.divergence import DivergedError
+    from wgan_core.trainer import Trainer
+
+    config = TrainConfig(dataset="8gaussians", width=32, depth=3, batch_size=64, device="cpu", seed=0,
+                         eval_samples=64, loss="wgan-gp", optimizer="rmsprop", lr=1.0, critic_lr_ratio=1000.0,
+                         lambda_gp=1000.0)
+    return raised(DivergedError, lambda: list(Trainer(config).run(50, metrics_every=5)))
+
+
+def cli(*flags: str):
+    """What ``python -m wgan_core train-toy FLAGS`` prints on stderr (it must exit with status 2)."""
+    def attempt(inp: Path, work: Path) -> str:
+        import contextlib
+        import io
+
+        from wgan_core.cli import main
+
+        err = io.StringIO()
+        argv = ["train-toy", *(f.format(inp=inp) for f in flags), "--steps", "5", "--no-progress", "--threads", "1"]
+        with contextlib.redirect_stderr(err):
+            assert main(argv) == 2
+        assert not (inp / "new").exists()
+        return err.getvalue()
+
+    return attempt
+
+
 def missing_dataset(kind: str):
     def case(inp: Path, work: Path) -> str:
         from wgan_core.data import build_data
@@ -201,6 +239,21 @@ CASES = [
     Bad("url-markdown-link", lambda inp, work: toast({"method": "[click](http://evil.example)"}),
         r"Ignored the link's value: method='\[click\]\(http://evil.example\)' is not one of wgan, gan\. Using wgan"),
     # --- checkpoints ----------------------------------------------------------------------------
+    Bad("checkpoint-malicious-pickle-in-torch-file", load_the_checkpoint,
+        r"checkpoint\.pt is not a weights-only checkpoint: .*could run code, so it will not be loaded",
+        write_malicious_checkpoint),
+    Bad("checkpoint-plain-malicious-pickle", load_the_checkpoint,
+        r"checkpoint\.pt is not a weights-only checkpoint.*could run code\), so it will not be loaded",
+        write_malicious_pickle),
+    Bad("checkpoint-diverged-weights-never-stored", save_diverged_weights, r"critic/w holds NaN or inf",
+        write_good_checkpoint),
+    # --- training -------------------------------------------------------------------------------
+    Bad("run-diverges", diverging_run,
+        r"^diverged at step 5 \((critic loss|gradient penalty|critic weights|generator weights) (nan|-?inf)\)$"),
+    Bad("cli-flag-out-of-range", cli("--clip-value", "100", "--out", "{inp}/new"),
+        r"^wgan_core: error: clip_value must be in \(0\.0, 10\.0\]; got 100\.0$"),
+    Bad("cli-out-already-holds-a-run", cli("--out", "{inp}/run"),
+        r"^wgan_core: error: out_dir .*/in/run already holds a recorded run; choose another directory$", spoiled_run()),
     Bad("checkpoint-truncated", load_the_checkpoint, r"checkpoint\.pt is corrupt", write_truncated_checkpoint),
     Bad("checkpoint-missing", lambda inp, work: raised(CheckpointError, load_checkpoint, inp / "none.pt"),
         r"checkpoint .*none\.pt does not exist"),
