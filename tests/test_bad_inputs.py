@@ -243,7 +243,7 @@ CASES = [
         r"checkpoint\.pt is not a weights-only checkpoint: .*could run code, so it will not be loaded",
         write_malicious_checkpoint),
     Bad("checkpoint-plain-malicious-pickle", load_the_checkpoint,
-        r"checkpoint\.pt is not a weights-only checkpoint.*could run code\), so it will not be loaded",
+        r"checkpoint\.pt is not a weights-only checkpoint: .*could run code, so it will not be loaded",
         write_malicious_pickle),
     Bad("checkpoint-diverged-weights-never-stored", save_diverged_weights, r"critic/w holds NaN or inf",
         write_good_checkpoint),
