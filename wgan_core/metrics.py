@@ -278,6 +278,16 @@ def collect_metrics(trainer, losses: dict | None = None) -> dict:
     return out
 
 
+def _histogram_range(values: np.ndarray) -> tuple[float, float] | None:
+    """numpy's range, widened when every value is (nearly) the same large number: numpy's own ±0.5
+    is below float resolution at 1e15 (a critic far off its constraint) and it refuses to bin."""
+    if not values.size or not np.isfinite(values).all():
+        return None
+    lo, hi = float(values.min()), float(values.max())
+    pad = max(0.5, 1e-6 * max(abs(lo), abs(hi)))
+    return (lo - pad, hi + pad) if hi - lo < pad else None
+
+
 def snapshot(trainer, n: int = 512, resolution: int = 64, arrows: int = 64, bins: int = 30) -> dict:
     r"""A picture of the run as plain numpy.
 
@@ -310,6 +320,6 @@ def snapshot(trainer, n: int = 512, resolution: int = 64, arrows: int = 64, bins
         norms = input_grad_norms(trainer.critic, _interpolates(trainer, real, fake)).double().cpu().numpy()
     finally:
         trainer.critic.train()
-    counts, edges = np.histogram(norms, bins=bins)
+    counts, edges = np.histogram(norms, bins=bins, range=_histogram_range(norms))
     out["grad_norms"] = {"values": norms, "counts": counts, "edges": edges}
     return out
