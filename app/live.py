@@ -19,7 +19,7 @@ Rules it keeps:
 * the job trains in a worker process, so drawing here never takes the trainer's GIL. ``make_members`` is
   therefore a picklable factory — a lesson's module-level ``build_members`` in a ``functools.partial`` —
   called as ``make_members(live_values)`` in the worker; ``extra_metrics`` must pickle too. The
-  workers' forkserver starts with this module, preloading :data:`WORKER_PRELOAD`;
+  workers' forkserver starts with the first live panel, preloading :data:`WORKER_PRELOAD`;
 * the job never calls ``st.*``; the page polls it with ``st.fragment(run_every=1 s)`` (status)
   and redraws its figures every 2 s (the snapshot cadence);
 * sliders apply to the running job from its next step (the job's ``set_hparams``);
@@ -54,7 +54,6 @@ STATE_KEY = "live.lease"
 #: What the workers' forkserver imports once besides torch, POT and the trainer: the lessons whose
 #: factories build live members.
 WORKER_PRELOAD = ("lessons", "lessons.mode_collapse", "lessons.clipping_vs_gp", "lessons.images")
-prepare_workers(preload=WORKER_PRELOAD)  # start the forkserver now, so that the first Start does not wait
 
 
 class _Lease:
@@ -166,6 +165,9 @@ class LivePanel:
         self.max_steps, self.log_every, self.extra_metrics = max_steps, log_every, extra_metrics
         self.snapshot_every_s = snapshot_every_s
         self.values: dict[str, Any] = {}
+        # start the workers' forkserver when a live page first shows, so that its first Start does not
+        # wait for it (not at import: a worker that imports this module must not start one)
+        prepare_workers(preload=WORKER_PRELOAD)
         lease = st.session_state.get(STATE_KEY)
         if lease is not None and lease.slug == slug and lease.signature != self.signature:
             release("the lesson's settings changed")

@@ -1,0 +1,94 @@
+"""AppTest of the live panel's messages: a paused run that gave its slot back, a resumed run queued
+behind a full class, and a run that really diverges (its message, and its last good figures)."""
+
+from __future__ import annotations
+
+import functools
+import time
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from app import live
+from wgan_core.config import TrainConfig, preset
+from wgan_core.live import REGISTRY, Job
+from wgan_core.trainer import Trainer
+
+VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "mode_collapse.py")
+#: The largest learning rates the config allows: the critic's weights overflow within a few steps.
+DIVERGING = dict(dataset="8gaussians", width=32, depth=3, batch_size=64, device="cpu", seed=0, eval_samples=64,
+                 loss="wgan-gp", optimizer="rmsprop", lr=1.0, critic_lr_ratio=1000.0, lambda_gp=1000.0)
+
+
+def wait_for(condition, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.05)
+
+
+def session_job(at):
+    return at.session_state[live.STATE_KEY].job if live.STATE_KEY in at.session_state else None
+
+
+def tiny_members(seed: int = 0) -> dict:
+    return {"wgan": Trainer(preset("toy-wgan", seed=seed, width=16, depth=2, batch_size=32, eval_samples=64,
+                                   device="cpu"))}
+
+
+def diverging_members(live_values: dict) -> dict:
+    """One WGAN-GP member at learning rates that really diverge (its name takes no slider value)."""
+    return {"diverging": Trainer(TrainConfig(**DIVERGING))}
+
+
+def diverging_page() -> None:
+    import functools
+
+    import streamlit as st
+
+    import lessons.mode_collapse as lesson
+    import test_live_page
+    from app import live
+
+    panel = live.LivePanel("mode_collapse", lesson.LIVE_CONTROLS, route=lesson.hparam_changes, settings={},
+                           make_members=functools.partial(test_live_page.diverging_members), log_every=5)
+    panel.controls()
+    panel.poll(lambda job: st.write(f"figures of step {job.latest_snapshot()[0]}"))
+
+
+def test_a_paused_run_gives_its_slot_back_and_resume_waits_in_line_when_the_class_is_full(monkeypatch):
+    monkeypatch.setenv("WGAN_PAUSE_GRACE_S", "0.5")
+    monkeypatch.setattr(REGISTRY, "max_jobs", 1)
+    at = AppTest.from_file(VIEW, default_timeout=120).run()
+    at.button(key="mode_collapse.live.step").click().run()
+    job = session_job(at)
+    wait_for(lambda: job.steps == 1 and not job.holds_slot)
+    at.run()
+    assert not at.exception
+    assert any("gave its training slot back to the class" in i.value for i in at.info)
+    other = Job(functools.partial(tiny_members), label="images", client="10.0.0.9")  # another student takes it
+    other.step(1)
+    wait_for(lambda: other.steps == 1)
+    try:
+        at.button(key="mode_collapse.live.start").click().run()
+        assert job.status == "queued"
+        assert any("number 1 in line" in w.value and "resumes where it left off" in w.value for w in at.warning)
+        other.stop()
+        wait_for(lambda: job.status == "running" and job.steps > 1)
+    finally:
+        other.stop()
+        job.stop()
+
+
+def test_a_diverging_run_shows_its_message_and_keeps_its_last_good_figures():
+    at = AppTest.from_function(diverging_page, default_timeout=120).run()
+    assert not at.exception
+    at.button(key="mode_collapse.live.start").click().run()
+    job = session_job(at)
+    assert job.join(90) and job.status == "failed" and job.failure == "diverged"
+    at.run()
+    assert not at.exception
+    message = next(e.value for e in at.error)
+    assert message.startswith(f"The run {job.error}: its losses or weights stopped being finite")
+    assert job.error.startswith("diverged at step 5 (")
+    assert "figures of step 0" in [m.value for m in at.markdown]  # the last good snapshot is still drawn
