@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 
 import pytest
 
-from wgan_core.cli import main
+from wgan_core.cli import build_parser, main, toy_config
+from wgan_core.config import METHOD_PRESETS, PRESETS
+from wgan_core.runs import check_run
 
 FAST = ["--steps", "4", "--width", "16", "--depth", "2", "--batch-size", "32", "--metrics-every", "2",
         "--eval-samples", "64", "--device", "cpu", "--no-progress"]
@@ -35,6 +39,29 @@ def test_compare_writes_one_entry_per_method_and_a_verdict(tmp_path, capsys):
         assert (out / method / "checkpoint.pt").is_file()
     assert summary["verdict"].startswith("verdict: ")
     assert summary["verdict"] in capsys.readouterr().out
+    for method in ("gan", "wgan", "wgan-gp"):  # the methods' presets, and the cores shared by the 2 jobs
+        config = json.loads((out / method / "config.json").read_text())
+        assert config["lr"] == PRESETS[METHOD_PRESETS[method]]["lr"]
+        assert config["cpu_threads"] == max(1, (os.cpu_count() or 1) // 2)
+
+
+def test_a_single_run_uses_every_core_unless_told():
+    parser = build_parser()
+    assert toy_config(parser.parse_args(["train-toy"])).cpu_threads == (os.cpu_count() or 1)
+    assert toy_config(parser.parse_args(["train-toy", "--threads", "1"])).cpu_threads == 1
+
+
+def test_a_diverging_run_stops_with_one_line_and_status_3(tmp_path, capsys):
+    """A learning rate that really diverges (critic lr 1000, λ = 1000): found at the first metrics read."""
+    out = tmp_path / "diverged"
+    assert main(["train-toy", "--loss", "wgan-gp", "--optimizer", "rmsprop", "--lr", "1", "--critic-lr-ratio", "1000",
+                 "--lambda-gp", "1000", "--steps", "50", "--metrics-every", "5", "--width", "32", "--depth", "3",
+                 "--batch-size", "64", "--eval-samples", "64", "--device", "cpu", "--no-progress", "--threads", "1",
+                 "--out", str(out)]) == 3
+    err = capsys.readouterr().err
+    assert re.fullmatch(r"wgan_core: diverged at step 5 \((critic loss|gradient penalty|critic weights) "
+                        r"(nan|inf|-inf)\)\n", err), err
+    assert "cut short" in check_run(out)  # no summary: the run is not offered for replay
 
 
 @pytest.mark.parametrize("argv, needle", [

@@ -57,6 +57,7 @@ def _add_common(p: argparse.ArgumentParser) -> None:
     a("--depth", type=int, help="hidden layers per MLP")
     a("--batch-size", type=int, help="m, examples per critic and generator step")
     a("--lr", type=float, help="learning rate alpha of both optimisers")
+    a("--critic-lr-ratio", type=float, help="the critic's learning rate is --lr times this (1 in the papers)")
     a("--seed", type=int, default=0, help="seed of the networks, the noise and the data (default 0)")
     a("--device", choices=("auto", "cpu", "cuda"), default="auto", help="auto picks CUDA when present")
     a("--metrics-every", type=int, help="generator iterations between metric logs (default 100)")
@@ -110,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _overrides(args: argparse.Namespace) -> dict:
     names = ("width", "depth", "batch_size", "lr", "metrics_every", "eval_samples", "n_critic", "clip_value",
-             "lambda_gp", "optimizer")
+             "lambda_gp", "optimizer", "critic_lr_ratio")
     out = {n: getattr(args, n) for n in names if getattr(args, n, None) is not None}
     if getattr(args, "official_schedule", False):
         out["official_schedule"] = True
