@@ -43,6 +43,9 @@ CONTROLS = (
            integer=True, help="Critic-only steps (Trainer.train_critic) with the generator frozen."),
     Slider("clip_value", "WGAN clipping value c", min=0.001, max=0.1, default=0.01, log=True, steps=21,
            help="Every critic weight is clamped to [-c, c] after each step (Algorithm 1, line 7)."),
+    Slider("fake_std", "Width (std) of the fake Gaussian", min=0.25, max=2.0, default=0.5, step=0.25,
+           help="0.5 = the data's width: the CDFs never cross and the optimal critic is a line. Any other "
+                "width makes them cross, and the optimum bends into a V."),
 )
 
 #: Learning rate of both functions (RMSProp). Larger than the paper's 5e-5 so that "till optimality"
@@ -51,8 +54,11 @@ LR = 1e-3
 #: Seed of both training runs (same initial weights, same batches), and their batch size.
 SEED = 0
 BATCH = 256
-#: Standard deviation of the fake Gaussian (the data, ``gaussians-1d``, is N(0, 0.5²)).
+#: Standard deviation of the fake Gaussian by default, and of the data (``gaussians-1d`` is N(0, 0.5²)).
 FAKE_STD = 0.5
+DATA_STD = 0.5
+#: Central mass of ½(P_r + P_θ) over which the trained critic is compared with the exact optimum.
+COMPARE_MASS = 0.98
 #: Window over which the functions are drawn and normalised, and its resolution.
 WINDOW = (-5.0, 5.0)
 GRID_POINTS = 801
@@ -83,12 +89,16 @@ When the Gaussians barely overlap, $D^*$ is almost 1 on the data and almost 0 on
 sigmoid pushed into its flat tails. Its slope $|\nabla_x D^*(x)|$ is then nearly zero exactly where the
 generator would need it.
 
-**Why the critic comes out (almost) linear.** Clipping every weight to $[-c, c]$ makes every
-$f_w$ $K$-Lipschitz for one $K$ fixed by the architecture and $c$. Among $K$-Lipschitz functions,
-the best way to separate a Gaussian on the left from one on the right is to rise as steeply as
-allowed, everywhere: $f(x) = \pm K x + \text{const}$. The clipped network cannot grow faster than
-linearly, so at optimality it becomes that slope, and its gradient has the same size at every
-sample — far from the data or close to it.
+**The optimal critic in one dimension.** Clipping every weight to $[-c, c]$ makes every
+$f_w$ $K$-Lipschitz for one $K$ fixed by the architecture and $c$. Integrating by parts,
+$\mathbb{E}_{\mathbb{P}_r}[f] - \mathbb{E}_{\mathbb{P}_\theta}[f] = \int f'(x)\,\big(F_\theta(x) - F_r(x)\big)\,dx$
+with $F$ the two CDFs, so the best $K$-Lipschitz $f$ has slope $f'(x) = K\,\mathrm{sign}(F_\theta(x) - F_r(x))$:
+it rises as steeply as allowed wherever one CDF lies above the other, and **turns where the CDFs cross**.
+The optimum is a straight line $\pm K x + \text{const}$ only when the CDFs never cross — for two
+Gaussians, when they have the same width (one is a shift of the other). With unequal widths the CDFs
+cross once and the optimum is **V-shaped** (upside down when, as here, the data is the narrower one:
+highest over the data); its gradient still has the same size at every sample, far
+from the data or close to it. Set the fake width to something other than 0.5 to see it.
 """
 
 FAIRNESS = r"""
@@ -111,8 +121,10 @@ such trick.
 WHAT_TO_NOTICE = [
     "The discriminator is a step: near 1 over the data, near 0 over the fake samples. The shaded "
     "saturated zone (D within 0.01 of 0 or 1) covers the fake Gaussian, and there its slope is ~0.",
-    "The critic is close to a straight line from the data to the fake samples and beyond, so its "
-    "normalised slope is of order 1 at the fake samples — far from the data as well as near it.",
+    "With equal widths the critic is close to a straight line from the data to the fake samples and "
+    "beyond, so its normalised slope is of order 1 at the fake samples — far from the data as well as near it.",
+    "With unequal widths the CDFs cross and the exact optimum (dashed) is a V with its corner at the "
+    "crossing; the trained critic follows the V, not a line — the correlations under the plot say how closely.",
     "The ratio in the metrics row is the paper's claim in one number: a typical generated sample gets "
     "orders of magnitude less (normalised) signal from an optimal discriminator than from an optimal "
     "critic. Only the few fake samples in the far tail, on the discriminator's step, get any.",
@@ -134,10 +146,10 @@ EXERCISES = (
     Exercise(
         question="Raise the clipping value c from 0.01 to 0.1. What happens to the critic's raw values "
                  "and to its normalised slope?",
-        answer="The raw values grow (the Lipschitz bound K grows roughly like c to the power of the "
-               "number of layers), but the normalised slope stays close to 1: the shape — a line — does "
-               "not depend on c, only its scale does. The scale is the paper's 'irrelevant scaling "
-               "factor'.",
+        answer="The raw values grow by orders of magnitude — while the weights sit at ±c the critic's scale "
+               "grows like a power of c close to its number of weight layers, which the clipping lesson "
+               "measures on a log–log plot — but the normalised slope stays close to 1: the shape does not "
+               "depend on c, only its scale does. The scale is the paper's 'irrelevant scaling factor'.",
     ),
     Exercise(
         question="Put the fake Gaussian's mean equal to the data's. What should both functions look like "
@@ -168,6 +180,11 @@ class Fig3Result:
     critic_raw_at_fake: float  # median raw |f'| over the fake samples
     saturated_share: float     # share of fake samples inside the saturated zone
     critic_range: float        # max f - min f on the window
+    fake_std: float            # width of the fake Gaussian
+    optimum_unit: np.ndarray   # the exact optimal 1-Lipschitz critic on the grid, rescaled to [0, 1]
+    crossings: np.ndarray      # x where the two CDFs cross inside the window (empty: the optimum is a line)
+    optimum_corr: float        # correlation of the trained critic with the exact optimum (central mass)
+    linear_corr: float         # |correlation| of the trained critic with a straight line there
 
     @property
     def ratio(self) -> float:
@@ -184,8 +201,33 @@ def _normalised_slope(values: np.ndarray, grid: np.ndarray) -> tuple[np.ndarray,
     return raw, normalised
 
 
+def exact_optimum(grid: np.ndarray, fake_mean: float, fake_std: float) -> tuple[np.ndarray, np.ndarray]:
+    r"""The optimal 1-Lipschitz critic between N(0, DATA_STD²) and N(fake_mean, fake_std²) on ``grid``.
+
+    $f^{*\prime}(x) = \mathrm{sign}(F_\theta(x) - F_r(x))$, integrated along the grid (up to a constant).
+    Returns ``(f_star, crossings)``: its values and the points where the two CDFs cross.
+    """
+    from scipy.stats import norm
+
+    gap = norm.cdf(grid, fake_mean, fake_std) - norm.cdf(grid, 0.0, DATA_STD)
+    slope = np.sign(gap)
+    f_star = np.concatenate([[0.0], np.cumsum(0.5 * (slope[1:] + slope[:-1]) * np.diff(grid))])
+    clear = np.abs(gap) > 1e-12
+    inner, signs = grid[clear], np.sign(gap[clear])
+    flips = np.flatnonzero(np.diff(signs) != 0)
+    return f_star, 0.5 * (inner[flips] + inner[flips + 1])
+
+
+def _central(grid: np.ndarray, fake_mean: float, fake_std: float, mass: float = COMPARE_MASS) -> np.ndarray:
+    """Mask of the grid points inside the central ``mass`` of ½(P_r + P_θ)."""
+    from scipy.stats import norm
+
+    cdf = 0.5 * (norm.cdf(grid, 0.0, DATA_STD) + norm.cdf(grid, fake_mean, fake_std))
+    return (cdf >= (1 - mass) / 2) & (cdf <= 1 - (1 - mass) / 2)
+
+
 def _trained_function(loss: str, fake_mean: float, iters: int, clip_value: float, grid: np.ndarray,
-                      progress=None, share: tuple[float, float] = (0.0, 1.0)):
+                      progress=None, share: tuple[float, float] = (0.0, 1.0), fake_std: float = FAKE_STD):
     """Train a critic (``loss='wgan'``) or a discriminator (``loss='gan'``) with the generator frozen.
 
     Returns the trainer (for its samples) and the raw network output on ``grid``, shape ``(G,)``.
@@ -197,7 +239,7 @@ def _trained_function(loss: str, fake_mean: float, iters: int, clip_value: float
 
     config = TrainConfig(dataset="gaussians-1d", loss=loss, optimizer="rmsprop", lr=LR, clip_value=clip_value,
                          batch_size=BATCH, width=128, depth=3, seed=SEED, device=THEORY_DEVICE)
-    generator = AffineGenerator(mean=fake_mean, std=FAKE_STD, learnable=False)
+    generator = AffineGenerator(mean=fake_mean, std=fake_std, learnable=False)
     trainer = Trainer(config, generator=generator)
     chunk = max(1, iters // 10)
     done = 0
@@ -213,7 +255,7 @@ def _trained_function(loss: str, fake_mean: float, iters: int, clip_value: float
 
 
 def fig3(fake_mean: float = 2.5, iters: int = 500, clip_value: float = 0.01, progress=None,
-         n_samples: int = 2000) -> Fig3Result:
+         n_samples: int = 2000, fake_std: float = FAKE_STD) -> Fig3Result:
     r"""Run the Fig 3 experiment: a GAN discriminator and a WGAN critic trained on the same pair.
 
     Parameters
@@ -229,6 +271,8 @@ def fig3(fake_mean: float = 2.5, iters: int = 500, clip_value: float = 0.01, pro
         Called as training advances.
     n_samples : int
         Samples of each distribution returned for drawing and for the slopes at the fake points.
+    fake_std : float
+        Width of the fake Gaussian; unequal to the data's (0.5), the CDFs cross and the optimum is a V.
     """
     if not (WINDOW[0] < fake_mean < WINDOW[1]):
         raise ValueError(f"fake_mean must lie inside the window {WINDOW}; got {fake_mean}")
@@ -236,9 +280,13 @@ def fig3(fake_mean: float = 2.5, iters: int = 500, clip_value: float = 0.01, pro
         raise ValueError(f"iters must be at least 1; got {iters}")
     if not clip_value > 0:
         raise ValueError(f"clip_value must be positive; got {clip_value}")
+    if not 0 < fake_std <= 5:
+        raise ValueError(f"fake_std must be in (0, 5]; got {fake_std}")
     grid = np.linspace(*WINDOW, GRID_POINTS)
-    gan, logits = _trained_function("gan", fake_mean, int(iters), clip_value, grid, progress, (0.0, 0.5))
-    _, critic = _trained_function("wgan", fake_mean, int(iters), clip_value, grid, progress, (0.5, 1.0))
+    gan, logits = _trained_function("gan", fake_mean, int(iters), clip_value, grid, progress, (0.0, 0.5), fake_std)
+    _, critic = _trained_function("wgan", fake_mean, int(iters), clip_value, grid, progress, (0.5, 1.0), fake_std)
+    f_star, crossings = exact_optimum(grid, fake_mean, fake_std)
+    mid = _central(grid, fake_mean, fake_std)
 
     disc = 1.0 / (1.0 + np.exp(-logits))  # D(x) = sigmoid(h(x))
     disc_raw, disc_slope = _normalised_slope(disc, grid)
@@ -261,6 +309,37 @@ def fig3(fake_mean: float = 2.5, iters: int = 500, clip_value: float = 0.01, pro
         saturated=(disc < SATURATION) | (disc > 1.0 - SATURATION),
         disc_at_fake=at_fake(disc_slope), critic_at_fake=at_fake(critic_slope),
         disc_raw_at_fake=at_fake(disc_raw), critic_raw_at_fake=at_fake(critic_raw), critic_range=span,
+        fake_std=float(fake_std), optimum_unit=_unit(f_star), crossings=crossings,
+        optimum_corr=_corr(critic[mid], f_star[mid]), linear_corr=abs(_corr(critic[mid], grid[mid])),
         saturated_share=float(np.mean((np.interp(inside, grid, disc) < SATURATION)
                                       | (np.interp(inside, grid, disc) > 1.0 - SATURATION))),
     )
+
+
+def _unit(values: np.ndarray) -> np.ndarray:
+    span = float(values.max() - values.min())
+    return (values - values.min()) / span if span > 0 else np.zeros_like(values)
+
+
+def _corr(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.corrcoef(a, b)[0, 1]) if np.ptp(a) > 0 and np.ptp(b) > 0 else float("nan")
+
+
+def shape_sentence(result: Fig3Result) -> str:
+    """Markdown: whether the CDFs cross in this setting, and how close the trained critic is to the optimum."""
+    if np.ptp(result.optimum_unit) == 0:
+        return "The two distributions are identical: every constant is an optimal critic."
+    if len(result.crossings):
+        at = ", ".join(f"x = {x:.2f}" for x in result.crossings)
+        where = (f"With the fake std {result.fake_std:g} ≠ the data's {DATA_STD:g} the CDFs cross at {at}: the "
+                 "exact optimum turns there (a V).")
+    elif result.fake_std == DATA_STD:
+        where = (f"With equal widths (fake std {result.fake_std:g} = the data's) the CDFs never cross: the exact "
+                 "optimum is a straight line.")
+    else:
+        where = (f"The widths differ ({result.fake_std:g} vs {DATA_STD:g}), so the CDFs cross once, at "
+                 f"x = μσ_r/(σ_r − σ_θ) — outside this window: inside it the optimum is a straight line. Move "
+                 "the mean towards 0 to bring the corner of the V into view.")
+    corr = (f"Over the central {COMPARE_MASS:.0%} of the two distributions the trained critic correlates "
+            f"{result.optimum_corr:.3f} with the exact optimum and {result.linear_corr:.3f} with a straight line")
+    return f"{where} {corr}."

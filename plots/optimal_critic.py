@@ -46,6 +46,11 @@ def functions(result) -> go.Figure:
     fig.add_trace(go.Scatter(x=result.grid, y=result.critic_unit, name="critic f(x), rescaled",
                              line=dict(color=CRITIC, width=3),
                              customdata=result.critic, hovertemplate="x=%{x:.2f}<br>f=%{customdata:.3g}"))
+    fig.add_trace(go.Scatter(x=result.grid, y=result.optimum_unit, name="exact optimal critic, rescaled",
+                             line=dict(color=CRITIC, width=2, dash="dash")))
+    for x in result.crossings:
+        fig.add_vline(x=float(x), line_dash="dot", line_color="#888", annotation_text="CDFs cross",
+                      annotation_position="bottom right")
     _shade(fig, result)
     base_layout(fig, height=400, barmode="overlay",
                 xaxis_title="x", yaxis=dict(title="D(x)  ·  (f − min f) / range f", range=[-0.03, 1.03]),

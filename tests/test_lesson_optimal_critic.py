@@ -75,3 +75,25 @@ def test_progress_reaches_one():
     seen = []
     lesson.fig3(iters=20, n_samples=50, progress=lambda f, text: seen.append(f))
     assert seen == sorted(seen) and seen[-1] == pytest.approx(1.0)
+
+
+def test_exact_optimum_is_a_line_when_the_cdfs_never_cross_and_turns_where_they_do():
+    grid = np.linspace(-5.0, 5.0, 2001)
+    line, none = lesson.exact_optimum(grid, fake_mean=2.5, fake_std=lesson.DATA_STD)
+    assert len(none) == 0
+    np.testing.assert_allclose(np.abs(np.diff(line) / np.diff(grid)), 1.0, atol=1e-9)
+    vee, cross = lesson.exact_optimum(grid, fake_mean=1.0, fake_std=1.5)
+    # N(0, 0.5²) and N(1, 1.5²): the CDFs cross at x = μσ_r / (σ_r − σ_θ) = −0.5
+    assert len(cross) == 1 and cross[0] == pytest.approx(-0.5, abs=0.01)
+    slope = np.diff(vee) / np.diff(grid)
+    # a V with its corner there (upside down: highest over the narrower data, which f must score high)
+    assert np.all(slope[grid[1:] < -0.6] > 0) and np.all(slope[grid[:-1] > -0.4] < 0)
+
+
+def test_with_unequal_widths_the_trained_critic_follows_the_v_not_a_line():
+    r = lesson.fig3(fake_mean=0.0, fake_std=1.5, iters=300, n_samples=500)
+    assert len(r.crossings) == 1 and abs(r.crossings[0]) < 0.01
+    assert r.optimum_corr > 0.9 and r.linear_corr < 0.5
+    assert "cross" in lesson.shape_sentence(r)
+    with pytest.raises(ValueError, match="fake_std"):
+        lesson.fig3(fake_std=0.0, iters=10)

@@ -13,10 +13,11 @@ SLUG = "optimal_critic"
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
-def run_fig3(fake_mean: float, iters: int, clip_value: float):
+def run_fig3(fake_mean: float, iters: int, clip_value: float, fake_std: float):
     """The seeded experiment, cached by its controls; a progress bar shows while it trains."""
     bar = st.progress(0.0, text="Training")
-    result = precomputed.run(lesson, "fig3", dict(fake_mean=fake_mean, iters=iters, clip_value=clip_value),
+    result = precomputed.run(lesson, "fig3", dict(fake_mean=fake_mean, iters=iters, clip_value=clip_value,
+                                                  fake_std=fake_std),
                              progress=lambda f, text: bar.progress(min(f, 1.0), text),
                              waiting=lambda text: bar.progress(0.0, text))
     bar.empty()
@@ -28,10 +29,11 @@ st.markdown(lesson.INTRO)
 st.markdown(lesson.EQUATIONS)
 
 st.subheader("The experiment")
-values = shell.controls_ui(SLUG, lesson.CONTROLS, columns=3)
-result = run_fig3(values["fake_mean"], values["iters"], values["clip_value"])
+values = shell.controls_ui(SLUG, lesson.CONTROLS, columns=4)
+result = run_fig3(values["fake_mean"], values["iters"], values["clip_value"], values["fake_std"])
 
 st.plotly_chart(plots.functions(result), width="stretch", key="functions")
+st.markdown(lesson.shape_sentence(result))
 st.markdown(lesson.FAIRNESS)
 st.plotly_chart(plots.slopes(result), width="stretch", key="slopes")
 
