@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from wgan_core import live
 from wgan_core.config import preset
-from wgan_core.runs import record_run
+from wgan_core.runs import RunRecorder, record_run
 from wgan_core.trainer import Trainer
 
 live.configure_torch_threads()
@@ -58,3 +58,52 @@ def test_an_empty_runs_directory_says_how_to_record(tmp_path, monkeypatch):
     at.run()
     assert not at.exception
     assert any("No recorded runs" in i.value for i in at.info)
+
+
+def test_a_crafted_replay_step_is_ignored(runs_root, monkeypatch):
+    """`?replay_step=%C2%B2` ("²": str.isdigit() says yes, int() raises) and other non-steps are ignored."""
+    monkeypatch.setenv("WGAN_RUNS_DIR", str(runs_root))
+    for raw in ("²", "٣", "4.0", "-4", "9" * 40, "5"):
+        at = AppTest.from_file(VIEW, default_timeout=120)
+        at.query_params["replay_run"] = "wgan-8g"
+        at.query_params["replay_step"] = raw
+        at.run()
+        assert not at.exception, raw
+        assert at.select_slider(key="mode_collapse.replay.step").value == 8  # the last step instead
+
+
+def test_half_written_torn_and_unknown_runs_are_skipped_with_one_line(runs_root, tmp_path, monkeypatch):
+    import json
+    import shutil
+
+    root = tmp_path / "runs"
+    shutil.copytree(runs_root / "wgan-8g", root / "good")
+    shutil.copytree(runs_root / "wgan-8g", root / "torn")
+    shutil.copytree(runs_root / "wgan-8g", root / "newer")
+    RunRecorder(root / "recording", preset("toy-wgan", device="cpu"))  # only config.json and an empty log yet
+    log = root / "torn" / "metrics.jsonl"
+    log.write_text(log.read_text()[:-5])
+    summary = json.loads((root / "newer" / "summary.json").read_text())
+    (root / "newer" / "summary.json").write_text(json.dumps({**summary, "format": 2}))
+    monkeypatch.setenv("WGAN_RUNS_DIR", str(root))
+    at = AppTest.from_file(VIEW, default_timeout=120).run()
+    assert not at.exception
+    assert at.selectbox(key="mode_collapse.replay_run").options == ["good"]
+    note = [c.value for c in at.caption if c.value.startswith("Skipped")]
+    assert len(note) == 1 and note[0].startswith("Skipped 3 recorded runs")
+    for name, why in (("newer", "unknown format"), ("recording", "still being recorded"), ("torn", "cut line")):
+        assert f"`{name}`: " in note[0] and why in note[0]
+    assert at.subheader.values[-2:] == ["What to notice", "Exercises"]  # the rest of the page is drawn
+
+
+def test_a_run_that_breaks_after_listing_or_an_unreadable_snapshot_is_one_warning(runs_root, tmp_path, monkeypatch):
+    import shutil
+
+    root = tmp_path / "runs"
+    shutil.copytree(runs_root / "wgan-8g", root / "good")
+    (root / "good" / "snapshots" / "000008.npz").write_bytes(b"not an npz")
+    monkeypatch.setenv("WGAN_RUNS_DIR", str(root))
+    at = AppTest.from_file(VIEW, default_timeout=120).run()
+    assert not at.exception
+    assert any("cannot be read" in w.value for w in at.warning)
+    assert at.subheader.values[-2:] == ["What to notice", "Exercises"]

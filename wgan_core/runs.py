@@ -25,6 +25,7 @@ import math
 import os
 import re
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -202,8 +203,11 @@ class RecordedRun:
         """The snapshot recorded at ``g_step`` (see ``snapshot_steps``)."""
         if g_step not in self.snapshot_steps:
             raise ValueError(f"g_step {g_step} has no snapshot; recorded: {self.snapshot_steps}")
-        with np.load(self.path / "snapshots" / f"{g_step:06d}.npz", allow_pickle=False) as flat:
-            return _unflatten(flat)
+        try:
+            with np.load(self.path / "snapshots" / f"{g_step:06d}.npz", allow_pickle=False) as flat:
+                return _unflatten(flat)
+        except (OSError, ValueError, EOFError, zipfile.BadZipFile) as exc:
+            raise ValueError(f"snapshot {g_step} of {self.path} is unreadable ({exc})") from None
 
     def trainer(self):
         """A :class:`~wgan_core.trainer.Trainer` restored from the checkpoint (to resume or sample)."""
