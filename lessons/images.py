@@ -83,50 +83,39 @@ def available_datasets() -> tuple[str, ...]:
 
 
 # ---- PROFILES: the live run's size, chosen by the device it trains on (the one place) ----------
-
-@dataclass(frozen=True)
-class Profile:
-    """A live run's size: TrainConfig fields, lr per generator (None: the paper's α), the bf16 /
-    channels_last wrappers (:mod:`wgan_core.images.speed`), and the page's reason for the size."""
-
-    config: dict[str, Any]
-    lr: dict[str, float] | None
-    bf16: bool
-    channels_last: bool
-    why: str
-
-
-PROFILES = {  # on a CPU the paper's 64x64 DCGAN (532 GFLOP per G-step, wgan_core.images.flops) takes seconds a step
-    "classroom": Profile(
-        dict(ngf=16, ndf=16, z_dim=32, batch_size=32, eval_samples=256), CLASSROOM_LR, bf16=False, channels_last=False,
-        why="**Why this size.** This server trains on its CPU, where the paper's network (64 filters, batch 64, about "
-            "532 GFLOP per generator step at 64×64) takes seconds per step; the live run uses a classroom-sized one — "
-            "16 filters, batch 32, a learning rate raised from 5·10⁻⁵ — that tells the story within a minute."),
-    "paper": Profile(  # Algorithm 1's defaults, with every speed option that leaves its maths unchanged
-        dict(ngf=64, ndf=64, z_dim=100, batch_size=64, image_size=64, eval_samples=256, data_on_device=True,
-             compile="reduce-overhead"), None, bf16=True, channels_last=True,
+#: Each: TrainConfig fields, lr per generator (None: the paper's α), the speed wrappers of
+#: wgan_core.images.speed.accelerate, and the page's reason for the size. The paper's 64x64 DCGAN costs
+#: 532 GFLOP per generator step: 69 s a step on the shared 2-core CPU (bench/RESULTS.md).
+PROFILES: dict[str, dict[str, Any]] = {
+    "classroom": dict(
+        config=dict(ngf=16, ndf=16, z_dim=32, batch_size=32, eval_samples=256), lr=CLASSROOM_LR,
+        speed=dict(bf16=False, channels_last=False),
+        why="**Why this size.** This server trains on its CPU, where the paper's network (64 filters, batch 64, "
+            "532 GFLOP per generator step at 64×64) takes tens of seconds a step; the live run uses a classroom-sized "
+            "one — 16 filters, batch 32, a learning rate raised from 5·10⁻⁵ — that tells the story within a minute."),
+    "paper": dict(  # Algorithm 1's defaults, with every speed option that leaves its maths unchanged
+        config=dict(ngf=64, ndf=64, z_dim=100, batch_size=64, image_size=64, eval_samples=256, data_on_device=True,
+                    compile="reduce-overhead"), lr=None, speed=dict(bf16=True, channels_last=True),
         why="**At the paper's settings.** This server trains on a GPU: the live run is Algorithm 1 as published — "
             "DCGAN 64×64, ngf = ndf = 64, batch 64, RMSProp α = 5·10⁻⁵, c = 0.01, n_critic = 5 (WGAN-GP: Adam 10⁻⁴, "
             "λ = 10) — in bf16, channels_last, images on the GPU as uint8, CUDA graphs (the first steps compile)."),
 }
 PROFILE_ENV = "WGAN_IMAGES_PROFILE"  # classroom | paper overrides the device's choice
-#: LSUN images a live run keeps (~120 MB of uint8 at 64x64), read in the job's own process: a job's
-#: worker may not start DataLoader workers.
-LIVE_LSUN_IMAGES = 10_000
+LIVE_LSUN_IMAGES = 10_000  # ~120 MB of uint8 at 64x64, read in the job's process (it may not fork loaders)
 LSUN_EXPERIMENT = r"""**The experiment.** LSUN bedrooms from this server's data (`WGAN_DATA_DIR`), centre-cropped
 to $64\times64$ in colour — the paper's dataset. Bedrooms have no labels, so mode collapse is not counted;
 the page tracks the exact $W_1$ in pixel space between 256 generated and 256 real images, and the critic's
 estimate with samples along the way (Fig 4). The grid always comes from the same fixed noise."""
 
 
-def profile_for(device: str, override: str | None = None) -> Profile:
+def profile_for(device: str, override: str | None = None) -> dict[str, Any]:
     """``paper`` on ``cuda``, ``classroom`` on ``cpu``; ``override`` (a profile name) wins."""
     if override and override not in PROFILES:
         raise ValueError(f"{PROFILE_ENV} must be one of {', '.join(PROFILES)}; got {override!r}")
     return PROFILES[override or ("paper" if device == "cuda" else "classroom")]
 
 
-def live_profile(device: str | None = None) -> tuple[str, Profile]:
+def live_profile(device: str | None = None) -> tuple[str, dict[str, Any]]:
     """``device`` (default the server's: ``WGAN_DEVICE``, :func:`wgan_core.device.server_device`) and its profile."""
     from wgan_core.device import server_device
 
@@ -134,17 +123,16 @@ def live_profile(device: str | None = None) -> tuple[str, Profile]:
     return device, profile_for(device, os.environ.get(PROFILE_ENV, "").strip() or None)
 
 
-def experiment_text(dataset: str, profile: Profile | None) -> str:
+def experiment_text(dataset: str, profile: dict[str, Any] | None) -> str:
     """The experiment paragraph for ``dataset`` at ``profile``'s image size, then why that size."""
-    size = profile.config.get("image_size", 32) if profile else 32
+    size = profile["config"].get("image_size", 32) if profile else 32
     text = LSUN_EXPERIMENT if dataset == "lsun" else "**The experiment.**" + _DIGITS_EXPERIMENT.replace(
         r"$32\times32$", rf"${size}\times{size}$")
-    return text.strip() + ("\n\n" + profile.why if profile else "")
+    return text.strip() + ("\n\n" + profile["why"] if profile else "")
 
 
-#: LSUN is the default when the server has it (the paper's dataset), else the digits.
 CONTROLS = (
-    Choice("dataset", "Dataset", available_datasets(), available_datasets()[-1],
+    Choice("dataset", "Dataset", available_datasets(), available_datasets()[-1],  # lsun when the server has it
            labels={"digits": "Handwritten digits (offline)", "lsun": "LSUN bedrooms (server data, 64×64)"},
            help="LSUN appears when the server's WGAN_DATA_DIR holds bedroom_train_lmdb/."),
     Choice("generator", "Generator", ("dcgan", "dcgan-nobn", "mlp"), "dcgan-nobn", labels=GENERATOR_LABELS),
@@ -225,24 +213,24 @@ EXERCISES = (
 # ----------------------------------------------------------------------------------------------
 
 def lesson_config(dataset: str = "digits", generator: str = "dcgan-nobn", method: str = "wgan", seed: int = 0,
-                  live: dict[str, Any] | None = None, profile: Profile | str | None = None,
+                  live: dict[str, Any] | None = None, profile: dict[str, Any] | str | None = None,
                   device: str | None = None):
     """The live run's :class:`~wgan_core.config.TrainConfig` (ValueError for bad choices); ``profile`` (a
     :data:`PROFILES` entry or name) and ``device`` default to :func:`live_profile`'s."""
     from wgan_core.config import preset
 
     device, chosen = live_profile(device)
-    profile = profile if isinstance(profile, Profile) else profile_for(device, profile) if profile else chosen
+    profile = profile if isinstance(profile, dict) else profile_for(device, profile) if profile else chosen
     if dataset not in ("digits", "lsun"):
         raise ValueError(f"dataset must be digits or lsun; got {dataset!r}")
     if method not in METHOD_LABELS:
         raise ValueError(f"method must be one of {tuple(METHOD_LABELS)}; got {method!r}")
     if generator not in CLASSROOM_LR:
         raise ValueError(f"generator must be one of {tuple(CLASSROOM_LR)}; got {generator!r}")
-    extra: dict[str, Any] = dict(profile.config, seed=int(seed), generator=generator, dataset=dataset,
+    extra: dict[str, Any] = dict(profile["config"], seed=int(seed), generator=generator, dataset=dataset,
                                  metrics_every=METRICS_EVERY, device=device)
-    if profile.lr is not None:
-        extra["lr"] = profile.lr[generator]
+    if profile["lr"] is not None:
+        extra["lr"] = profile["lr"][generator]
     if dataset == "lsun":
         extra.update(image_size=64, data_root=str(data_dir() or ""))
     if method == "wgan-gp":
@@ -320,17 +308,15 @@ def build_members(settings: dict[str, Any], live: dict[str, Any] | None = None) 
     return {"run": ImageRun(build_trainer(config, profile))}
 
 
-def build_trainer(config, profile: Profile):
+def build_trainer(config, profile: dict[str, Any]):
     """A Trainer with ``profile``'s networks; LSUN keeps its first :data:`LIVE_LSUN_IMAGES` images."""
-    from wgan_core.device import resolve_device
     from wgan_core.images.data import build_image_data
     from wgan_core.images.models import build_image_models
     from wgan_core.images.speed import accelerate
     from wgan_core.trainer import Trainer
 
-    generator, critic = (accelerate(m, profile.bf16, profile.channels_last) for m in build_image_models(config))
-    data = build_image_data(config, resolve_device(config.device), num_workers=0, skip_corrupt=True,
-                            max_images=LIVE_LSUN_IMAGES)
+    generator, critic = (accelerate(m, **profile["speed"]) for m in build_image_models(config))
+    data = build_image_data(config, config.device, num_workers=0, skip_corrupt=True, max_images=LIVE_LSUN_IMAGES)
     return Trainer(config, data=data, generator=generator, critic=critic)
 
 

@@ -40,7 +40,7 @@ def test_the_gpu_profile_is_algorithm_1_with_the_gpu_options(method):
     else:
         assert (cfg.optimizer, cfg.lr, cfg.lambda_gp) == ("adam", 1e-4, 10.0)
     profile = lesson.PROFILES["paper"]
-    assert profile.bf16 and profile.channels_last
+    assert profile["speed"] == {"bf16": True, "channels_last": True}
 
 
 def test_the_cpu_profile_keeps_the_classroom_network():
