@@ -45,9 +45,9 @@ def diverging_page() -> None:
     import functools
 
     import streamlit as st
+    import test_live_page
 
     import lessons.mode_collapse as lesson
-    import test_live_page
     from app import live
 
     panel = live.LivePanel("mode_collapse", lesson.LIVE_CONTROLS, route=lesson.hparam_changes, settings={},
@@ -92,3 +92,23 @@ def test_a_diverging_run_shows_its_message_and_keeps_its_last_good_figures():
     assert message.startswith(f"The run {job.error}: its losses or weights stopped being finite")
     assert job.error.startswith("diverged at step 5 (")
     assert "figures of step 0" in [m.value for m in at.markdown]  # the last good snapshot is still drawn
+
+
+def test_png_export_renders_on_click_and_a_second_click_at_once_is_refused():
+    at = AppTest.from_file(VIEW, default_timeout=120).run()
+    at.button(key="mode_collapse.live.step").click().run()
+    job = session_job(at)
+    try:
+        wait_for(lambda: job.steps == 1 and job.latest_snapshot() is not None and job.latest_snapshot()[0] == 1)
+        at.run()
+        render = at.button(key="mode_collapse.export.panel-wgan.render")
+        assert render.label == "Render panel-wgan (PNG)"
+        render.click().run()
+        assert not at.exception and not at.warning
+        png = at.session_state["mode_collapse.export.panel-wgan.png"]
+        assert png[:8] == b"\x89PNG\r\n\x1a\n"  # rendered in the server, now offered for download
+        at.button(key="mode_collapse.export.panel-gan.render").click().run()  # at once: over the limit
+        assert any("one PNG export every 10 s per student" in w.value for w in at.warning)
+        assert "mode_collapse.export.panel-gan.png" not in at.session_state
+    finally:
+        job.stop()
