@@ -203,6 +203,43 @@ def cli(*flags: str):
     return attempt
 
 
+def write_two_runs(inp: Path, work: Path) -> None:
+    """A small recorded toy run ``good`` and, beside it, ``run`` (being recorded: no summary yet)."""
+    from wgan_core.runs import record_run
+    from wgan_core.trainer import Trainer
+
+    config = TrainConfig(dataset="8gaussians", width=16, depth=2, batch_size=32, eval_samples=64, metrics_every=2,
+                         device="cpu")
+    record_run(Trainer(config), inp / "good", steps=4)
+    write_run(inp, work, finish=False)
+
+
+def _replay_script():
+    from app import replay
+
+    replay.replay_ui("demo")
+
+
+def replay_page(query: dict[str, str]):
+    """The replay block over ``inp`` opened with ``query``: its skipped-runs line and any toast."""
+    def attempt(inp: Path, work: Path) -> str:
+        from streamlit.testing.v1 import AppTest
+
+        old = os.environ.get("WGAN_RUNS_DIR")
+        os.environ["WGAN_RUNS_DIR"] = str(inp)
+        try:
+            at = AppTest.from_function(_replay_script, default_timeout=60)
+            at.query_params.update(query)
+            at.run()
+        finally:
+            os.environ.pop("WGAN_RUNS_DIR") if old is None else os.environ.update(WGAN_RUNS_DIR=old)
+        assert not at.exception, at.exception
+        assert at.select_slider(key="demo.replay.step").value == 4  # a bad step falls back to the last one
+        return " | ".join([c.value for c in at.caption] + [t.value.replace("\\", "") for t in at.toast])
+
+    return attempt
+
+
 def missing_dataset(kind: str):
     def case(inp: Path, work: Path) -> str:
         from wgan_core.data import build_data
@@ -238,6 +275,11 @@ CASES = [
         r"n='1999' is not a value of the slider: snapped to the nearest one, 2000"),
     Bad("url-markdown-link", lambda inp, work: toast({"method": "[click](http://evil.example)"}),
         r"Ignored the link's value: method='\[click\]\(http://evil.example\)' is not one of wgan, gan\. Using wgan"),
+    Bad("url-replay-step-superscript", replay_page({"replay_step": "²"}),
+        r"Skipped 1 recorded run — `run`: it is still being recorded or was cut short \(no summary\.json yet\)",
+        write_two_runs),
+    Bad("url-replay-run-outside-the-runs", replay_page({"replay_run": "../../etc", "replay_step": "-1"}),
+        r"Ignored the link's value: replay_run='\.\./\.\./etc' is not one of good\. Using good\.", write_two_runs),
     # --- checkpoints ----------------------------------------------------------------------------
     Bad("checkpoint-malicious-pickle-in-torch-file", load_the_checkpoint,
         r"checkpoint\.pt is not a weights-only checkpoint: .*could run code, so it will not be loaded",
