@@ -14,7 +14,9 @@ class — and otherwise computes it once:
   and a JSON tree, read back with ``allow_pickle=False`` — a cache file can never run code. Only the
   lesson's own dataclasses are rebuilt; a file that does not decode is recomputed.
 
-The file name holds a hash of the code that computes it (``lessons/`` and ``wgan_core/``) and of the
+Where a shorter run is exactly the start of a longer one (:data:`PREFIX`: the optimizers lesson's
+generator iterations), a longer cached run serves every shorter setting, cut to length. The file name
+holds a hash of the code that computes it (``lessons/`` and ``wgan_core/``) and of the
 torch/numpy versions, so an edit of the code never serves an old result. Each function keeps at most
 :data:`MAX_FILES` files (the oldest go first). ``WGAN_LESSON_CACHE`` moves the folder; ``off`` keeps
 nothing on disk.
@@ -43,6 +45,10 @@ HEAVY = {
     "meaningful_loss": "loss_curves",
     "optimizers": "compare",
 }
+#: Functions whose run for fewer generator iterations is exactly the start of a longer run with the
+#: same other arguments (same seed, same RNG order, metric reads at a fixed interval; checked by
+#: tests/test_precomputed.py): the argument, and a longer cached run is cut (:func:`first_steps`).
+PREFIX = {("optimizers", "compare"): "steps"}
 #: Result files kept per function (a few MB at most each).
 MAX_FILES = 200
 #: How often a caller waiting for a lock or a slot hears about it (seconds).
@@ -79,10 +85,24 @@ def code_version() -> str:
     return _VERSION[0]
 
 
-def file_for(slug: str, function: str, kwargs: dict) -> str:
-    """The result's file name: function, code version and a hash of the arguments."""
+def file_stem(slug: str, function: str, kwargs: dict) -> str:
+    """The start of a result's file name: function, code version and a hash of the arguments."""
     args = json.dumps(kwargs, sort_keys=True, default=float)
-    return f"{slug}.{function}-{code_version()}-{hashlib.sha256(args.encode()).hexdigest()[:16]}.npz"
+    return f"{slug}.{function}-{code_version()}-{hashlib.sha256(args.encode()).hexdigest()[:16]}"
+
+
+def first_steps(value: Any, last: int) -> Any:
+    """``value`` with every dataclass holding a ``steps`` array cut to its reads at ``steps <= last``
+    (each array field as long as ``steps`` is cut the same way)."""
+    if isinstance(value, tuple | list):
+        return type(value)(first_steps(v, last) for v in value)
+    steps = getattr(value, "steps", None)
+    if not (dataclasses.is_dataclass(value) and isinstance(steps, np.ndarray)):
+        return value
+    keep = steps <= last
+    cut = {f.name: getattr(value, f.name)[keep] for f in dataclasses.fields(value)
+           if isinstance(getattr(value, f.name), np.ndarray) and getattr(value, f.name).shape[:1] == steps.shape}
+    return dataclasses.replace(value, **cut)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -185,22 +205,39 @@ def _prune(folder: Path, prefix: str) -> None:
         old.unlink(missing_ok=True)
 
 
+def _cached(folder: Path, stem: str, module, prefix: str | None, want) -> Any | None:
+    """The result of ``stem`` from disk: the file of exactly this setting, or with ``prefix`` the
+    shortest cached run at least ``want`` long, cut to ``want``."""
+    if prefix is None:
+        return _read(folder / f"{stem}.npz", module)
+    lengths = sorted(int(p.stem.rsplit("-", 1)[1]) for p in folder.glob(f"{stem}-*.npz")
+                     if p.stem.rsplit("-", 1)[1].isascii() and p.stem.rsplit("-", 1)[1].isdigit())
+    for length in (n for n in lengths if n >= want):
+        hit = _read(folder / f"{stem}-{length}.npz", module)
+        if hit is not None:
+            return hit if length == want else first_steps(hit, want)
+    return None
+
+
 def run(module, function: str, kwargs: dict, progress: Callable[[float, str], None] | None = None,
         waiting: Callable[[str], None] | None = None) -> Any:
     """``getattr(module, function)(**kwargs, progress=progress)``, computed once per setting.
 
     ``module`` is a lesson module; ``kwargs`` its control values for ``function`` (``progress`` is
-    passed on only when given). ``waiting(text)`` is called every :data:`WAIT_POLL` s while another session
-    computes this setting or the server's heavy-run slots are busy.
+    passed on only when given). ``waiting(text)`` is called every :data:`WAIT_POLL` s while another
+    session computes this setting or the server's heavy-run slots are busy.
     """
     slug = module.__name__.rsplit(".", 1)[-1]
-    name = file_for(slug, function, kwargs)
+    prefix = PREFIX.get((slug, function))
+    want = int(kwargs[prefix]) if prefix else None
+    stem = file_stem(slug, function, {k: v for k, v in kwargs.items() if k != prefix})
+    name = f"{stem}-{want}.npz" if prefix else f"{stem}.npz"
     folder = cache_dir()
-    lock = _key_lock(name)
+    lock = _key_lock(stem)
     _acquire(lock, waiting, "Another student's page is computing this setting: it appears here when done…")
     try:
         if folder is not None:
-            hit = _read(folder / name, module)
+            hit = _cached(folder, stem, module, prefix, want)
             if hit is not None:
                 return hit
         _acquire(_SLOTS, waiting, "Waiting for the server to finish another lesson's computation…")

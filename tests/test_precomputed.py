@@ -186,3 +186,47 @@ def test_a_crafted_link_after_a_restart_reads_the_setting_from_disk(cache, monke
         assert seen == [2000]
     finally:
         st.cache_data.clear()
+
+
+@dataclass(frozen=True)
+class Reads:
+    name: str
+    steps: np.ndarray
+    w1: np.ndarray
+    grid: np.ndarray  # not one value per read: never cut
+
+
+def test_a_longer_cached_run_serves_every_shorter_one_cut_to_length(cache, monkeypatch):
+    module = types.ModuleType("lessons.fake_prefix")
+    module.Reads, module.calls = Reads, []
+
+    def heavy(steps: int, lr: float):
+        module.calls.append(steps)
+        reads = np.arange(5, steps + 1, 5)
+        return Reads("run", reads, reads * lr, np.zeros(3)), Reads("other", reads, -reads * lr, np.ones(2))
+
+    module.heavy = heavy
+    monkeypatch.setitem(precomputed.PREFIX, ("fake_prefix", "heavy"), "steps")
+    full = precomputed.run(module, "heavy", {"steps": 30, "lr": 0.5})
+    short = precomputed.run(module, "heavy", {"steps": 10, "lr": 0.5})
+    assert module.calls == [30]
+    assert [list(r.steps) for r in short] == [[5, 10], [5, 10]] and list(short[1].w1) == [-2.5, -5.0]
+    assert np.array_equal(short[0].grid, full[0].grid)
+    precomputed.run(module, "heavy", {"steps": 10, "lr": 0.1})  # another setting: computed
+    precomputed.run(module, "heavy", {"steps": 40, "lr": 0.5})  # longer than any cached: computed
+    assert module.calls == [30, 10, 40]
+
+
+def test_the_optimizers_runs_are_exact_prefixes_of_longer_ones():
+    """Same seed, same RNG order, reads every READ_EVERY iterations: 10 iterations = the first 10 of 20."""
+    import dataclasses
+
+    import lessons.optimizers as lesson
+
+    assert precomputed.PREFIX[("optimizers", "compare")] == "steps"
+    short, cut = lesson.compare(0.9, 1e-3, 10), precomputed.first_steps(lesson.compare(0.9, 1e-3, 20), 10)
+    for a, b in zip(short, cut, strict=True):
+        for f in dataclasses.fields(a):
+            x, y = getattr(a, f.name), getattr(b, f.name)
+            assert np.array_equal(x, y, equal_nan=True) if isinstance(x, np.ndarray) else x == y, f.name
+        assert a.final_w1 == b.final_w1 and a.negative_share == b.negative_share
