@@ -174,3 +174,13 @@ def footer(slug: str, module) -> None:
     if figures:
         st.caption("The same computation without the app: prints the figure's numbers and a measured line per claim.")
         st.code("\n".join(f"python -m lessons figure {n}" for n in figures), language="bash")
+    notebook_download(slug)
+
+
+def notebook_download(slug: str) -> None:
+    """The lesson's Jupyter notebook (built by ``python -m lessons.notebooks build``) as a download."""
+    from lessons.notebooks import notebook_path
+
+    path = notebook_path(slug)
+    st.download_button("Download this lesson as a notebook", path.read_bytes(), file_name=path.name,
+                       mime="application/x-ipynb+json", icon=":material/download:", key=f"{slug}.notebook")

@@ -1,0 +1,78 @@
+"""Run a lesson notebook top to bottom in a fresh kernel (nbclient), as CI and ``bench/notebook_times.py`` do.
+
+Parameters are set the way papermill sets them: a cell tagged ``injected-parameters`` right after the
+``parameters`` cell overrides the defaults. The run stops at the first cell that
+fails (its error output stays in the notebook); :func:`errors` lists the error outputs of an executed
+notebook and :func:`text_output` its text.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from lessons.notebooks import NOTEBOOKS_DIR, build_notebook, recipe
+
+
+def inject(nb, parameters: dict[str, Any]):
+    """Insert an ``injected-parameters`` cell after the ``parameters`` cell (ValueError if there is none)."""
+    from nbformat import v4
+
+    index = next((i for i, c in enumerate(nb.cells) if "parameters" in c.metadata.get("tags", [])), None)
+    if index is None:
+        raise ValueError("the notebook has no cell tagged 'parameters'")
+    cell = v4.new_code_cell("\n".join(f"{k} = {v!r}" for k, v in parameters.items()))
+    cell.metadata["tags"] = ["injected-parameters"]
+    cell.id = "injected-parameters"
+    nb.cells.insert(index + 1, cell)
+    return nb
+
+
+def execute(slug: str, parameters: dict[str, Any] | None = None, quick: bool = False, timeout: int = 600,
+            cwd: Path | None = None):
+    """Build and run the notebook of ``slug`` until its end or its first failing cell.
+
+    Returns ``(executed notebook, seconds)``. ``quick`` injects the recipe's small test parameters
+    (``parameters`` are applied on top). A cell running past ``timeout`` seconds raises.
+    """
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    values = {**(recipe(slug).quick if quick else {}), **(parameters or {})}
+    nb = build_notebook(slug)
+    if values:
+        inject(nb, values)
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
+                            resources={"metadata": {"path": str(cwd or NOTEBOOKS_DIR)}})
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError:
+        pass  # the failing cell's error output is in ``nb``
+    return nb, time.perf_counter() - start
+
+
+def errors(nb) -> list[dict]:
+    """Every error output of an executed notebook: ``{"cell": index, "ename", "evalue", "traceback"}``."""
+    out = []
+    for i, cell in enumerate(nb.cells):
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                out.append({"cell": i, "ename": output["ename"], "evalue": output["evalue"],
+                            "traceback": "\n".join(output.get("traceback", []))})
+    return out
+
+
+def text_output(nb) -> str:
+    """All stream and ``text/plain`` outputs of the code cells, in order."""
+    parts = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "stream":
+                parts.append(output.get("text", ""))
+            elif output.get("output_type") in ("execute_result", "display_data"):
+                data = output.get("data", {})
+                if "text/plain" in data and "application/vnd.plotly.v1+json" not in data:
+                    parts.append(data["text/plain"])
+    return "\n".join(parts)

@@ -1,0 +1,236 @@
+"""The lesson notebooks: built from the lesson modules, committed as built, and run top to bottom.
+
+Each notebook runs in a fresh kernel (nbclient) with the recipe's quick parameters, must produce no
+error output, and must show one fact of its lesson in its printed output. Bad parameters stop in the
+validation cell with the lesson's own message.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+
+import pytest
+
+import lessons
+from lessons import notebooks
+from lessons.notebooks import execute as ex
+from lessons.notebooks import recipe
+
+SLUGS = notebooks.buildable_slugs()
+
+
+def _numbers(pattern: str, text: str) -> list[float]:
+    match = re.search(pattern, text)
+    assert match, f"no line matching {pattern!r} in the output:\n{text[-3000:]}"
+    return [float(g) for g in match.groups()]
+
+
+# ---------------------------------------------------------------------------------------------
+# Built, not hand-kept
+# ---------------------------------------------------------------------------------------------
+
+def test_every_course_lesson_has_a_notebook_named_by_its_slug_in_course_order():
+    assert SLUGS == [i.slug for i in lessons.COURSE if lessons.has_module(i.slug)]
+    names = [notebooks.notebook_name(s) for s in SLUGS]
+    assert names == sorted(names) and all(s in n for s, n in zip(SLUGS, names, strict=True))
+    index = notebooks.build_index().cells[0].source
+    assert [index.index(n) for n in names] == sorted(index.index(n) for n in names)
+
+
+def test_committed_notebooks_are_a_fresh_build_without_outputs():
+    assert notebooks.stale() == [], "run: python -m lessons.notebooks build"
+    for path in notebooks.NOTEBOOKS_DIR.glob("*.ipynb"):
+        nb = json.loads(path.read_text())
+        assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code"), path.name
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_notebook_uses_the_lesson_text_controls_and_the_app_builders(slug):
+    module = lessons.lesson_module(slug)
+    nb = notebooks.build_notebook(slug)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    source = "\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    assert module.TITLE in markdown
+    assert all(point in markdown for point in module.WHAT_TO_NOTICE)
+    for exercise in module.EXERCISES:
+        assert exercise.question in markdown
+        assert f"<details><summary>Answer</summary>\n\n{exercise.answer}\n\n</details>" in markdown
+    params = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(params) == 1
+    assigned = {node.targets[0].id: ast.literal_eval(node.value) for node in ast.parse(params[0].source).body}
+    for control in notebooks.lesson_controls(module):
+        assert assigned[control.key] == control.default, control.key
+    after = nb.cells[nb.cells.index(params[0]) + 1].source
+    assert "validate_controls(lesson, dict(" in after
+    assert re.search(r"^from plots import", source, re.M), "draws with the app's figure builders"
+    assert "ipywidgets" in source and "interact" in source
+    for needle in ("urlopen", "requests", "urllib", "wget", "curl ", "http://", "https://", "pip install"):
+        assert needle not in source, f"{slug} notebook code mentions {needle!r}"
+
+
+@pytest.mark.parametrize("slug", ["mode_collapse", "clipping_vs_gp", "images"])
+def test_live_notebooks_train_with_tqdm_and_change_knobs_mid_run(slug):
+    source = "\n".join(c.source for c in notebooks.build_notebook(slug).cells if c.cell_type == "code")
+    assert "lesson.build_members(" in source and "from tqdm.auto import tqdm" in source
+    assert "redraw(figures())" in source and ".set_hparams(**knobs)" in source
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation of the parameters
+# ---------------------------------------------------------------------------------------------
+
+def _spec_message(module, key: str, text: str) -> str:
+    spec = next(c for c in notebooks.lesson_controls(module) if c.key == key)
+    with pytest.raises(ValueError) as info:
+        spec.parse(text)
+    return str(info.value)
+
+
+def test_validate_controls_gives_the_lesson_specs_message():
+    import lessons.optimal_critic as oc
+    import lessons.parallel_lines as pl
+
+    with pytest.raises(ValueError) as info:
+        notebooks.validate_controls(oc, {"clip_value": 0})
+    assert str(info.value) == _spec_message(oc, "clip_value", "0")
+    with pytest.raises(ValueError, match=r"^n="):
+        notebooks.validate_controls(pl, {"n": -10})
+    with pytest.raises(ValueError, match="n must be a whole number"):
+        notebooks.validate_controls(pl, {"n": 2.5})
+    with pytest.raises(ValueError, match="theta must be a number"):
+        notebooks.validate_controls(pl, {"theta": "0.5"})
+    with pytest.raises(ValueError, match="tehta is not a control"):
+        notebooks.validate_controls(pl, {"tehta": 0.5})
+    assert notebooks.validate_controls(pl, {"theta": 0.25, "decay": True}) == {"theta": 0.25, "decay": True}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug, key, bad", [("optimal_critic", "clip_value", 0.0), ("parallel_lines", "n", -10),
+                                            ("mode_collapse", "train_steps", -5)])
+def test_a_bad_parameter_stops_in_the_notebook_with_the_lessons_message(slug, key, bad):
+    nb, _ = ex.execute(slug, {key: bad}, timeout=120)
+    errors = ex.errors(nb)
+    assert len(errors) == 1, errors
+    error = errors[0]
+    module = lessons.lesson_module(slug)
+    spec = next(c for c in [*notebooks.lesson_controls(module), *recipe(slug).extra] if c.key == key)
+    with pytest.raises(ValueError) as expected:
+        spec.parse(str(bad))
+    assert error["ename"] == "ValueError" and error["evalue"] == str(expected.value)
+    assert "validate_controls" in nb.cells[error["cell"]].source
+    assert "torch" not in error["traceback"]
+    assert all(not c.get("outputs") for c in nb.cells[error["cell"] + 1:]), "nothing runs after the bad value"
+
+
+# ---------------------------------------------------------------------------------------------
+# Every notebook runs top to bottom and shows its lesson's fact
+# ---------------------------------------------------------------------------------------------
+
+def _fact_distances(text):
+    cost, surplus = _numbers(r"W = ([\d.]+) shovel-units = sum of \|running surplus\| = ([\d.]+)", text)
+    assert cost == pytest.approx(surplus)
+    kl_pq, kl_qp = _numbers(r"KL\(P\|\|Q\) = ([\d.]+), KL\(Q\|\|P\) = ([\d.]+)$", text.replace("\r", ""))
+    assert abs(kl_pq - kl_qp) > 1e-3, "KL is not symmetric"
+
+
+def _fact_parallel_lines(text):
+    w, theta, js, log2 = _numbers(r"W = ([\d.]+) and \|theta\| = ([\d.]+);  JS = ([\d.]+) and log 2 = ([\d.]+)", text)
+    assert w == pytest.approx(theta, abs=1e-6) and js == pytest.approx(math.log(2), abs=1e-6) and log2 > 0
+
+
+def _fact_gan_objective(text):
+    (gap,) = _numbers(r"\|difference\|\s+= ([\d.e+-]+)", text)
+    assert gap < 1e-6, "L(G, D*) = 2 JS - 2 log 2"
+
+
+def _fact_nash(text):
+    start, end = _numbers(r"simultaneous: radius ([\d.]+) -> ([\d.]+)", text)
+    (spread,) = _numbers(r"spread of Q = .*: ([\d.e+-]+)", text)
+    assert end > 1.5 * start and spread < 1e-9
+
+
+def _fact_vanishing_gradients(text):
+    (gan,) = _numbers(r"GAN gradient: .* fell ([\d.]+) orders", text)
+    (wgan,) = _numbers(r"WGAN gradient: .* fell ([\d.]+) orders", text)
+    assert gan > wgan + 1.0
+
+
+def _fact_optimal_critic(text):
+    disc, critic = _numbers(r"\|grad D\| at fake samples \(median\) = ([\d.e+-]+)\n.*\|grad f\| at fake samples "
+                            r"\(median\) = ([\d.e+-]+)", text)
+    assert disc < 0.1 * critic, "the saturated discriminator's slope vanishes where the critic's does not"
+
+
+def _fact_meaningful_loss(text):
+    rhos = [float(r) for r in re.findall(r"Spearman rho\(loss, exact W1\) = ([+-][\d.]+|nan)", text)]
+    assert len(rhos) == 3 and rhos[0] > 0.2 and rhos[0] > rhos[1], "the WGAN critic's loss follows the exact W1"
+
+
+def _fact_optimizers(text):
+    shares = [float(s) for s in re.findall(r"negative-cosine critic steps ([\d.]+)%", text)]
+    assert len(shares) == 2 and shares[1] > shares[0], "momentum turns more critic steps against the gradient"
+
+
+def _hparams_after_change(text) -> dict:
+    line = next(line for line in text.splitlines() if line.startswith("{") and "n_critic" in line)
+    return ast.literal_eval(line)
+
+
+def _fact_live(slug):
+    def check(text):
+        hp = _hparams_after_change(text)
+        defaults = lessons.defaults(lessons.lesson_module(slug).LIVE_CONTROLS)
+        for member, knobs in hp.items():
+            assert knobs["n_critic"] == 1, member
+            if "clip_value" in knobs and (slug != "mode_collapse" or member == "wgan"):
+                clipped = member in ("wgan", "run")
+                assert knobs["clip_value"] == pytest.approx(defaults["clip_value"] / (10 if clipped else 1)), member
+    return check
+
+
+def _fact_clipping_vs_gp(text):
+    grads = [float(g) for g in re.findall(r"mean \|grad f\| at fakes = ([\d.e+-]+)", text)]
+    assert len(grads) >= 3 and grads[0] < grads[-1], "a tiny clip c makes the critic's gradient vanish"
+    _fact_live("clipping_vs_gp")(text)
+
+
+def _fact_images(text):
+    largest, clip = _numbers(r"largest \|critic weight\| = ([\d.e+-]+); clip c = ([\d.e+-]+)", text)
+    assert largest <= clip * (1 + 1e-6), "clipping keeps every critic weight inside [-c, c]"
+    _fact_live("images")(text)
+
+
+FACTS = {
+    "distances": _fact_distances, "parallel_lines": _fact_parallel_lines, "gan_objective": _fact_gan_objective,
+    "nash": _fact_nash, "vanishing_gradients": _fact_vanishing_gradients, "optimal_critic": _fact_optimal_critic,
+    "meaningful_loss": _fact_meaningful_loss, "optimizers": _fact_optimizers,
+    "mode_collapse": _fact_live("mode_collapse"),
+    "clipping_vs_gp": _fact_clipping_vs_gp, "images": _fact_images,
+}
+
+
+def test_every_notebook_has_a_fact_check():
+    assert set(FACTS) == set(SLUGS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("slug", SLUGS)
+def test_notebook_runs_top_to_bottom_and_shows_its_fact(slug):
+    nb, _ = ex.execute(slug, quick=True, timeout=300)
+    errors = ex.errors(nb)
+    assert not errors, f"{errors[0]['ename']}: {errors[0]['evalue']}\n{errors[0]['traceback'][-2000:]}"
+    FACTS[slug](ex.text_output(nb))
+
+
+def test_each_lesson_page_offers_its_notebook_as_a_download():
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(notebooks.ROOT / "app" / "views" / "nash.py"), default_timeout=60).run()
+    assert not at.exception
+    buttons = at.get("download_button")
+    assert [b.proto.label for b in buttons] == ["Download this lesson as a notebook"]
+    for slug in SLUGS:
+        assert notebooks.notebook_path(slug).exists(), slug
