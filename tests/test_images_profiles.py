@@ -93,3 +93,23 @@ def test_the_page_describes_the_forced_gpu_profile(monkeypatch, tmp_path):
     assert not at.exception
     text = "\n".join(m.value for m in at.markdown)
     assert "At the paper's settings" in text and r"$64\times64$" in text
+
+
+def test_a_live_lsun_run_keeps_only_the_first_images(monkeypatch, tmp_path):
+    """The live run reads LIVE_LSUN_IMAGES images in its own process (a job's worker may not fork
+    DataLoader workers) and, in the GPU profile, holds them on the device as uint8."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gpu_check", ROOT / "bench" / "gpu_check.py")
+    gpu_check = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gpu_check)
+    gpu_check.write_tiny_lmdb(tmp_path, n=6)
+    monkeypatch.setenv("WGAN_DATA_DIR", str(tmp_path))
+    monkeypatch.setattr(lesson, "LIVE_LSUN_IMAGES", 4)
+    profile = lesson.PROFILES["paper"]
+    cfg = lesson.lesson_config("lsun", "dcgan", "wgan", 0, profile=profile, device="cpu").replace(
+        ngf=4, ndf=4, z_dim=8, batch_size=4, eval_samples=16, image_size=32, compile="none")
+    trainer = lesson.build_trainer(cfg, profile)
+    assert len(trainer.data) == 4 and trainer.data.images.dtype == torch.uint8 and trainer.data.shape == (3, 32, 32)
+    trainer.step()
+    assert trainer.g_step == 1
