@@ -247,6 +247,9 @@ class LivePanel:
         if job is None:
             st.info("Press **Start** to train live, or **Step** to advance one generator step at a time.")
             return
+        if job.status == "queued" and job.holds_slot:
+            st.info("Starting the training process…", icon=":material/hourglass_top:")
+            return
         if job.status == "queued":
             cap = job.registry.cap(job.kind)
             again = "resumes where it left off" if job.pid is not None else "starts by itself"

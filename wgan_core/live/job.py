@@ -300,11 +300,12 @@ class Job:
         if not self._holding:
             if self.status != "queued" or not self.registry.try_admit(self):
                 return
+            with self._lock:
+                self._holding = True  # still "queued" while its worker starts; holds_slot tells them apart
             if not self._link.started:  # not under the job's lock: the forkserver's first start takes seconds
                 self._link.start(self.factory, self.args, self._loop_options())
                 self.pid = self._link.pid
             with self._lock:
-                self._holding = True
                 if self.status not in ENDED:
                     self.status = "running" if self._want_running else "paused"
                     if self.status == "paused":
