@@ -45,8 +45,8 @@ LIMITS = {"cuda_tests": 120, "image_throughput": 120, "lsun_200": 120, "live_job
 #: Module -> the package that provides it, for the report and for ``--wheels``.
 OPTIONAL = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn", "ot": "POT", "lmdb": "lmdb",
             "PIL": "pillow", "pytest": "pytest", "tqdm": "tqdm", "streamlit": "streamlit", "plotly": "plotly"}
-NEEDS = {"cuda_tests": ("pytest", "numpy", "scipy"),
-         "image_throughput": ("numpy", "scipy"),
+NEEDS = {"cuda_tests": ("pytest", "numpy"),
+         "image_throughput": ("numpy",),
          "lsun_200": ("numpy", "scipy", "ot", "lmdb", "PIL"),
          "live_jobs": ("numpy", "scipy", "sklearn", "ot"),
          "torchrun_2gpu": ("numpy", "scipy", "ot", "lmdb", "PIL")}
@@ -62,6 +62,7 @@ def missing(part: str) -> list[str]:
 
 def run_command(cmd: list[str], limit: float, env: dict | None = None) -> tuple[int, str, float]:
     """Run ``cmd`` from the repository root; (exit status, stdout + stderr, seconds). 124: timed out."""
+    print(f"gpu_check: {' '.join(cmd)} (at most {limit:.0f} s)", file=sys.stderr, flush=True)
     t0 = time.monotonic()
     try:
         out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=max(1.0, limit),
