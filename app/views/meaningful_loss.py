@@ -6,9 +6,8 @@ import math
 
 import streamlit as st
 
-from app import shell
+from app import cached_run, shell
 from lessons import meaningful_loss as lesson
-from lessons import precomputed
 from plots import meaningful_loss as plots
 
 SLUG = "meaningful_loss"
@@ -17,12 +16,7 @@ SLUG = "meaningful_loss"
 @st.cache_data(show_spinner=False, max_entries=16)
 def run_three(dataset: str, steps: int, failed_lr: float):
     """The three seeded runs, cached by their controls; a progress bar shows while they train."""
-    bar = st.progress(0.0, text="Training")
-    result = precomputed.run(lesson, "loss_curves", dict(dataset=dataset, steps=steps, failed_lr=failed_lr),
-                             progress=lambda f, text: bar.progress(min(f, 1.0), text),
-                             waiting=lambda text: bar.progress(0.0, text))
-    bar.empty()
-    return result
+    return cached_run.run_with_progress(lesson, "loss_curves", dict(dataset=dataset, steps=steps, failed_lr=failed_lr))
 
 
 def _rho(value: float) -> str:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import shell
+from app import cached_run, shell
 from lessons import optimal_critic as lesson
-from lessons import precomputed
 from plots import optimal_critic as plots
 
 SLUG = "optimal_critic"
@@ -15,13 +14,8 @@ SLUG = "optimal_critic"
 @st.cache_data(show_spinner=False, max_entries=32)
 def run_fig3(fake_mean: float, iters: int, clip_value: float, fake_std: float):
     """The seeded experiment, cached by its controls; a progress bar shows while it trains."""
-    bar = st.progress(0.0, text="Training")
-    result = precomputed.run(lesson, "fig3", dict(fake_mean=fake_mean, iters=iters, clip_value=clip_value,
-                                                  fake_std=fake_std),
-                             progress=lambda f, text: bar.progress(min(f, 1.0), text),
-                             waiting=lambda text: bar.progress(0.0, text))
-    bar.empty()
-    return result
+    return cached_run.run_with_progress(lesson, "fig3", dict(fake_mean=fake_mean, iters=iters, clip_value=clip_value,
+                                                            fake_std=fake_std))
 
 
 st.title(lesson.TITLE)

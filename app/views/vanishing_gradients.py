@@ -5,18 +5,16 @@ from __future__ import annotations
 import streamlit as st
 
 import lessons.vanishing_gradients as lesson
-from app import shell
-from lessons import precomputed
+from app import cached_run, shell
 from plots import vanishing_gradients as plots
 
 SLUG = "vanishing_gradients"
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
-def cached_run(key: tuple, _progress=None) -> lesson.VanishingResult:
-    """The seeded experiment for one setting of the controls (``_progress`` is not part of the key)."""
-    waiting = None if _progress is None else (lambda text: _progress(0.0, text))
-    return precomputed.run(lesson, "run_controls", {"values": dict(key)}, progress=_progress, waiting=waiting)
+def run_experiment(key: tuple) -> lesson.VanishingResult:
+    """The seeded experiment for one setting of the controls; a progress bar shows while it trains."""
+    return cached_run.run_with_progress(lesson, "run_controls", {"values": dict(key)})
 
 
 st.title(lesson.TITLE)
@@ -25,10 +23,7 @@ st.markdown(lesson.INTRO)
 with st.container(border=True):
     values = shell.controls_ui(SLUG, lesson.CONTROLS, columns=3)
 
-bar = st.empty()
-result = cached_run(tuple(sorted(values.items())),
-                    _progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
-bar.empty()
+result = run_experiment(tuple(sorted(values.items())))
 
 st.plotly_chart(plots.grad_norms(result.iters, result.curves), key="vanishing_grad_norms")
 gan, wgan = result.curves["gan-minimax"]["grad_norm"], result.curves["wgan"]["grad_norm"]
