@@ -34,9 +34,10 @@ import numpy as np
 
 from lessons import Choice, Exercise, Slider
 
-#: The lesson's opening; its experiment paragraph is shown by :func:`experiment_text`, which follows
-#: the chosen dataset and profile.
-INTRO, _, _DIGITS_EXPERIMENT = __doc__.split("\n", 2)[2].partition("**The experiment.**")
+INTRO = __doc__.split("\n", 2)[2]
+#: The page shows INTRO up to its experiment paragraph, then :func:`experiment_text` (which follows the
+#: chosen dataset and profile) in its place.
+OPENING, _, _DIGITS_EXPERIMENT = INTRO.partition("**The experiment.**")
 
 TITLE = "Training on images"
 SUMMARY = ("DCGAN, batch-norm-free and MLP generators on real digits: the GAN collapses or stalls, "

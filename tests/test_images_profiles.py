@@ -80,7 +80,7 @@ def test_the_experiment_text_follows_dataset_and_profile():
     assert "ngf = ndf = 64, batch 64" in digits_gpu and "CUDA graphs" in digits_gpu
     bedrooms = lesson.experiment_text("lsun", classroom)
     assert "LSUN bedrooms" in bedrooms and "handwritten" not in bedrooms and "classroom-sized" in bedrooms
-    assert "**The experiment.**" not in lesson.INTRO
+    assert "**The experiment.**" not in lesson.OPENING and lesson.INTRO.startswith(lesson.OPENING)
 
 
 def test_the_page_describes_the_forced_gpu_profile(monkeypatch, tmp_path):
