@@ -71,6 +71,28 @@ def start_server(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Po
 
 
 @pytest.fixture
+def app_test():
+    """Open a page of the app as Streamlit's AppTest: ``app_test("nash", {"eta": "0.2"})``.
+
+    ``page`` is a view's slug (``app/views/<page>.py``) or ``"main"`` (the entry point, with its
+    navigation); ``query`` sets the URL's query string; ``timeout`` is AppTest's default timeout in
+    seconds. Returns the page after its first run (``run=False``: before it, e.g. to set more state).
+    """
+    from streamlit.testing.v1 import AppTest
+
+    def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 120, run: bool = True) -> AppTest:
+        path = ROOT / "app" / ("main.py" if page == "main" else f"views/{page}.py")
+        if not path.is_file():
+            raise ValueError(f"no page {page!r}: {path} does not exist")
+        at = AppTest.from_file(str(path), default_timeout=timeout)
+        for key, value in (query or {}).items():
+            at.query_params[key] = value
+        return at.run() if run else at
+
+    return open_page
+
+
+@pytest.fixture
 def one_torch_thread():
     """Run the test with one torch intra-op thread (small models; avoids oversubscribing 2 cores)."""
     import torch

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import pytest
 from streamlit.testing.v1 import AppTest
 
-VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "distances.py")
 
 
-def _open(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(VIEW, default_timeout=120)
-    for key, value in (query or {}).items():
-        at.query_params[key] = value
-    return at.run()
+@pytest.fixture
+def _open(app_test):
+    def _open(query: dict[str, str] | None = None) -> AppTest:
+        return app_test("distances", query)
+
+    return _open
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -24,7 +23,7 @@ def _chart_specs(at: AppTest) -> list[str]:
     return [chart.proto.spec for chart in at.get("plotly_chart")]
 
 
-def test_default_page_shows_wengs_piles_at_five_shovel_units():
+def test_default_page_shows_wengs_piles_at_five_shovel_units(_open):
     at = _open()
     assert not at.exception
     assert at.title[0].value == "Measuring the distance between distributions"
@@ -35,7 +34,7 @@ def test_default_page_shows_wengs_piles_at_five_shovel_units():
     assert any("drops the" in m.value or "without the" in m.value for m in at.markdown)  # the 1/2 in JS
 
 
-def test_moving_a_pile_changes_the_plan_and_the_url():
+def test_moving_a_pile_changes_the_plan_and_the_url(_open):
     at = _open()
     before = _chart_specs(at)
     at.slider(key="distances.P1").set_value(1)
@@ -48,7 +47,7 @@ def test_moving_a_pile_changes_the_plan_and_the_url():
     assert at.query_params["P1"] == "1" and at.query_params["Q3"] == "2"
 
 
-def test_moving_a_gaussian_changes_the_kl_table():
+def test_moving_a_gaussian_changes_the_kl_table(_open):
     at = _open()
     table_before = at.table[0].value.copy()
     at.slider(key="distances.sigma_q").set_value(1.0).run()
@@ -60,7 +59,7 @@ def test_moving_a_gaussian_changes_the_kl_table():
     assert kl.loc["KL(P‖Q)", "numerical integral"] == "0.500000"
 
 
-def test_a_shared_link_restores_the_state():
+def test_a_shared_link_restores_the_state(_open):
     at = _open({"P1": "10", "P2": "0", "P3": "0", "P4": "0", "Q1": "0", "Q2": "0", "Q3": "0", "Q4": "10",
                 "sigma_q": "2"})
     assert not at.exception and not at.toast
@@ -70,7 +69,7 @@ def test_a_shared_link_restores_the_state():
     assert at.query_params["Q4"] == "10" and at.query_params["sigma_q"] == "2"
 
 
-def test_empty_piles_and_unequal_totals_are_explained_not_crashed():
+def test_empty_piles_and_unequal_totals_are_explained_not_crashed(_open):
     at = _open({"P1": "0", "P2": "0", "P3": "0", "P4": "0"})
     assert not at.exception
     assert "P has no dirt" in at.warning[0].value

@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
-
 from app import shell
 
-MAIN = Path(__file__).resolve().parent.parent / "app" / "main.py"
 
 
-def test_home_lists_every_available_lesson_with_a_link_and_a_summary():
-    at = AppTest.from_file(str(MAIN), default_timeout=120).run()
+def test_home_lists_every_available_lesson_with_a_link_and_a_summary(app_test):
+    at = app_test("main")
     assert not at.exception
     assert at.title[0].value == "WGAN classroom"
     links = at.get("page_link")
@@ -23,6 +18,6 @@ def test_home_lists_every_available_lesson_with_a_link_and_a_summary():
     assert any("earth mover" in c for c in captions) and any("θ" in c for c in captions)
 
 
-def test_home_writes_nothing_into_the_url():
-    at = AppTest.from_file(str(MAIN), default_timeout=120).run()
+def test_home_writes_nothing_into_the_url(app_test):
+    at = app_test("main")
     assert dict(at.query_params) == {}

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import pytest
 from streamlit.testing.v1 import AppTest
 
-VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "optimizers.py")
 SMALL = {"beta1": "0.9", "lr": "0.001", "steps": "100"}
 
 
-def _app(**query: str) -> AppTest:
-    at = AppTest.from_file(VIEW, default_timeout=180)
-    at.query_params.update({**SMALL, **query})
-    return at.run()
+@pytest.fixture
+def _app(app_test):
+    def _app(**query: str) -> AppTest:
+        return app_test("optimizers", {**SMALL, **query}, timeout=180)
+
+    return _app
 
 
-def test_page_renders_figures_metrics_and_footer():
+def test_page_renders_figures_metrics_and_footer(_app):
     at = _app()
     assert not at.exception
     assert len(at.get("plotly_chart")) == 2
@@ -25,7 +25,7 @@ def test_page_renders_figures_metrics_and_footer():
     assert at.subheader.values[-2:] == ["What to notice", "Exercises"]
 
 
-def test_moving_beta1_changes_the_adam_run_and_the_url():
+def test_moving_beta1_changes_the_adam_run_and_the_url(_app):
     at = _app()
     before = [m.value for m in at.metric]
     at.slider(key="optimizers.beta1").set_value(0.0).run()
@@ -35,7 +35,7 @@ def test_moving_beta1_changes_the_adam_run_and_the_url():
     assert at.query_params["beta1"] == "0"
 
 
-def test_state_is_restored_from_the_url_and_bad_values_fall_back():
+def test_state_is_restored_from_the_url_and_bad_values_fall_back(_app):
     at = _app(beta1="0.5", lr="7")
     assert not at.exception
     assert at.slider(key="optimizers.beta1").value == 0.5

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
-VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "parallel_lines.py")
 QUICK = {"n": "100"}
 
 
-def _open(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(VIEW, default_timeout=120)
-    for key, value in {**QUICK, **(query or {})}.items():
-        at.query_params[key] = value
-    return at.run()
+@pytest.fixture
+def _open(app_test):
+    def _open(query: dict[str, str] | None = None) -> AppTest:
+        return app_test("parallel_lines", {**QUICK, **(query or {})})
+
+    return _open
 
 
 def _metrics(at: AppTest) -> dict[str, str]:
@@ -27,7 +27,7 @@ def _charts(at: AppTest) -> list[dict]:
     return [json.loads(chart.proto.spec) for chart in at.get("plotly_chart")]
 
 
-def test_default_page_runs_and_shows_the_closed_forms():
+def test_default_page_runs_and_shows_the_closed_forms(_open):
     at = _open()
     assert not at.exception
     assert at.title[0].value == "Learning parallel lines"
@@ -39,7 +39,7 @@ def test_default_page_runs_and_shows_the_closed_forms():
     assert dict(at.query_params) == {"n": "100", "theta": "0.5", "lr": "0.1", "decay": "0", "step": "30"}
 
 
-def test_moving_theta_changes_the_numbers_and_every_chart():
+def test_moving_theta_changes_the_numbers_and_every_chart(_open):
     at = _open()
     before = _charts(at)
     at.slider(key="parallel_lines.theta").set_value(-0.2).run()
@@ -54,13 +54,13 @@ def test_moving_theta_changes_the_numbers_and_every_chart():
     assert at.query_params["theta"] == "-0.2"
 
 
-def test_theta_zero_makes_every_distance_vanish():
+def test_theta_zero_makes_every_distance_vanish(_open):
     at = _open({"theta": "0"})
     assert set(_metrics(at).values()) == {"0.000"}
     assert any("undefined (kink)" in m.value for m in at.markdown)
 
 
-def test_gradient_descent_under_w_reaches_the_data_line_and_js_stays():
+def test_gradient_descent_under_w_reaches_the_data_line_and_js_stays(_open):
     at = _open({"theta": "0.5", "lr": "0.1", "step": "5"})
     caption = next(c.value for c in at.caption if "After 5 steps" in c.value)
     assert "θ = 0.000 under W" in caption and "θ = 0.500 under JS" in caption
@@ -69,7 +69,7 @@ def test_gradient_descent_under_w_reaches_the_data_line_and_js_stays():
     assert at.query_params["step"] == "2"
 
 
-def test_a_shared_link_restores_the_state():
+def test_a_shared_link_restores_the_state(_open):
     at = _open({"theta": "-0.35", "lr": "0.05", "decay": "1", "step": "12"})
     assert not at.exception and not at.toast
     assert at.slider(key="parallel_lines.theta").value == -0.35
@@ -81,7 +81,7 @@ def test_a_shared_link_restores_the_state():
     assert dict(at.query_params) == {"n": "100", "theta": "-0.35", "lr": "0.05", "decay": "1", "step": "12"}
 
 
-def test_a_bad_link_value_falls_back_to_the_default():
+def test_a_bad_link_value_falls_back_to_the_default(_open):
     at = _open({"theta": "3"})
     assert not at.exception
     assert any("theta=" in t.value for t in at.toast)

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+import pytest
 from streamlit.testing.v1 import AppTest
 
-VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "vanishing_gradients.py")
 
 
 def _metrics(at: AppTest) -> list[str]:
     return [m.value for m in at.metric]
 
 
-def _open(**query) -> AppTest:
-    at = AppTest.from_file(VIEW, default_timeout=120)
-    at.query_params.update(iters="200", **query)
-    return at.run()
+@pytest.fixture
+def _open(app_test):
+    def _open(**query) -> AppTest:
+        return app_test("vanishing_gradients", dict(iters="200", **query))
+
+    return _open
 
 
-def test_page_renders_restores_the_url_and_reacts_to_theta():
+def test_page_renders_restores_the_url_and_reacts_to_theta(_open):
     at = _open(theta="0.5", seed="1")
     assert not at.exception
     assert at.slider(key="vanishing_gradients.iters").value == 200
@@ -33,7 +33,7 @@ def test_page_renders_restores_the_url_and_reacts_to_theta():
     assert at.query_params["theta"] == "1.5"
 
 
-def test_the_ring_setting_renders():
+def test_the_ring_setting_renders(_open):
     at = _open(setting="ring")
     assert not at.exception
     assert at.selectbox(key="vanishing_gradients.setting").value == "ring"
