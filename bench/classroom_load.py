@@ -2,8 +2,9 @@
 
 Opens ``--sessions`` real Chromium sessions (one browser, one context each, driven concurrently with
 Playwright's async API: every session navigates at the same moment, as a class that opens a shared
-link does; at CPU niceness ``--browser-nice``, 10 by default, since in a classroom the browsers run
-on the students' computers, not on the server) on one ``streamlit run`` server started with
+link does; ``--browser-nice N`` runs the browsers at a lower CPU priority, as if on the students' own
+computers — on a loaded machine it starves them instead: their fragment timers, which keep the jobs
+alive, stall) on one ``streamlit run`` server started with
 ``WGAN_MAX_JOBS=--max-jobs``, ``WGAN_JOBS_PER_CLIENT=0`` (every session comes from this one machine)
 and ``WGAN_JOB_STATUS_FILE`` (the registry's read-only status file); once every page shows its Start
 button, all sessions press it together. Then it checks
@@ -230,7 +231,7 @@ async def _scenario(url: str, probe: HealthProbe, status_file: Path, sessions: i
 
 
 def run_load(sessions: int = 30, max_jobs: int = 2, hold_s: float = 20.0, lesson: str = "mode_collapse",
-             profile_dir: str | None = None, browser_nice: int = 10) -> dict:
+             profile_dir: str | None = None, browser_nice: int = 0) -> dict:
     """Run the scenario; return measured facts (no pass/fail decisions except in :func:`checks`)."""
     status_file = Path(tempfile.mkdtemp(prefix="wgan-load-")) / "jobs.json"
     proc, url = start_server({"WGAN_MAX_JOBS": str(max_jobs), "WGAN_JOBS_PER_CLIENT": "0",
@@ -286,7 +287,7 @@ def main() -> int:
     ap.add_argument("--max-jobs", type=int, default=2)
     ap.add_argument("--hold", type=float, default=20.0, help="seconds to keep the load on after Start")
     ap.add_argument("--profile", default=None, help="a folder for a py-spy profile of the server")
-    ap.add_argument("--browser-nice", type=int, default=10,
+    ap.add_argument("--browser-nice", type=int, default=0,
                     help="CPU niceness of the browsers (0: same priority as the server)")
     args = ap.parse_args()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
