@@ -1,11 +1,8 @@
 """The ``train-images`` subcommand: ``python -m wgan_core train-images ...`` (or under ``torchrun``).
 
 Defaults are the WGAN paper's (Algorithm 1): RMSProp with $\\alpha = 5\\cdot10^{-5}$, clipping
-$c = 0.01$, batch $m = 64$, $n_{critic} = 5$; for ``--loss wgan-gp``, Gulrajani et al.'s
-Adam($10^{-4}$, $\\beta = (0, 0.9)$), $\\lambda = 10$; for ``--loss gan``, the paper's baseline, the
-standard DCGAN procedure (preset ``dcgan-gan``): one discriminator step per generator step and
-Adam($2\\cdot10^{-4}$, $\\beta_1 = 0.5$). A GAN handicapped with the WGAN's settings is an explicit
-choice: ``--loss gan --optimizer rmsprop --lr 5e-5 --n-critic 5``.
+$c = 0.01$, batch $m = 64$, $n_{critic} = 5$ — for ``--loss gan`` too, as in the paper's baseline
+— and, for ``--loss wgan-gp``, Gulrajani et al.'s Adam($10^{-4}$, $\\beta = (0, 0.9)$), $\\lambda = 10$.
 Examples::
 
     python -m wgan_core train-images --steps 2000 --out runs/digits-wgan        # offline digits
@@ -38,11 +35,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--loss", choices=("wgan", "gan", "wgan-gp"), default="wgan")
     a("--steps", type=int, default=1000, help="train until this many generator iterations")
     a("--batch-size", type=int, default=64)
-    a("--n-critic", type=int, default=None, help="default 5 (1 for gan)")
+    a("--n-critic", type=int, default=5)
     a("--clip-value", type=float, default=0.01)
     a("--lambda-gp", type=float, default=10.0)
-    a("--optimizer", choices=("rmsprop", "adam"), default=None, help="default rmsprop (adam for wgan-gp and gan)")
-    a("--lr", type=float, default=None, help="default 5e-5 (1e-4 for wgan-gp, 2e-4 for gan)")
+    a("--optimizer", choices=("rmsprop", "adam"), default=None, help="default rmsprop (adam for wgan-gp)")
+    a("--lr", type=float, default=None, help="default 5e-5 (1e-4 for wgan-gp)")
     a("--ngf", type=int, default=64)
     a("--ndf", type=int, default=64)
     a("--z-dim", type=int, default=100)
@@ -85,7 +82,7 @@ def config_from_args(args: argparse.Namespace):
     overrides = dict(
         dataset=args.dataset, data_root=args.data_root, lsun_category=args.lsun_category,
         image_size=args.image_size or (32 if args.dataset == "digits" else 64), generator=args.generator,
-        critic_arch=args.critic_arch, loss=args.loss, batch_size=args.batch_size,
+        critic_arch=args.critic_arch, loss=args.loss, batch_size=args.batch_size, n_critic=args.n_critic,
         clip_value=args.clip_value, lambda_gp=args.lambda_gp, ngf=args.ngf, ndf=args.ndf, z_dim=args.z_dim,
         seed=args.seed, device=args.device, metrics_every=args.metrics_every, eval_samples=args.eval_samples,
         official_schedule=args.official_schedule, clamp_bn=args.clamp_bn, data_on_device=args.data_on_device,
@@ -95,9 +92,7 @@ def config_from_args(args: argparse.Namespace):
         overrides["optimizer"] = args.optimizer
     if args.lr is not None:
         overrides["lr"] = args.lr
-    if args.n_critic is not None:
-        overrides["n_critic"] = args.n_critic
-    return preset("gp-paper" if gp else "dcgan-gan" if args.loss == "gan" else "paper", **overrides)
+    return preset("gp-paper" if gp else "paper", **overrides)
 
 
 def default_out(args: argparse.Namespace) -> Path:
