@@ -177,6 +177,12 @@ def verdict(results: dict, n_modes: int | None) -> str:
         parts.append(cover)
         if few:  # collapsed, or (WGAN early on) still spread along the support before the bumps
             parts.append(f"at most {n_modes // 4}/{n_modes} modes: " + ", ".join(few))
+        short = [m for m, r in results.items() if m != "gan" and r["modes"] is not None and r["modes"] < n_modes]
+        if short:  # the paper's claim is about a critic trained to optimality, i.e. about convergence
+            steps = {r.get("g_steps") for m, r in results.items() if m in short} - {None}
+            budget = f"{steps.pop()} generator steps" if len(steps) == 1 else "this budget"
+            parts.append(", ".join(short) + f": not converged in {budget} (not all {n_modes} modes yet; the "
+                         "paper's no-collapse claim is about a critic trained to convergence — try more --steps)")
     return "verdict: " + "; ".join(parts)
 
 
