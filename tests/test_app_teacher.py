@@ -5,17 +5,12 @@ tab is told which lesson holds their live run and can stop it there."""
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from wgan_core.config import preset
 from wgan_core.live import REGISTRY, Job
 from wgan_core.trainer import Trainer
-
-VIEWS = Path(__file__).resolve().parent.parent / "app" / "views"
-TEACHER = str(VIEWS / "teacher.py")
 
 
 def tiny_members(seed: int = 0) -> dict:
@@ -31,15 +26,15 @@ def job_of_a_student():
     job.stop()
 
 
-def test_without_a_teacher_key_the_panel_says_how_to_turn_it_on(job_of_a_student):
-    at = AppTest.from_file(TEACHER, default_timeout=60).run()
+def test_without_a_teacher_key_the_panel_says_how_to_turn_it_on(app_test, job_of_a_student):
+    at = app_test("teacher", timeout=60)
     assert not at.exception
     assert any("secrets.toml" in i.value and "teacher_key" in i.value for i in at.info)
     assert not at.text_input and not any(b.label == "Stop" for b in at.button)  # nothing of the jobs shown
 
 
-def test_with_a_teacher_key_the_panel_lists_the_jobs_and_stops_one(job_of_a_student):
-    at = AppTest.from_file(TEACHER, default_timeout=60)
+def test_with_a_teacher_key_the_panel_lists_the_jobs_and_stops_one(app_test, job_of_a_student):
+    at = app_test("teacher", timeout=60, run=False)
     at.secrets["teacher_key"] = "correct horse battery staple"
     at.run()
     assert not at.exception and not any(b.label == "Stop" for b in at.button)
@@ -62,11 +57,11 @@ def test_with_a_teacher_key_the_panel_lists_the_jobs_and_stops_one(job_of_a_stud
     assert "10.1.2.3" not in [m.value for m in at.markdown]
 
 
-def test_a_second_tab_of_the_same_student_says_which_lesson_holds_the_run(monkeypatch):
+def test_a_second_tab_of_the_same_student_says_which_lesson_holds_the_run(app_test, monkeypatch):
     monkeypatch.setattr(REGISTRY, "jobs_per_client", 1)
     holder = Job(functools.partial(tiny_members), label="clipping_vs_gp", client="localhost")  # AppTest's client
     try:
-        at = AppTest.from_file(str(VIEWS / "mode_collapse.py"), default_timeout=120).run()
+        at = app_test("mode_collapse")
         assert not at.exception
         assert any("already have a live run in **Weight clipping vs gradient penalty**" in w.value for w in at.warning)
         assert at.button(key="mode_collapse.live.start").disabled and at.button(key="mode_collapse.live.step").disabled

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import time
-from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
 
@@ -14,7 +13,6 @@ from wgan_core.config import TrainConfig, preset
 from wgan_core.live import REGISTRY, Job
 from wgan_core.trainer import Trainer
 
-VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "mode_collapse.py")
 #: The largest learning rates the config allows: the critic's weights overflow within a few steps.
 DIVERGING = dict(dataset="8gaussians", width=32, depth=3, batch_size=64, device="cpu", seed=0, eval_samples=64,
                  loss="wgan-gp", optimizer="rmsprop", lr=1.0, critic_lr_ratio=1000.0, lambda_gp=1000.0)
@@ -56,10 +54,10 @@ def diverging_page() -> None:
     panel.poll(lambda job: st.write(f"figures of step {job.latest_snapshot()[0]}"))
 
 
-def test_a_paused_run_gives_its_slot_back_and_resume_waits_in_line_when_the_class_is_full(monkeypatch):
+def test_a_paused_run_gives_its_slot_back_and_resume_waits_in_line_when_the_class_is_full(app_test, monkeypatch):
     monkeypatch.setenv("WGAN_PAUSE_GRACE_S", "0.5")
     monkeypatch.setattr(REGISTRY, "max_jobs", 1)
-    at = AppTest.from_file(VIEW, default_timeout=120).run()
+    at = app_test("mode_collapse")
     at.button(key="mode_collapse.live.step").click().run()
     job = session_job(at)
     wait_for(lambda: job.steps == 1 and not job.holds_slot)
@@ -94,8 +92,8 @@ def test_a_diverging_run_shows_its_message_and_keeps_its_last_good_figures():
     assert "figures of step 0" in [m.value for m in at.markdown]  # the last good snapshot is still drawn
 
 
-def test_png_export_renders_on_click_and_a_second_click_at_once_is_refused():
-    at = AppTest.from_file(VIEW, default_timeout=120).run()
+def test_png_export_renders_on_click_and_a_second_click_at_once_is_refused(app_test):
+    at = app_test("mode_collapse")
     at.button(key="mode_collapse.live.step").click().run()
     job = session_job(at)
     try:
