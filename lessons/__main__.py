@@ -53,12 +53,14 @@ def build_parser() -> argparse.ArgumentParser:
     a("number", choices=("1", "2", "3", "4", "5", "6", "7", "8"), help="the figure")
     a("--steps", type=int, help=f"training length: generator iterations for 2 ({COMPARE_STEPS}), 4-5 (1500) "
                                 f"and 6-8 ({IMAGE_FIGURE_STEPS} per run); critic iterations for 3 (500)")
-    a("--samples", type=int, default=2000, help="figure 1: points per line for the sample estimates (default %(default)s)")
+    a("--samples", type=int, default=2000,
+      help="figure 1: points per line for the sample estimates (default %(default)s)")
     a("--dataset", help="2: a toy dataset (8gaussians); 4-5: 8gaussians, 25gaussians or swissroll; "
                         "6-8: digits, lsun or folder (digits)")
     a("--data-root", help="6-8 with --dataset lsun or folder: where the images are")
     a("--seed", type=int, default=0, help="seed of figures 2 and 6-8 (default 0)")
-    a("--device", choices=("auto", "cpu", "cuda"), default="auto", help="figures 2 and 6-8: auto picks CUDA when present")
+    a("--device", choices=("auto", "cpu", "cuda"), default="auto",
+      help="figures 2 and 6-8: auto picks CUDA when present")
     a("--threads", type=int, help="torch CPU threads (default: every core)")
     a("--out", help="directory to write (default: $WGAN_RUNS_DIR or ./runs, plus figure-N-<time>)")
     a("--no-progress", dest="progress", action="store_false", help="no progress bars")

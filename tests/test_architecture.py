@@ -12,6 +12,8 @@ import lessons
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {"streamlit", "plotly"}
+#: What the library must never import: the packages built on it, and the UI libraries.
+UPPER_LAYERS = {"lessons", "app", "plots", "streamlit", "plotly"}
 
 
 def _imports(path: Path) -> set[str]:
@@ -57,7 +59,7 @@ def test_the_library_never_imports_the_lessons_or_the_app():
     """No arrow back up: wgan_core is imported by lessons and the app, never the other way round."""
     offenders = [f"{path.relative_to(ROOT)}:{line} imports {name}"
                  for path in sorted((ROOT / "wgan_core").rglob("*.py"))
-                 for line, name in _all_imports(path, "wgan_core") if name in {"lessons", "app", "plots", "streamlit", "plotly"}]
+                 for line, name in _all_imports(path, "wgan_core") if name in UPPER_LAYERS]
     assert not offenders, offenders
 
 

@@ -106,6 +106,7 @@ def test_a_diverging_image_run_stops_with_one_line_and_status_3(tmp_path, capsys
     assert main(["train-images", "--loss", "wgan-gp", "--optimizer", "rmsprop", "--lr", "1", "--critic-lr-ratio",
                  "1000", "--lambda-gp", "1000", "--ngf", "4", "--ndf", "4", "--z-dim", "8", "--batch-size", "8",
                  "--eval-samples", "32", "--device", "cpu", "--steps", "10", "--metrics-every", "5", "--grid-every",
-                 "100", "--checkpoint-every", "100", "--threads", "1", "--no-progress", "--out", str(tmp_path / "i")]) == 3
+                 "100", "--checkpoint-every", "100", "--threads", "1", "--no-progress",
+                 "--out", str(tmp_path / "i")]) == 3
     err = capsys.readouterr().err
     assert re.fullmatch(r"train-images: diverged at step 5 \([a-z ]+ (nan|inf|-inf)\)\n", err), err

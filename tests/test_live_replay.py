@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from wgan_core import live
 from wgan_core.config import preset
@@ -13,7 +10,6 @@ from wgan_core.runs import RunRecorder, record_run
 from wgan_core.trainer import Trainer
 
 live.configure_torch_threads()
-VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "mode_collapse.py")
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +21,9 @@ def runs_root(tmp_path_factory):
     return root
 
 
-def test_replay_lists_the_servers_runs_and_scrubs_the_timeline(runs_root, monkeypatch):
+def test_replay_lists_the_servers_runs_and_scrubs_the_timeline(runs_root, monkeypatch, app_test):
     monkeypatch.setenv("WGAN_RUNS_DIR", str(runs_root))
-    at = AppTest.from_file(VIEW, default_timeout=120)
-    at.run()
+    at = app_test("mode_collapse")
     assert not at.exception
     pick = at.selectbox(key="mode_collapse.replay_run")
     assert sorted(pick.options) == ["class/gp-8g", "wgan-8g"]  # names relative to the runs directory
@@ -41,38 +36,32 @@ def test_replay_lists_the_servers_runs_and_scrubs_the_timeline(runs_root, monkey
     assert any("wgan on 8gaussians" in c.value for c in at.caption)
 
 
-def test_a_shared_link_restores_run_and_step(runs_root, monkeypatch):
+def test_a_shared_link_restores_run_and_step(runs_root, monkeypatch, app_test):
     monkeypatch.setenv("WGAN_RUNS_DIR", str(runs_root))
-    at = AppTest.from_file(VIEW, default_timeout=120)
-    at.query_params["replay_run"] = "class/gp-8g"
-    at.query_params["replay_step"] = "0"
-    at.run()
+    at = app_test("mode_collapse", {"replay_run": "class/gp-8g", "replay_step": "0"})
     assert at.selectbox(key="mode_collapse.replay_run").value == "class/gp-8g"
     assert at.select_slider(key="mode_collapse.replay.step").value == 0
     assert any("wgan-gp on 8gaussians" in c.value for c in at.caption)
 
 
-def test_an_empty_runs_directory_says_how_to_record(tmp_path, monkeypatch):
+def test_an_empty_runs_directory_says_how_to_record(tmp_path, monkeypatch, app_test):
     monkeypatch.setenv("WGAN_RUNS_DIR", str(tmp_path))
-    at = AppTest.from_file(VIEW, default_timeout=120)
-    at.run()
+    at = app_test("mode_collapse")
     assert not at.exception
     assert any("No recorded runs" in i.value for i in at.info)
 
 
-def test_a_crafted_replay_step_is_ignored(runs_root, monkeypatch):
+def test_a_crafted_replay_step_is_ignored(runs_root, monkeypatch, app_test):
     """`?replay_step=%C2%B2` ("²": str.isdigit() says yes, int() raises) and other non-steps are ignored."""
     monkeypatch.setenv("WGAN_RUNS_DIR", str(runs_root))
     for raw in ("²", "٣", "4.0", "-4", "9" * 40, "5"):
-        at = AppTest.from_file(VIEW, default_timeout=120)
-        at.query_params["replay_run"] = "wgan-8g"
-        at.query_params["replay_step"] = raw
-        at.run()
+        at = app_test("mode_collapse", {"replay_run": "wgan-8g", "replay_step": raw})
         assert not at.exception, raw
         assert at.select_slider(key="mode_collapse.replay.step").value == 8  # the last step instead
 
 
-def test_half_written_torn_and_unknown_runs_are_skipped_with_one_line(runs_root, tmp_path, monkeypatch):
+def test_half_written_torn_and_unknown_runs_are_skipped_with_one_line(runs_root, tmp_path, monkeypatch,
+                                                                      app_test):
     import json
     import shutil
 
@@ -86,7 +75,7 @@ def test_half_written_torn_and_unknown_runs_are_skipped_with_one_line(runs_root,
     summary = json.loads((root / "newer" / "summary.json").read_text())
     (root / "newer" / "summary.json").write_text(json.dumps({**summary, "format": 2}))
     monkeypatch.setenv("WGAN_RUNS_DIR", str(root))
-    at = AppTest.from_file(VIEW, default_timeout=120).run()
+    at = app_test("mode_collapse")
     assert not at.exception
     assert at.selectbox(key="mode_collapse.replay_run").options == ["good"]
     note = [c.value for c in at.caption if c.value.startswith("Skipped")]
@@ -96,14 +85,14 @@ def test_half_written_torn_and_unknown_runs_are_skipped_with_one_line(runs_root,
     assert at.subheader.values[-2:] == ["What to notice", "Exercises"]  # the rest of the page is drawn
 
 
-def test_a_run_that_breaks_after_listing_or_an_unreadable_snapshot_is_one_warning(runs_root, tmp_path, monkeypatch):
+def test_an_unreadable_snapshot_is_one_warning(runs_root, tmp_path, monkeypatch, app_test):
     import shutil
 
     root = tmp_path / "runs"
     shutil.copytree(runs_root / "wgan-8g", root / "good")
     (root / "good" / "snapshots" / "000008.npz").write_bytes(b"not an npz")
     monkeypatch.setenv("WGAN_RUNS_DIR", str(root))
-    at = AppTest.from_file(VIEW, default_timeout=120).run()
+    at = app_test("mode_collapse")
     assert not at.exception
     assert any("cannot be read" in w.value for w in at.warning)
     assert at.subheader.values[-2:] == ["What to notice", "Exercises"]

@@ -10,8 +10,17 @@ import pytest
 import torch
 
 from wgan_core.config import TrainConfig
-from wgan_core.runs import (SUMMARY_KEYS, RunRecorder, list_runs, load_run, new_run_dir, record_run, runs_root,
-                            scan_runs, write_json)
+from wgan_core.runs import (
+    SUMMARY_KEYS,
+    RunRecorder,
+    list_runs,
+    load_run,
+    new_run_dir,
+    record_run,
+    runs_root,
+    scan_runs,
+    write_json,
+)
 from wgan_core.trainer import Trainer
 
 

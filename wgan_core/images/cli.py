@@ -1,8 +1,11 @@
 """The ``train-images`` subcommand: ``python -m wgan_core train-images ...`` (or under ``torchrun``).
 
 Defaults are the WGAN paper's (Algorithm 1): RMSProp with $\\alpha = 5\\cdot10^{-5}$, clipping
-$c = 0.01$, batch $m = 64$, $n_{critic} = 5$ — for ``--loss gan`` too, as in the paper's baseline
-— and, for ``--loss wgan-gp``, Gulrajani et al.'s Adam($10^{-4}$, $\\beta = (0, 0.9)$), $\\lambda = 10$.
+$c = 0.01$, batch $m = 64$, $n_{critic} = 5$; for ``--loss wgan-gp``, Gulrajani et al.'s
+Adam($10^{-4}$, $\\beta = (0, 0.9)$), $\\lambda = 10$; for ``--loss gan``, the paper's baseline, the
+standard DCGAN procedure (preset ``dcgan-gan``): one discriminator step per generator step and
+Adam($2\\cdot10^{-4}$, $\\beta_1 = 0.5$). A GAN handicapped with the WGAN's settings is an explicit
+choice: ``--loss gan --optimizer rmsprop --lr 5e-5 --n-critic 5``.
 Examples::
 
     python -m wgan_core train-images --steps 2000 --out runs/digits-wgan        # offline digits
@@ -16,7 +19,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from datetime import datetime
 from pathlib import Path
 
 __all__ = ["register", "add_arguments", "config_from_args", "run", "main"]
@@ -35,11 +37,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--loss", choices=("wgan", "gan", "wgan-gp"), default="wgan")
     a("--steps", type=int, default=1000, help="train until this many generator iterations")
     a("--batch-size", type=int, default=64)
-    a("--n-critic", type=int, default=5)
+    a("--n-critic", type=int, default=None, help="default 5 (1 for gan)")
     a("--clip-value", type=float, default=0.01)
     a("--lambda-gp", type=float, default=10.0)
-    a("--optimizer", choices=("rmsprop", "adam"), default=None, help="default rmsprop (adam for wgan-gp)")
-    a("--lr", type=float, default=None, help="default 5e-5 (1e-4 for wgan-gp)")
+    a("--optimizer", choices=("rmsprop", "adam"), default=None, help="default rmsprop (adam for wgan-gp and gan)")
+    a("--lr", type=float, default=None, help="default 5e-5 (1e-4 for wgan-gp, 2e-4 for gan)")
+    a("--critic-lr-ratio", type=float, default=1.0,
+      help="the critic's learning rate is --lr times this (1 in the papers)")
     a("--ngf", type=int, default=64)
     a("--ndf", type=int, default=64)
     a("--z-dim", type=int, default=100)
@@ -61,7 +65,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
       help="torch.compile the networks; reduce-overhead uses CUDA graphs")
     a("--workers", type=int, default=None, help="DataLoader workers for lsun/folder (default: 0 on CPU, 8 on GPU)")
     a("--skip-corrupt", action="store_true", help="skip (and count) undecodable images instead of stopping")
-    a("--threads", type=int, default=None, help="torch CPU threads")
+    a("--threads", type=int, default=None, help="torch CPU threads (default: every core, shared by torchrun's ranks)")
     a("--no-progress", dest="progress", action="store_false")
 
 
@@ -82,23 +86,30 @@ def config_from_args(args: argparse.Namespace):
     overrides = dict(
         dataset=args.dataset, data_root=args.data_root, lsun_category=args.lsun_category,
         image_size=args.image_size or (32 if args.dataset == "digits" else 64), generator=args.generator,
-        critic_arch=args.critic_arch, loss=args.loss, batch_size=args.batch_size, n_critic=args.n_critic,
+        critic_arch=args.critic_arch, loss=args.loss, batch_size=args.batch_size,
         clip_value=args.clip_value, lambda_gp=args.lambda_gp, ngf=args.ngf, ndf=args.ndf, z_dim=args.z_dim,
         seed=args.seed, device=args.device, metrics_every=args.metrics_every, eval_samples=args.eval_samples,
         official_schedule=args.official_schedule, clamp_bn=args.clamp_bn, data_on_device=args.data_on_device,
-        compile=args.compile,
+        compile=args.compile, cpu_threads=cpu_threads(args), critic_lr_ratio=args.critic_lr_ratio,
     )
     if args.optimizer:
         overrides["optimizer"] = args.optimizer
     if args.lr is not None:
         overrides["lr"] = args.lr
-    return preset("gp-paper" if gp else "paper", **overrides)
+    if args.n_critic is not None:
+        overrides["n_critic"] = args.n_critic
+    return preset("gp-paper" if gp else "dcgan-gan" if args.loss == "gan" else "paper", **overrides)
+
+
+def cpu_threads(args: argparse.Namespace) -> int:
+    """``--threads``, else every core shared by the ranks on this machine (torchrun's LOCAL_WORLD_SIZE)."""
+    return args.threads or max(1, (os.cpu_count() or 1) // int(os.environ.get("LOCAL_WORLD_SIZE", "1")))
 
 
 def default_out(args: argparse.Namespace) -> Path:
-    root = Path(os.environ.get("WGAN_RUNS_DIR", "runs"))
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return root / f"images-{args.dataset}-{args.generator}-{args.loss}-{stamp}"
+    from wgan_core.runs import new_run_dir
+
+    return new_run_dir(f"images-{args.dataset}-{args.generator}-{args.loss}")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,17 +117,20 @@ def run(args: argparse.Namespace) -> int:
     import torch
 
     from wgan_core.checkpoint import CheckpointError
+    from wgan_core.divergence import DivergedError
     from wgan_core.images.train import train_images
 
     try:
-        if args.threads:
-            torch.set_num_threads(args.threads)
+        torch.set_num_threads(cpu_threads(args))
         config = config_from_args(args)
         out = Path(args.out) if args.out else (Path(args.resume).parent if args.resume else default_out(args))
         summary = train_images(config, out, args.steps, resume=args.resume, metrics_every=args.metrics_every,
                                grid_every=args.grid_every, checkpoint_every=args.checkpoint_every, bf16=args.bf16,
                                channels_last=args.channels_last, num_workers=args.workers,
                                skip_corrupt=args.skip_corrupt, progress=args.progress)
+    except DivergedError as exc:
+        print(f"train-images: {exc}", file=sys.stderr)
+        return 3
     except (ValueError, CheckpointError) as exc:
         print(f"train-images: error: {exc}", file=sys.stderr)
         return 2
