@@ -150,7 +150,7 @@ class LessonInfo:
     icon: str
 
 
-#: Every lesson of the course, in teaching order (DEVELOPERS.md).
+#: Every lesson of the course, in teaching order.
 COURSE: tuple[LessonInfo, ...] = (
     LessonInfo("distances", "Measuring the distance between distributions", ":material/straighten:"),
     LessonInfo("parallel_lines", "Learning parallel lines", ":material/view_week:"),
