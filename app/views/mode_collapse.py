@@ -23,6 +23,7 @@ panel = live.LivePanel(
     make_members=functools.partial(lesson.build_members, settings["dataset"], settings["seed"]),
     extra_metrics=lesson.ring_metrics(settings["dataset"]), log_every=lesson.NETWORK["metrics_every"],
 )
+st.markdown(lesson.settings_note())
 panel.controls()
 
 
@@ -55,6 +56,8 @@ def draw(job) -> None:
                 b.metric("high quality", f"{row['hq_share']:.0%}")
             c.metric("exact W₁", f"{row.get('w1_exact', float('nan')):.3f}")
             st.caption(lesson.knob_caption(method, hp[method]))
+    if settings["dataset"] != "swissroll":
+        st.markdown(lesson.coverage_sentence(logs, 8 if settings["dataset"] == "8gaussians" else 25))
     left, right = st.columns(2)
     w1 = live.cached_figure(f"{SLUG}.w1", logs_version, lambda: live_plots.curves(
         logs, "w1_exact", "exact W₁ to held-out data", lesson.METHOD_LABELS))
