@@ -85,9 +85,18 @@ def code_version() -> str:
     return _VERSION[0]
 
 
+def _canonical(value: Any) -> Any:
+    """``value`` for hashing: 2.0 and 2 are one setting (a float slider's default may be written 2)."""
+    if isinstance(value, dict):
+        return {k: _canonical(v) for k, v in value.items()}
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
 def file_stem(slug: str, function: str, kwargs: dict) -> str:
     """The start of a result's file name: function, code version and a hash of the arguments."""
-    args = json.dumps(kwargs, sort_keys=True, default=float)
+    args = json.dumps(_canonical(kwargs), sort_keys=True, default=float)
     return f"{slug}.{function}-{code_version()}-{hashlib.sha256(args.encode()).hexdigest()[:16]}"
 
 

@@ -230,3 +230,10 @@ def test_the_optimizers_runs_are_exact_prefixes_of_longer_ones():
             x, y = getattr(a, f.name), getattr(b, f.name)
             assert np.array_equal(x, y, equal_nan=True) if isinstance(x, np.ndarray) else x == y, f.name
         assert a.final_w1 == b.final_w1 and a.negative_share == b.negative_share
+
+
+def test_a_setting_is_one_file_whether_a_number_is_written_2_or_2_0():
+    assert precomputed.file_stem("x", "f", {"a": 2, "b": {"c": 1.0}}) == \
+        precomputed.file_stem("x", "f", {"a": 2.0, "b": {"c": 1}})
+    assert precomputed.file_stem("x", "f", {"a": 2.5}) != precomputed.file_stem("x", "f", {"a": 2})
+
