@@ -4,9 +4,13 @@ r"""Training on images (WGAN paper, §4.2–4.3 and Figs 4, 6–8).
 practical questions: does the critic's estimate of $W_1$ track sample quality (Fig 4), and does a
 WGAN keep learning where a GAN fails? The test is to *weaken the generator*. Besides the standard
 DCGAN the paper trains (Fig 7) a DCGAN generator **without batch norm and with a constant number of
-filters** — about twelve times fewer parameters than the discriminator it plays against — and
-(Fig 8) a **4-layer, 512-unit ReLU MLP** with no convolutional prior at all. The GAN, trained with
-the $-\log D$ trick, fails with both; the WGAN still produces digits (here) or bedrooms (there).
+filters** — the paper reports "a bit more than an order of magnitude" fewer parameters than the standard
+DCGAN generator (the counts of the networks on this page are shown below them) — and (Fig 8) a
+**4-layer, 512-unit ReLU MLP** with no convolutional prior at all. The paper's baseline is the standard
+GAN procedure of DCGAN: the $-\log D$ trick, Adam ($\alpha = 2\cdot10^{-4}$, $\beta_1 = 0.5$) and one
+discriminator step per generator step. The paper reports that this GAN failed to learn with the first
+weak generator, and with the MLP produced samples of lower quality than the WGAN's with a significant
+degree of mode collapse; the WGAN produced bedrooms with both.
 
 **The equations.** The critic $f_w$ (a DCGAN discriminator without its sigmoid) ascends
 $$\mathbb{E}_{x\sim\mathbb{P}_r}[f_w(x)] - \mathbb{E}_{z\sim p(z)}[f_w(g_\theta(z))],$$
@@ -45,15 +49,18 @@ SUMMARY = ("DCGAN, batch-norm-free and MLP generators on real digits: the GAN co
 #: The paper's figures that `python -m lessons figure N` reproduces from this lesson's computation.
 PAPER_FIGURES = ("6", "7", "8")
 
-METHOD_LABELS = {"wgan": "WGAN (clipping)", "gan": "GAN (−log D trick)", "wgan-gp": "WGAN-GP"}
+METHOD_LABELS = {"wgan": "WGAN (clipping)", "gan": "GAN (−log D trick, DCGAN's procedure)", "wgan-gp": "WGAN-GP",
+                 "gan-wgan-settings": "GAN with the WGAN's settings (handicapped)"}
+#: The trainer preset of each method; the GAN baseline is DCGAN's standard procedure (``dcgan-gan``), the
+#: handicapped GAN keeps the WGAN's Algorithm 1 settings (RMSProp, 5 discriminator steps per generator step).
+METHOD_PRESET = {"wgan": "paper", "gan": "dcgan-gan", "wgan-gp": "gp-paper", "gan-wgan-settings": "paper"}
+#: Methods whose learning rate the classroom profile raises (the GAN baseline keeps DCGAN's 2e-4).
+RAISED_LR = ("wgan", "wgan-gp", "gan-wgan-settings")
 GENERATOR_LABELS = {"dcgan": "DCGAN (batch norm, doubling filters)",
                     "dcgan-nobn": "No batch norm, constant filters (Fig 7)",
                     "mlp": "4-layer ReLU MLP, 512 units (Fig 8)"}
-#: Learning rates of the classroom profile (see PROFILES), raised from the paper's 5e-5.
-#: Measured on this CPU (seed 0, clip c = 0.01 as in the paper): with the no-batch-norm generator
-#: the WGAN covers 8 classes by step 100 and all 10 by step 300, while the GAN stays at 2; with the
-#: MLP (5e-4; 1e-3 saturates its tanh) the GAN stays collapsed on 1–2 classes while its pixel W1 rises,
-#: and the WGAN widens from 2 to 5 classes by step 300.
+#: Learning rates of the classroom profile (see PROFILES), raised from the paper's 5e-5 (the MLP's to
+#: 5e-4 only: 1e-3 saturates its tanh). What the runs reach is checked in tests/test_claims.py.
 CLASSROOM_LR = {"dcgan": 1e-3, "dcgan-nobn": 1e-3, "mlp": 5e-4}
 METRICS_EVERY = 10
 MAX_STEPS = 3000
@@ -137,7 +144,7 @@ CONTROLS = (
            labels={"digits": "Handwritten digits (offline)", "lsun": "LSUN bedrooms (server data, 64×64)"},
            help="LSUN appears when the server's WGAN_DATA_DIR holds bedroom_train_lmdb/."),
     Choice("generator", "Generator", ("dcgan", "dcgan-nobn", "mlp"), "dcgan-nobn", labels=GENERATOR_LABELS),
-    Choice("method", "Method", ("wgan", "gan", "wgan-gp"), "wgan", labels=METHOD_LABELS),
+    Choice("method", "Method", tuple(METHOD_LABELS), "wgan", labels=METHOD_LABELS),
     Slider("seed", "Seed", 0, 9, 0, integer=True),
 )
 
@@ -173,35 +180,46 @@ BATCH_NORM_CLIPPING = r"""
 The paper's code clamps **every** critic parameter, including the batch-norm scales $\gamma$ and
 shifts $\beta$ (``clamp_bn=True``, the default here and in the CLI). A batch-norm layer computes
 $\gamma\,\frac{h - \mu_B}{\sigma_B} + \beta$: clipping $\gamma$ to $[-c, c]$ bounds how much the layer may
-amplify its normalised input, so the whole network stays in a family of bounded Lipschitz constant.
-Left unclipped (``--no-clamp-bn``), $\gamma$ starts near 1 and can grow, and the bound that clipping was
-meant to give is gone. Batch norm also makes $f$ depend on the whole batch, not on one image — which
+amplify its normalised input — but it does **not** bound the critic's Lipschitz constant: the layer
+divides by the batch's $\sigma_B$, which clipping does not touch, and a batch whose features barely vary
+is amplified by $\gamma/\sigma_B$ without limit. Clipping keeps the parameters in a compact set (the
+paper's argument), not the function in a fixed Lipschitz ball. For the same reason the scale of the
+convolution weights that feed a batch-norm layer is normalised away ($\mathrm{BN}(a\,Wh) = \mathrm{BN}(Wh)$
+for $a > 0$): $c$ reaches the critic's scale only through $\gamma$, $\beta$ and the layers without batch
+norm, so the steep $c^{L}$ law that the clipping lesson measures for a plain MLP does not carry over.
+Left unclipped (``--no-clamp-bn``), $\gamma$ starts near 1 and can grow. Batch norm also makes $f$ depend
+on the whole batch, not on one image — which
 is why a gradient-penalty critic, whose penalty is taken per example at interpolates
 $\hat x = \epsilon x + (1-\epsilon)\tilde x$, has no batch norm at all.
 """
 
 WHAT_TO_NOTICE = [
-    "With the **no-batch-norm** generator the WGAN's *classes covered* reaches eight within about a hundred "
-    "steps and ten within a few hundred, while the GAN's stays at two. With the **MLP** both learn slowly, but "
-    "the GAN stays collapsed on one or two classes (class KL near log 10 ≈ 2.30) while the WGAN widens to "
-    "five: mode collapse, measured on real data.",
+    "With the **no-batch-norm** generator the WGAN's *classes covered* climbs to most of the ten within a few "
+    "hundred steps, while the GAN baseline (DCGAN's procedure) stays on one or two. With the **MLP** both learn "
+    "slowly; the GAN produces images but stays collapsed on one or two classes (class KL near log 10 ≈ 2.30) "
+    "while the WGAN widens — the paper's Fig 8 notes the same \"significant degree of mode collapse\" in the "
+    "GAN's MLP: mode collapse, measured on real data (seed 0, classroom settings).",
     "The median-filtered W estimate falls as the thumbnails on it turn from noise into digits — the "
     "correlation of Fig 4. The GAN's discriminator loss shows no such trend (Fig 5).",
-    "Raise the clip **c** during a WGAN run: the critic's estimate grows (it scales with c) and the "
-    "samples may get worse; lower **n_critic** to 1 and the critic stops being a good estimator.",
+    "Raise the clip **c** during a WGAN run: the critic's estimate grows — how steeply depends on the "
+    "architecture (this critic's batch norm normalises its convolutions' scale away; the clipping lesson "
+    "measures a plain MLP) — and the samples may get worse; lower **n_critic** to 1 and the critic stops "
+    "being a good estimator.",
 ]
 
 EXERCISES = (
     Exercise("Train the **GAN** with the MLP generator for a few hundred steps. Predict: how many classes "
              "will be covered, and will the samples change much?",
-             "One or two classes (class KL ≈ 2.2–2.3) on seed 0 after 300 steps, and its pixel W₁ even rises: the "
-             "discriminator saturates, and the weak generator follows whatever it currently rewards. The WGAN "
-             "with the same generator covers five classes by step 300 and keeps widening."),
+             "One or two classes on seed 0 after 300 steps (class KL near log 10): its images change, but the "
+             "discriminator saturates and the weak generator follows whatever it currently rewards. The WGAN "
+             "with the same generator covers several more classes by step 300 and keeps widening."),
     Exercise("During a WGAN run, you double the clip c. What happens to the critic's estimate, and does a "
              "larger estimate mean worse samples?",
-             "Roughly doubles: with clipping the critic is $K$-Lipschitz with $K$ growing with $c$, so the "
-             "estimate is $K \\cdot W_1$. Only its trend within one run is comparable, not its scale across c.",
-             choices=("It roughly doubles", "It stays the same", "It halves")),
+             "It grows: the estimate is $K \\cdot W_1$ with $K$ growing with $c$ — for a plain ReLU MLP like a "
+             "power of c near its number of layers (the clipping lesson's log–log plot), for this batch-norm "
+             "critic less steeply, since batch norm normalises the convolutions' scale away. A larger estimate "
+             "does not mean worse samples: only its trend within one run is comparable, not its scale across c.",
+             choices=("It grows", "It stays the same", "It halves")),
     Exercise("Why does the lesson's WGAN-GP critic have no batch norm, while the WGAN critic does?",
              "The penalty $(\\|\\nabla_{\\hat x} f(\\hat x)\\|_2 - 1)^2$ is a per-example constraint; batch norm "
              "makes f(x) depend on the other images of the batch, so the per-example gradient norm is no longer "
@@ -230,7 +248,7 @@ def lesson_config(dataset: str = "digits", generator: str = "dcgan-nobn", method
         raise ValueError(f"generator must be one of {tuple(CLASSROOM_LR)}; got {generator!r}")
     extra: dict[str, Any] = dict(profile["config"], seed=int(seed), generator=generator, dataset=dataset,
                                  metrics_every=METRICS_EVERY, device=device)
-    if profile["lr"] is not None:
+    if profile["lr"] is not None and method in RAISED_LR:
         extra["lr"] = profile["lr"][generator]
     if dataset == "lsun":
         extra.update(image_size=64, data_root=str(data_dir() or ""))
@@ -241,9 +259,66 @@ def lesson_config(dataset: str = "digits", generator: str = "dcgan-nobn", method
         extra["clip_value"] = float(live["clip_value"])
     else:
         extra.setdefault("clip_value", LIVE_CONTROLS[0].default)
-    if "n_critic" in live:
+    if "n_critic" in live and method != "gan":  # the GAN baseline keeps one discriminator step
         extra["n_critic"] = int(live["n_critic"])
-    return preset("gp-paper" if method == "wgan-gp" else "paper", loss=method, **extra)
+    return preset(METHOD_PRESET[method], loss="gan" if method.startswith("gan") else method, **extra)
+
+
+#: The papers' settings each method is compared with on screen (WGAN: Algorithm 1; WGAN-GP: Gulrajani
+#: et al.; GAN: DCGAN's standard procedure, whose paper used batch 128).
+PAPER_SETTINGS = {"wgan": dict(optimizer="rmsprop", lr=5e-5, n_critic=5, batch_size=64),
+                  "wgan-gp": dict(optimizer="adam", lr=1e-4, betas=(0.0, 0.9), n_critic=5, batch_size=64),
+                  "gan": dict(optimizer="adam", lr=2e-4, betas=(0.5, 0.999), n_critic=1, batch_size=128)}
+
+
+def settings_note(config, method: str) -> str:
+    """Markdown: the live run's optimiser settings and every difference from its paper's."""
+    paper = PAPER_SETTINGS["gan" if method.startswith("gan") else method]
+    betas = f", β = ({config.betas[0]:g}, {config.betas[1]:g})" if config.optimizer == "adam" else ""
+    extra = (f", c = {config.clip_value:g}" if config.loss == "wgan" else
+             f", λ = {config.lambda_gp:g}" if config.loss == "wgan-gp" else "")
+    mine = dict(optimizer=config.optimizer, lr=config.lr, betas=config.betas, n_critic=config.n_critic,
+                batch_size=config.batch_size)
+    diffs = [f"{k} {_show(mine[k])} (paper {_show(v)})" for k, v in paper.items()
+             if mine[k] != v and (k != "betas" or config.optimizer == "adam")]
+    text = (f"**Settings of this run:** {config.optimizer} lr {config.lr:g}{betas}, n_critic {config.n_critic}"
+            f"{extra}, batch {config.batch_size}. Differences from the paper's: "
+            + ("; ".join(diffs) if diffs else "none") + ".")
+    if method == "gan-wgan-settings":
+        text += (" This GAN is **handicapped on purpose**: it trains with the WGAN's RMSProp and 5 discriminator "
+                 "steps per generator step, not with the standard procedure that the paper compares against.")
+    return text
+
+
+def _show(value) -> str:
+    return f"({value[0]:g}, {value[1]:g})" if isinstance(value, tuple) else f"{value:g}" if isinstance(value, float) \
+        else str(value)
+
+
+def parameter_counts(config) -> dict[str, int]:
+    """Parameters of the chosen generator, of the standard DCGAN generator and of the critic at ``config``."""
+    from wgan_core.images.models import build_image_models
+
+    def count(module) -> int:
+        return sum(p.numel() for p in module.parameters())
+
+    generator, critic = build_image_models(config)
+    standard, _ = build_image_models(config.replace(generator="dcgan"))
+    return {"generator": count(generator), "dcgan": count(standard), "critic": count(critic)}
+
+
+def parameters_sentence(counts: dict[str, int], generator: str) -> str:
+    """Markdown: the measured parameter counts and their ratios for the networks of this page."""
+    g, d, c = counts["generator"], counts["dcgan"], counts["critic"]
+
+    def versus(other: int) -> str:
+        return f"{other / g:.2g}× fewer than" if other >= g else f"{g / other:.2g}× more than"
+
+    if generator == "dcgan":
+        return f"Networks of this run: the DCGAN generator has {g:,} parameters, the critic {c:,}."
+    name = {"dcgan-nobn": "no-batch-norm", "mlp": "MLP"}[generator]
+    return (f"Networks of this run: the {name} generator has {g:,} parameters — {versus(d)} the standard DCGAN "
+            f"generator at the same settings ({d:,}) and {versus(c)} the critic ({c:,}).")
 
 
 @dataclass
@@ -323,8 +398,8 @@ def build_trainer(config, profile: dict[str, Any]):
 
 
 def hparam_changes(values: dict[str, Any], method: str = "wgan") -> dict[str, dict[str, Any]]:
-    """Route the live sliders: ``n_critic`` always, ``clip_value`` only for the WGAN."""
-    changes = {k: values[k] for k in ("n_critic",) if k in values}
+    """Route the live sliders: ``n_critic`` except to the GAN baseline, ``clip_value`` only for the WGAN."""
+    changes = {k: values[k] for k in ("n_critic",) if k in values and method != "gan"}
     if method == "wgan" and "clip_value" in values:
         changes["clip_value"] = values["clip_value"]
     return {"run": changes} if changes else {}

@@ -45,8 +45,23 @@ def test_configs_follow_the_controls():
 def test_sliders_are_routed_to_the_methods_they_act_on():
     both = {"clip_value": 0.1, "n_critic": 3}
     assert lesson.hparam_changes(both, "wgan") == {"run": {"n_critic": 3, "clip_value": 0.1}}
-    assert lesson.hparam_changes({"clip_value": 0.1, "n_critic": 3}, "gan") == {"run": {"n_critic": 3}}
+    # the GAN baseline keeps DCGAN's one discriminator step; the handicapped GAN follows n_critic
+    assert lesson.hparam_changes({"clip_value": 0.1, "n_critic": 3}, "gan") == {}
+    assert lesson.hparam_changes(both, "gan-wgan-settings") == {"run": {"n_critic": 3}}
     assert lesson.hparam_changes({}, "gan") == {}
+
+
+def test_the_gan_baseline_is_dcgans_standard_procedure_and_the_handicap_is_labelled():
+    gan = lesson.lesson_config("digits", "dcgan-nobn", "gan", 0, {"n_critic": 5, "clip_value": 0.01},
+                               profile="classroom", device="cpu")
+    assert (gan.loss, gan.optimizer, gan.lr, gan.betas[0], gan.n_critic) == ("gan", "adam", 2e-4, 0.5, 1)
+    slow = lesson.lesson_config("digits", "dcgan-nobn", "gan-wgan-settings", 0, {"n_critic": 5},
+                                profile="classroom", device="cpu")
+    assert (slow.loss, slow.optimizer, slow.n_critic) == ("gan", "rmsprop", 5)
+    assert "handicapped" in lesson.settings_note(slow, "gan-wgan-settings")
+    assert "handicapped" not in lesson.settings_note(gan, "gan")
+    assert "betas (0.5, 0.9) (paper (0, 0.9))" in lesson.settings_note(
+        lesson.lesson_config("digits", "dcgan", "wgan-gp", 0, profile="classroom", device="cpu"), "wgan-gp")
 
 
 def test_w_curve_is_median_filtered_like_fig4():
@@ -78,7 +93,8 @@ def test_live_member_steps_measures_and_snapshots():
     assert snap["thumb_steps"] == [1] and snap["thumbs"][0].shape == (2 * 34 + 2, 2 * 34 + 2, 1)
     run.set_hparams(n_critic=2)
     run.step()
-    assert run.hparams()["n_critic"] == 2 and run.trainer.critic_steps == 5 + 2
+    # the GAN baseline starts with DCGAN's one discriminator step per generator step
+    assert run.hparams()["n_critic"] == 2 and run.trainer.critic_steps == 1 + 2
 
 
 def test_recorded_runs_are_listed_replayed_and_their_checkpoints_sampled(runs_root):

@@ -26,9 +26,14 @@ try:
 except ValueError:  # CUDA requested without a GPU: the panel below says so and offers no Start
     profile = None
 st.markdown(lesson.experiment_text(settings["dataset"], profile))
+if profile is not None:
+    config = lesson.lesson_config(settings["dataset"], settings["generator"], settings["method"], settings["seed"])
+    st.markdown(lesson.settings_note(config, settings["method"]))
+    st.caption(lesson.parameters_sentence(lesson.parameter_counts(config), settings["generator"]))
 panel.controls()
 if settings["method"] != "wgan":
-    st.caption("The clip c slider acts on the WGAN only; n_critic acts on every method.")
+    st.caption("The clip c slider acts on the WGAN only; n_critic acts on every method except the GAN baseline, "
+               "which keeps DCGAN's one discriminator step per generator step.")
 
 
 def run_logs(job) -> list[dict]:
