@@ -289,6 +289,9 @@ CASES = [
         write_malicious_pickle),
     Bad("checkpoint-diverged-weights-never-stored", save_diverged_weights, r"critic/w holds NaN or inf",
         write_good_checkpoint),
+    Bad("checkpoint-truncated", load_the_checkpoint, r"checkpoint\.pt is corrupt", write_truncated_checkpoint),
+    Bad("checkpoint-missing", lambda inp, work: raised(CheckpointError, load_checkpoint, inp / "none.pt"),
+        r"checkpoint .*none\.pt does not exist"),
     # --- training -------------------------------------------------------------------------------
     Bad("run-diverges", diverging_run,
         r"^diverged at step 5 \((critic loss|gradient penalty|critic weights|generator weights) (nan|-?inf)\)$"),
@@ -296,9 +299,6 @@ CASES = [
         r"^wgan_core: error: clip_value must be in \(0\.0, 10\.0\]; got 100\.0$"),
     Bad("cli-out-already-holds-a-run", cli("--out", "{inp}/run"),
         r"^wgan_core: error: out_dir .*/in/run already holds a recorded run; choose another directory$", spoiled_run()),
-    Bad("checkpoint-truncated", load_the_checkpoint, r"checkpoint\.pt is corrupt", write_truncated_checkpoint),
-    Bad("checkpoint-missing", lambda inp, work: raised(CheckpointError, load_checkpoint, inp / "none.pt"),
-        r"checkpoint .*none\.pt does not exist"),
     # --- recorded runs --------------------------------------------------------------------------
     Bad("run-only-config", load_the_run, r"run is not a replayable run: metrics\.jsonl is missing", only_config),
     Bad("run-being-recorded", load_the_run, r"still being recorded or was cut short \(no summary\.json yet\)",
