@@ -23,17 +23,21 @@ def coverage(method: str, seed: int, steps: int, every: int, live: dict | None =
     from lessons import mode_collapse as lesson
 
     trainer = lesson.build_members("8gaussians", seed, live)[method]
-    all_modes = hq_half = None
-    last = {}
+    all_modes = hq_half = ring_half = None
+    last, trace = {}, []
     for log in trainer.run(steps, metrics_every=every):
         last = log
+        trace.append(int(log["modes"]))
+        if ring_half is None and lesson.ring_shares(trainer.sample(512)) >= 0.5:
+            ring_half = int(log["g_step"])
         if all_modes is None and log["modes"] >= 8:
             all_modes = int(log["g_step"])
         if hq_half is None and log["hq_share"] >= 0.5:
             hq_half = int(log["g_step"])
-    return {"method": method, "seed": seed, "live": live or {}, "steps": steps, "first_all_8": all_modes, "first_hq_half": hq_half,
+    return {"method": method, "seed": seed, "live": live or {}, "steps": steps, "first_all_8": all_modes, "first_hq_half": hq_half, "first_ring_half": ring_half,
             "final_modes": int(last["modes"]), "final_hq": round(float(last["hq_share"]), 3),
-            "final_w1": round(float(last["w1_exact"]), 3)}
+            "final_w1": round(float(last["w1_exact"]), 3),
+            "modes_trace": trace}
 
 
 def main() -> None:
