@@ -191,14 +191,10 @@ def live_jobs(plan: dict, limit: float) -> dict:
 
 
 def make_job(factory, args, device: str, client: str, **options):
-    """A process-mode live job through whichever jobs API this tree has (``wgan_core.live`` or the
-    older ``wgan_core.jobs``); ``client`` stands for the student's browser (one job per client)."""
-    try:
-        from wgan_core.live import Job
-    except ImportError:
-        from wgan_core import jobs
+    """A live job through the jobs API (:class:`wgan_core.live.Job`: a worker process per job);
+    ``client`` stands for the student's browser (the registry allows one job per client)."""
+    from wgan_core.live import Job
 
-        return jobs.TrainingJob.from_factory(factory, args, mode="process", **options)
     return Job(factory, args, device=device, client=client, **options)
 
 
