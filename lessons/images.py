@@ -196,8 +196,8 @@ $\hat x = \epsilon x + (1-\epsilon)\tilde x$, has no batch norm at all.
 WHAT_TO_NOTICE = [
     "With the **no-batch-norm** generator the WGAN's *classes covered* climbs to most of the ten within a few "
     "hundred steps, while the GAN baseline (DCGAN's procedure) stays on one or two. With the **MLP** both learn "
-    "slowly; the GAN produces images but stays collapsed on one or two classes (class KL near log 10 ≈ 2.30) "
-    "while the WGAN widens — the paper's Fig 8 notes the same \"significant degree of mode collapse\" in the "
+    "slowly; the GAN produces images but stays collapsed on one or two classes (class KL well above the WGAN's; "
+    "log 10 ≈ 2.30 is total collapse) while the WGAN widens — the paper's Fig 8 notes the same \"significant degree of mode collapse\" in the "
     "GAN's MLP: mode collapse, measured on real data (seed 0, classroom settings).",
     "The median-filtered W estimate falls as the thumbnails on it turn from noise into digits — the "
     "correlation of Fig 4. The GAN's discriminator loss shows no such trend (Fig 5).",
@@ -210,7 +210,7 @@ WHAT_TO_NOTICE = [
 EXERCISES = (
     Exercise("Train the **GAN** with the MLP generator for a few hundred steps. Predict: how many classes "
              "will be covered, and will the samples change much?",
-             "One or two classes on seed 0 after 300 steps (class KL near log 10): its images change, but the "
+             "One or two classes on seed 0 after 300 steps (class KL well above the WGAN's): its images change, but the "
              "discriminator saturates and the weak generator follows whatever it currently rewards. The WGAN "
              "with the same generator covers several more classes by step 300 and keeps widening."),
     Exercise("During a WGAN run, you double the clip c. What happens to the critic's estimate, and does a "

@@ -1,0 +1,337 @@
+"""Every number a lesson's text states about its own experiment, checked at the lesson's settings and seed.
+
+:data:`CLAIMS` lists each numeric (or measurable) claim left in lesson text: the lesson, a fragment of the
+text that makes it, and the test below that checks it. A claim with no check is a defect, so
+``test_every_listed_claim_is_in_its_lesson_and_has_a_check`` fails when a fragment disappears from the
+text (update the list) or names a test that does not exist. Numbers that the pages fill in from the run on
+screen (``findings``, ``scale_sentence``, ``shape_sentence``, ``coverage_sentence``, ``settings_note``) are
+not claims of the text; their builders are checked to print the run's own values. Facts quoted from the
+papers are marked as theirs in the text ("the paper reports …") and are not re-measured here.
+
+Runs are shared within the module (module-scoped fixtures); runs that take more than a few seconds on a
+CPU are marked ``slow`` (the default ``python -m pytest`` runs them; ``-m "not slow"`` skips them).
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+import sys
+
+import numpy as np
+import pytest
+
+#: (lesson, fragment of its text, test that checks the claim)
+CLAIMS = (
+    ("meaningful_loss", "its ρ above is close to +1", "test_meaningful_loss_defaults"),
+    ("meaningful_loss", "compare its ρ with the WGAN's", "test_meaningful_loss_defaults"),
+    ("meaningful_loss", "can never exceed log 2 ≈ 0.69", "test_meaningful_loss_defaults"),
+    ("meaningful_loss", "ends far below the exact W1", "test_meaningful_loss_defaults"),
+    ("meaningful_loss", "the critic's estimate drops to $\\approx 0$ and stays there", "test_meaningful_loss_defaults"),
+    ("optimizers", "RMSProp's cosine never goes below zero", "test_optimizers_defaults"),
+    ("optimizers", "Its worst-step line dips below zero now", "test_optimizers_defaults"),
+    ("optimizers", "The run with momentum ends worse than RMSProp's", "test_optimizers_defaults"),
+    ("optimizers", "set β₁ = 0 and Adam's run moves back toward RMSProp's", "test_optimizers_without_momentum"),
+    ("optimizers", "Always positive. With β₁ = 0", "test_optimizers_without_momentum"),
+    ("optimizers", "Adam's share of negative-cosine critic steps grows", "test_optimizers_at_a_high_learning_rate"),
+    ("optimizers", "its final W1 ends well above its W1 at 1e-3", "test_optimizers_at_a_high_learning_rate"),
+    ("clipping_vs_gp", "at $c = 0.001$ it is orders of magnitude smaller", "test_clip_sweep_ends"),
+    ("clipping_vs_gp", "At large $c$ few weights ever reach $\\pm c$", "test_clip_sweep_ends"),
+    ("clipping_vs_gp", "most weights pile up at exactly $\\pm c$", "test_clip_sweep_ends"),
+    ("clipping_vs_gp", "grows like $c^{L}$ — not in proportion to $c$", "test_clip_scale_exponent"),
+    ("clipping_vs_gp", "It grows by orders of magnitude, not tenfold", "test_clip_scale_exponent"),
+    ("clipping_vs_gp", "climbs to tens of times 1 within a few hundred live steps", "test_penalty_weight_and_meter"),
+    ("clipping_vs_gp", "with λ = 10 it stays within a few tenths of 1", "test_penalty_weight_and_meter"),
+    ("optimal_critic", "D within 0.01 of 0 or 1) covers the fake Gaussian", "test_optimal_critic_defaults"),
+    ("optimal_critic", "normalised slope is of order 1 at the fake samples", "test_optimal_critic_defaults"),
+    ("optimal_critic", "orders of magnitude less (normalised) signal", "test_optimal_critic_defaults"),
+    ("optimal_critic", "the CDFs cross and the exact optimum (dashed) is a V", "test_optimal_critic_unequal_widths"),
+    ("optimal_critic", "grows like a power of c close to its number of weight layers", "test_clip_scale_exponent"),
+    ("optimal_critic", "both functions train with RMSProp at $\\alpha = 10^{-3}$", "test_optimal_critic_settings"),
+    ("mode_collapse", "its modes-covered count stays below eight for the whole run", "test_mode_collapse_defaults"),
+    ("mode_collapse", "it is the first to cover all eight modes", "test_mode_collapse_defaults"),
+    ("mode_collapse", "on the default seed it has not covered all eight by the end of the run", "test_mode_collapse_defaults"),
+    ("mode_collapse", "passes one half well before the *high-quality* share", "test_mode_collapse_defaults"),
+    ("mode_collapse", "WGAN-GP, within a few hundred steps on the default seed", "test_mode_collapse_defaults"),
+    ("mode_collapse", "set **n_critic** to 10 before pressing Start and it first covered all eight by step 2,700 on "
+     "each of seeds 0, 1 and 2", "test_clipped_wgan_with_more_critic_steps"),
+    ("mode_collapse", "so did a learning rate of 1e-3 instead of 5e-4", "test_clipped_wgan_at_a_higher_learning_rate"),
+    ("images", "climbs to most of the ten within a few", "test_images_classroom_runs"),
+    ("images", "stays on one or two. With the **MLP**", "test_images_classroom_runs"),
+    ("images", "stays collapsed on one or two classes (class KL well above the WGAN's", "test_images_classroom_runs"),
+    ("images", "One or two classes on seed 0 after 300 steps", "test_images_classroom_runs"),
+    ("images", "covers several more classes by step 300", "test_images_classroom_runs"),
+    ("parallel_lines", "Five steps: each moves θ by exactly", "test_parallel_lines_walks"),
+    ("parallel_lines", "bounces between ±0.05 forever", "test_parallel_lines_walks"),
+    ("parallel_lines", "still sees a shift of 0.04", "test_parallel_lines_small_shift"),
+)
+
+
+def _lesson_text(slug: str) -> str:
+    """Everything the lesson shows as text: its string constants, WHAT_TO_NOTICE and EXERCISES."""
+    module = importlib.import_module(f"lessons.{slug}")
+    parts = [v for k, v in vars(module).items() if k.isupper() and isinstance(v, str)]
+    parts += list(module.WHAT_TO_NOTICE)
+    parts += [" ".join((e.question, e.answer, *(e.choices or ()))) for e in module.EXERCISES]
+    return "\n".join(parts)
+
+
+def test_every_listed_claim_is_in_its_lesson_and_has_a_check():
+    here = sys.modules[__name__]
+    for slug, fragment, check in CLAIMS:
+        assert fragment in _lesson_text(slug), f"{slug}: claim {fragment!r} not found — update CLAIMS"
+        assert callable(getattr(here, check, None)), f"{slug}: no test {check} for {fragment!r}"
+
+
+# ---- A loss that means something (defaults: 8gaussians, 1500 steps, failed lr 0.1) ----------------
+
+@pytest.fixture(scope="module")
+def loss_runs():
+    from lessons import meaningful_loss as lesson
+
+    defaults = {c.key: c.default for c in lesson.CONTROLS}
+    return lesson.loss_curves(defaults["dataset"], defaults["steps"], defaults["failed_lr"])
+
+
+@pytest.mark.slow
+def test_meaningful_loss_defaults(loss_runs):
+    from lessons import meaningful_loss as lesson
+
+    wgan, gan, failed = loss_runs.runs
+    assert wgan.rho > 0.7 and wgan.rho > gan.rho + 0.2          # close to +1, and a better guide than the GAN's
+    assert np.all(gan.estimate <= math.log(2) + 1e-6)           # never above log 2
+    assert wgan.estimate[-1] < 0.1 * wgan.w1[-1]                 # the critic estimate ends far below W1
+    assert np.abs(failed.estimate[2:]).max() < 1e-2 and failed.w1[-1] > 2 * wgan.w1[-1]
+    text = lesson.findings(loss_runs)
+    assert f"{wgan.rho:+.2f}" in text and f"{gan.rho:+.2f}" in text and f"{wgan.w1[-1]:.3f}" in text
+
+
+# ---- Optimizers (defaults: β₁ 0.9, lr 1e-3, 1000 steps) -------------------------------------------
+
+@pytest.fixture(scope="module")
+def optimizer_runs():
+    from lessons import optimizers as lesson
+
+    defaults = {c.key: c.default for c in lesson.CONTROLS}
+    return {"defaults": lesson.compare(defaults["beta1"], defaults["lr"], defaults["steps"]),
+            "defaults_args": defaults}
+
+
+@pytest.mark.slow
+def test_optimizers_defaults(optimizer_runs):
+    from lessons import optimizers as lesson
+
+    rms, adam = optimizer_runs["defaults"]
+    assert rms.negative_share == 0.0 and np.all(rms.cosine_min > 0)
+    assert adam.negative_share > 0.0 and adam.negative.any()
+    assert adam.final_w1 > 1.5 * rms.final_w1
+    text = lesson.findings(rms, adam)
+    assert f"{adam.negative_share:.2%}" in text and f"{rms.final_w1:.2f}" in text
+
+
+@pytest.mark.slow
+def test_optimizers_without_momentum(optimizer_runs):
+    from lessons import optimizers as lesson
+
+    d = optimizer_runs["defaults_args"]
+    rms, adam0 = lesson.compare(0.0, d["lr"], d["steps"])
+    _, adam9 = optimizer_runs["defaults"]
+    assert adam0.negative_share == 0.0
+    assert abs(adam0.final_w1 - rms.final_w1) < abs(adam9.final_w1 - rms.final_w1)
+
+
+@pytest.mark.slow
+def test_optimizers_at_a_high_learning_rate(optimizer_runs):
+    from lessons import optimizers as lesson
+
+    d = optimizer_runs["defaults_args"]
+    rms_hi, adam_hi = lesson.compare(d["beta1"], 1e-2, d["steps"])
+    rms, adam = optimizer_runs["defaults"]
+    assert adam_hi.negative_share > adam.negative_share
+    assert rms_hi.negative_share == 0.0 and rms_hi.final_w1 > 5 * rms.final_w1
+
+
+# ---- Weight clipping vs gradient penalty (the sweep the page shows: seed 0) -----------------------
+
+@pytest.fixture(scope="module")
+def sweep():
+    from lessons import clipping_vs_gp as lesson
+
+    return lesson.clip_sweep(seed=0)
+
+
+def test_clip_sweep_ends(sweep):
+    c = list(sweep.clips)
+    small, mid, large = c.index(0.001), c.index(0.01), len(c) - 1
+    assert sweep.grad_at_fake[small] < 1e-2 * sweep.grad_at_fake[mid]          # vanishing end
+    assert sweep.at_limit[large] < 0.1 and sweep.iters_to_90[large] > sweep.iters_to_90[mid]  # slow end
+    assert sweep.at_limit[mid] > 0.5                                          # most weights at ±c (c = 0.01)
+
+
+def test_clip_scale_exponent(sweep):
+    from lessons import clipping_vs_gp as lesson
+
+    fit = lesson.scale_fit(sweep)
+    assert fit.used.sum() >= 3
+    # close to the number of weight layers (4), far from proportional (1): ×10 in c is ≥ ×1000 in Ŵ
+    assert 3.0 <= fit.slope <= 6.0 and lesson.CRITIC_LAYERS == 4
+    assert f"c^{{{fit.slope:.2f}}}" in lesson.scale_sentence(sweep)
+
+
+def test_penalty_weight_and_meter():
+    from lessons import clipping_vs_gp as lesson
+
+    def meter(lam: float, rounds: int = 100) -> float:
+        member = lesson.build_members(0, "frozen", False, live={"lambda_gp": lam})["wgan-gp"]
+        for _ in range(rounds):
+            member.step()
+        return member.metrics()["grad_norm_max"]
+
+    assert meter(0.01) > 10.0
+    assert abs(meter(10.0) - 1.0) < 0.5
+
+
+# ---- Optimal discriminator vs critic (defaults: mean 2.5, 500 iterations, c 0.01, std 0.5) ---------
+
+def test_optimal_critic_defaults():
+    from lessons import optimal_critic as lesson
+
+    r = lesson.fig3(**{c.key: c.default for c in lesson.CONTROLS})
+    assert r.saturated_share > 0.9
+    assert 0.5 < r.critic_at_fake < 2.0
+    assert r.ratio < 1e-2
+    assert len(r.crossings) == 0
+
+
+def test_optimal_critic_settings():
+    from lessons import optimal_critic as lesson
+
+    assert (lesson.LR, lesson.BATCH) == (1e-3, 256) and "batch 256" in lesson.FAIRNESS
+
+
+def test_optimal_critic_unequal_widths():
+    from lessons import optimal_critic as lesson
+
+    defaults = {c.key: c.default for c in lesson.CONTROLS}
+    r = lesson.fig3(**{**defaults, "fake_mean": 0.0, "fake_std": 1.5})
+    assert len(r.crossings) == 1
+    assert r.optimum_corr > 0.9 and r.linear_corr < 0.5
+
+
+# ---- Mixture of Gaussians (defaults: 8gaussians, seed 0, live defaults, 5000 steps) --------------
+
+def _coverage(member, steps: int, every: int = 100) -> dict:
+    from lessons import mode_collapse as lesson
+
+    out = {"all": None, "hq": None, "ring": None, "max": 0}
+    for log in member.run(steps, metrics_every=every):
+        step = int(log["g_step"])
+        out["max"] = max(out["max"], int(log["modes"]))
+        if out["all"] is None and log["modes"] >= 8:
+            out["all"] = step
+        if out["hq"] is None and log["hq_share"] >= 0.5:
+            out["hq"] = step
+        if out["ring"] is None and lesson.ring_shares(member.sample(512)) >= 0.5:
+            out["ring"] = step
+    return out
+
+
+@pytest.fixture(scope="module")
+def mode_runs():
+    from lessons import mode_collapse as lesson
+
+    live = {c.key: c.default for c in lesson.LIVE_CONTROLS}
+    members = lesson.build_members("8gaussians", 0, live)
+    return {name: _coverage(m, lesson.MAX_STEPS) for name, m in members.items()}
+
+
+@pytest.mark.slow
+def test_mode_collapse_defaults(mode_runs):
+    gan, wgan, gp = mode_runs["gan"], mode_runs["wgan"], mode_runs["wgan-gp"]
+    assert gan["all"] is None and gan["max"] < 8                     # the GAN never holds all eight
+    assert gp["all"] is not None and gp["all"] <= 500                # WGAN-GP: within a few hundred steps
+    assert wgan["all"] is None                                      # the clipped WGAN: not by the end
+    assert wgan["ring"] is not None and (wgan["hq"] is None or wgan["hq"] > wgan["ring"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_clipped_wgan_with_more_critic_steps(seed):
+    from lessons import mode_collapse as lesson
+
+    live = {c.key: c.default for c in lesson.LIVE_CONTROLS}
+    member = lesson.build_members("8gaussians", seed, {**live, "n_critic": 10})["wgan"]
+    assert member.hparams()["n_critic"] == 10
+    first = _coverage(member, 2700)["all"]
+    assert first is not None and first <= 2700
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_clipped_wgan_at_a_higher_learning_rate(seed):
+    from lessons import mode_collapse as lesson
+
+    live = {c.key: c.default for c in lesson.LIVE_CONTROLS}
+    member = lesson.build_members("8gaussians", seed, {**live, "lr": 1e-3})["wgan"]
+    assert member.config.lr == 1e-3
+    first = _coverage(member, 2700)["all"]
+    assert first is not None and first <= 2700
+
+
+# ---- Training on images (classroom profile on the CPU, seed 0, 300 steps) -------------------------
+
+@pytest.fixture(scope="module")
+def image_runs():
+    from lessons import images as lesson
+
+    out = {}
+    for generator in ("dcgan-nobn", "mlp"):
+        for method in ("wgan", "gan"):
+            config = lesson.lesson_config("digits", generator, method, 0, profile="classroom", device="cpu")
+            run = lesson.ImageRun(lesson.build_trainer(config, lesson.PROFILES["classroom"]))
+            for _ in range(300):
+                run.step()
+            out[generator, method] = run.trainer.metrics()
+    return out
+
+
+@pytest.mark.slow
+def test_images_classroom_runs(image_runs):
+    nobn_w, nobn_g = image_runs["dcgan-nobn", "wgan"], image_runs["dcgan-nobn", "gan"]
+    mlp_w, mlp_g = image_runs["mlp", "wgan"], image_runs["mlp", "gan"]
+    assert nobn_w["classes_covered"] >= 7 and nobn_g["classes_covered"] <= 2
+    assert mlp_g["classes_covered"] <= 2 and mlp_g["class_kl"] > mlp_w["class_kl"] + 0.5
+    assert mlp_w["classes_covered"] >= mlp_g["classes_covered"] + 2
+
+
+# ---- Learning parallel lines ----------------------------------------------------------------------
+
+def test_parallel_lines_walks():
+    from lessons import parallel_lines as lesson
+
+    walk = lesson.gradient_descent("W", 0.5, 0.1, steps=8)
+    assert list(walk[:6]) == [0.5, 0.4, 0.3, 0.2, 0.1, 0.0] and np.all(walk[5:] == 0.0)
+    bounce = lesson.gradient_descent("W", 0.55, 0.1, steps=12)
+    assert bounce[6] == pytest.approx(-0.05) and np.allclose(np.abs(bounce[6:]), 0.05)
+
+
+def test_parallel_lines_small_shift():
+    from lessons import parallel_lines as lesson
+
+    est = lesson.estimate_curves(500, thetas=(0.0, 0.04))
+    w, js = est.mean("W"), est.mean("JS")
+    assert w[1] > w[0]                     # the exact W1 on samples sees the shift
+    assert js[1] == pytest.approx(js[0])   # the histogram JS does not (same column)
+
+
+# ---- compare's verdict ----------------------------------------------------------------------------
+
+def test_compare_verdict_reports_an_unconverged_wgan():
+    from wgan_core.cli import verdict
+
+    results = {"gan": dict(w1_exact=0.7, modes=6, hq_share=0.9, g_steps=1500),
+               "wgan": dict(w1_exact=0.3, modes=3, hq_share=0.11, g_steps=1500),
+               "wgan-gp": dict(w1_exact=0.17, modes=8, hq_share=0.85, g_steps=1500)}
+    line = verdict(results, 8)
+    assert "wgan: not converged in 1500 generator steps" in line and "wgan-gp: not converged" not in line
+    assert "not converged" not in verdict({**results, "wgan": dict(results["wgan-gp"])}, 8)
