@@ -45,6 +45,10 @@ NETWORK = dict(dataset="8gaussians", width=64, depth=3, eval_samples=256, metric
 #: The clip values of the sweep (log grid from "vanishing" to "slow") and its critic budget.
 SWEEP_CLIPS = (0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 SWEEP_ITERS = 120
+#: A c counts as *saturated* in the scale fit when at least this share of critic weights sits at ±c.
+SATURATED = 0.5
+#: Linear layers of the toy critic (``depth`` hidden layers and the output layer).
+CRITIC_LAYERS = NETWORK["depth"] + 1
 
 CONTROLS = (
     Choice("generator", "Generator", ("frozen", "trained"), "frozen",
@@ -91,6 +95,16 @@ PAPER_VS_CODE = r"""
   see one clipped step of a small DCGAN critic on digits, with and without clamping batch norm.
 """
 
+CLIP_SCALE = r"""
+**How the critic's scale depends on $c$.** A ReLU layer is positively homogeneous: scaling every
+weight of a layer by $a > 0$ scales its output by $a$. When the clipped weights all sit at $\pm c$,
+each of the critic's $L$ weight layers contributes roughly one factor of $c$ to how $f_w$ varies with $x$, so
+$\widehat W$ grows like $c^{L}$ — not in proportion to $c$. The plot below fits a line to
+$\log \widehat W$ against $\log c$ over the clip values whose weights are saturated (at least half of
+them at $\pm c$); its slope is the measured exponent for this critic ($L$ = """ + str(CRITIC_LAYERS) + r""" weight layers).
+At large $c$ the weights never reach the box within the critic budget and the points fall below the line.
+"""
+
 WHAT_TO_NOTICE = [
     "In the sweep, the critic's gradient at generated points grows with $c$: at $c = 0.001$ it is "
     "orders of magnitude smaller — the *vanishing* end.",
@@ -104,9 +118,10 @@ WHAT_TO_NOTICE = [
 
 EXERCISES = (
     Exercise("If you multiply c by 10, roughly what happens to the clipped critic's estimate Ŵ?",
-             "It grows roughly in proportion (for a ReLU MLP whose weights sit at ±c, f scales like c to the "
-             "power of the number of layers in the extreme): Ŵ is W1 only up to an unknown constant K.",
-             choices=("stays the same", "grows", "shrinks")),
+             "It grows by orders of magnitude, not tenfold: while the weights sit at ±c, Ŵ scales like c to the "
+             "slope of the log–log plot (about the number of weight layers), so ×10 in c is ×10^slope in Ŵ. "
+             "Ŵ is W1 only up to a constant K that depends steeply on c.",
+             choices=("stays the same", "grows about tenfold", "grows by orders of magnitude", "shrinks")),
     Exercise("Under the gradient penalty, why are the gradient norms measured at interpolates and not at "
              "real points?",
              "The optimal critic has gradient norm 1 on the straight lines between coupled real and generated "
@@ -114,7 +129,7 @@ EXERCISES = (
              "region between the distributions."),
     Exercise("With λ = 0.01, does WGAN-GP's Lipschitz meter stay near 1?",
              "No — the penalty is too weak to hold the slope, the critic's gradients grow and the meter climbs "
-             "well above 1."),
+             "to tens of times 1 within a few hundred live steps (with λ = 10 it stays within a few tenths of 1)."),
 )
 
 
@@ -231,6 +246,45 @@ def clip_sweep(clips=SWEEP_CLIPS, iters: int = SWEEP_ITERS, seed: int = 0) -> Cl
                      float(final), norm, int(reach[0]) + 1 if len(reach) else int(iters)))
     cols = list(zip(*rows, strict=True))
     return ClipSweep(clips, *(np.asarray(col) for col in cols[:4]), np.stack(cols[4]), np.asarray(cols[5]))
+
+
+@dataclass(frozen=True)
+class ScaleFit:
+    r"""Least-squares fit $\log \widehat W = k \log c + b$ over the saturated clip values of a sweep."""
+
+    slope: float        # k, the measured exponent
+    intercept: float    # b
+    used: np.ndarray    # bool mask over the sweep's clips: saturated and with Ŵ > 0
+
+
+def scale_fit(sweep: ClipSweep, saturated: float = SATURATED) -> ScaleFit:
+    """Fit the critic estimate against ``c`` on log–log axes, over the clips whose weights are saturated."""
+    used = (sweep.at_limit >= saturated) & (sweep.estimate > 0)
+    if used.sum() < 2:
+        raise ValueError(f"need at least two clip values with {saturated:.0%} of weights at ±c and Ŵ > 0")
+    slope, intercept = np.polyfit(np.log(sweep.clips[used]), np.log(sweep.estimate[used]), 1)
+    return ScaleFit(float(slope), float(intercept), used)
+
+
+def scale_sentence(sweep: ClipSweep) -> str:
+    """Markdown: the measured exponent and what doubling or multiplying c by 10 does to Ŵ."""
+    fit = scale_fit(sweep)
+    lo, hi = sweep.clips[fit.used].min(), sweep.clips[fit.used].max()
+    return (f"**Measured:** over $c$ from {lo:g} to {hi:g} (weights saturated) $\\widehat W \\propto c^{{{fit.slope:.2f}}}$ "
+            f"for this {CRITIC_LAYERS}-weight-layer critic: doubling $c$ multiplies the estimate by about "
+            f"{2 ** fit.slope:.0f}, multiplying it by 10 by about {10 ** fit.slope:.2g}.")
+
+
+def settings_note() -> str:
+    """Markdown: the live runs' settings where they differ from the two papers."""
+    from wgan_core.config import PRESETS
+
+    gp, wgan = PRESETS[PRESET_OF["wgan-gp"]], PRESETS[PRESET_OF["wgan"]]
+    return (f"**Settings of the live runs** (toy presets `{PRESET_OF['wgan']}`, `{PRESET_OF['wgan-gp']}`; "
+            f"learning rate, n_critic, c and λ from the sliders): WGAN uses RMSProp as in the paper "
+            f"(lr {wgan['lr']:g} in the preset, the paper's 5e-5 is slower); WGAN-GP uses Adam with "
+            f"β = ({gp['betas'][0]:g}, {gp['betas'][1]:g}) where Gulrajani et al. use β₁ = 0, and the λ slider "
+            f"starts at their λ = 10 (the preset, used by the other lessons, has λ = {gp['lambda_gp']:g}).")
 
 
 def bn_scales_after_clipping(clamp_bn: bool, clip_value: float = 0.01, seed: int = 0, bins: int = 30) -> dict:

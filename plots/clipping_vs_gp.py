@@ -26,6 +26,24 @@ def sweep(result) -> go.Figure:
     return base_layout(fig, None, height=330, showlegend=False)
 
 
+def scale_vs_c(result, fit) -> go.Figure:
+    r"""The critic estimate $\widehat W$ against $c$ on log–log axes, with the fitted line $\widehat W = e^b c^k$."""
+    c, est = result.clips, result.estimate
+    fig = go.Figure()
+    shown = est > 0
+    fig.add_scatter(x=c[shown & ~fit.used], y=est[shown & ~fit.used], mode="markers", name="not saturated",
+                    marker=dict(color="#999", size=9, symbol="circle-open"))
+    fig.add_scatter(x=c[fit.used], y=est[fit.used], mode="markers", name="weights saturated (fitted)",
+                    marker=dict(color=SERIES[0], size=9))
+    line = np.geomspace(c.min(), c.max(), 50)
+    fig.add_scatter(x=line, y=np.exp(fit.intercept) * line ** fit.slope, mode="lines",
+                    name=f"fit: Ŵ ∝ c^{fit.slope:.2f}", line=dict(color=SERIES[1], dash="dash"))
+    fig.update_xaxes(type="log", title="clip c")
+    fig.update_yaxes(type="log", title="critic estimate Ŵ", range=[np.log10(est[shown].min()) - 0.5,
+                                                                    np.log10(est[shown].max()) + 0.5])
+    return base_layout(fig, "The critic's scale against c (log–log)", height=360)
+
+
 def traces(result) -> go.Figure:
     """Ŵ after each critic iteration, divided by its final value, one line per c."""
     fig = go.Figure()

@@ -28,6 +28,9 @@ st.caption(f"One clipped critic per c, each trained {lesson.SWEEP_ITERS} iterati
 result = cached_sweep(0)
 st.plotly_chart(plots.sweep(result), key=f"{SLUG}.sweep", width="stretch")
 st.plotly_chart(plots.traces(result), key=f"{SLUG}.traces", width="stretch")
+st.markdown(lesson.CLIP_SCALE)
+st.plotly_chart(plots.scale_vs_c(result, lesson.scale_fit(result)), key=f"{SLUG}.scale", width="stretch")
+st.markdown(lesson.scale_sentence(result))
 
 st.subheader("Both critics, live")
 settings = shell.controls_ui(SLUG, lesson.CONTROLS, columns=3)
@@ -37,6 +40,7 @@ panel = live.LivePanel(
                                    settings["official_schedule"]),
     log_every=lesson.NETWORK["metrics_every"],
 )
+st.markdown(lesson.settings_note())
 panel.controls()
 
 

@@ -42,6 +42,7 @@ cols[1].metric(f"Negative-cosine steps — {adam.name}", f"{adam.negative_share:
 cols[2].metric("Final exact W1 — RMSProp", f"{rms.final_w1:.3f}")
 cols[3].metric(f"Final exact W1 — {adam.name}", f"{adam.final_w1:.3f}",
                delta=f"{adam.final_w1 - rms.final_w1:+.3f} vs RMSProp", delta_color="inverse")
+st.markdown(lesson.findings(rms, adam))
 st.markdown(
     f"**When one of Adam's critic steps turns against the gradient** (shaded reads): its samples' exact W1 averages "
     f"**{_w1(adam.w1_where(True))}** at those reads, against **{_w1(adam.w1_where(False))}** at the others "
