@@ -77,3 +77,17 @@ def test_clamping_batch_norm_cuts_its_scales_to_c():
     assert clamped["gamma"].max() <= 0.01 + 1e-7 and clamped["other_max"] <= 0.01 + 1e-7
     assert free["gamma"].min() > 0.5 and free["other_max"] <= 0.01 + 1e-7  # γ keeps its ≈ 1 start
     assert clamped["counts"].sum() == len(clamped["gamma"])
+
+
+def test_scale_fit_recovers_a_known_exponent_over_the_saturated_clips():
+    clips = np.array([0.001, 0.01, 0.1, 1.0])
+    estimate = 3.0 * clips ** 4
+    estimate[-1] = 0.5  # not saturated: left out of the fit
+    sweep = lesson.ClipSweep(clips, np.ones(4), np.ones(4), np.array([0.9, 0.8, 0.6, 0.0]), estimate,
+                             np.zeros((4, 2)), np.ones(4))
+    fit = lesson.scale_fit(sweep)
+    assert fit.slope == pytest.approx(4.0) and np.exp(fit.intercept) == pytest.approx(3.0)
+    assert list(fit.used) == [True, True, True, False]
+    assert "c^{4.00}" in lesson.scale_sentence(sweep) and "by about 16" in lesson.scale_sentence(sweep)
+    with pytest.raises(ValueError, match="two clip values"):
+        lesson.scale_fit(sweep, saturated=0.85)
