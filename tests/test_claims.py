@@ -64,6 +64,9 @@ CLAIMS = (
     ("parallel_lines", "Five steps: each moves θ by exactly", "test_parallel_lines_walks"),
     ("parallel_lines", "bounces between ±0.05 forever", "test_parallel_lines_walks"),
     ("parallel_lines", "still sees a shift of 0.04", "test_parallel_lines_small_shift"),
+    ("nash", "how far from the origin are the simultaneous iterates after 100 steps?", "test_nash_radii"),
+    ("nash", "Does the final radius stay the same?", "test_nash_radii"),
+    ("vanishing_gradients", "exponential decay, by several orders of magnitude", "test_vanishing_gradients_defaults"),
 )
 
 
@@ -322,6 +325,28 @@ def test_parallel_lines_small_shift():
     w, js = est.mean("W"), est.mean("JS")
     assert w[1] > w[0]                     # the exact W1 on samples sees the shift
     assert js[1] == pytest.approx(js[0])   # the histogram JS does not (same column)
+
+
+# ---- Nash and vanishing gradients ----------------------------------------------------------------
+
+def test_nash_radii():
+    from lessons import nash as lesson
+
+    def radius(eta: float, steps: int) -> float:
+        t = lesson.simultaneous(1.0, 1.0, eta, steps)
+        return float(math.hypot(t.x[-1], t.y[-1]))
+
+    assert radius(0.1, 100) == pytest.approx(2.33, abs=0.01)            # (1.01)^50 · √2
+    assert radius(0.2, 100) / math.sqrt(2) == pytest.approx(7.1, abs=0.05)
+    assert radius(0.1, 200) / math.sqrt(2) == pytest.approx(2.7, abs=0.05)
+
+
+@pytest.mark.slow
+def test_vanishing_gradients_defaults():
+    from lessons import vanishing_gradients as lesson
+
+    result = lesson.run_controls({c.key: c.default for c in lesson.CONTROLS})
+    assert result.orders_fallen("gan-minimax") >= 2.0                   # several orders of magnitude
 
 
 # ---- compare's verdict ----------------------------------------------------------------------------
