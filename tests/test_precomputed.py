@@ -237,3 +237,37 @@ def test_a_setting_is_one_file_whether_a_number_is_written_2_or_2_0():
         precomputed.file_stem("x", "f", {"a": 2.0, "b": {"c": 1}})
     assert precomputed.file_stem("x", "f", {"a": 2.5}) != precomputed.file_stem("x", "f", {"a": 2})
 
+
+def test_every_heavy_view_runs_its_lesson_through_the_lesson_cache():
+    """No view calls a heavy function itself (which would compute per setting of st.cache_data alone)."""
+    for slug, function in precomputed.HEAVY.items():
+        source = (ROOT / "app" / "views" / f"{slug}.py").read_text(encoding="utf-8")
+        assert f"lesson.{function}(" not in source, slug
+        assert f'"{function}"' in source, slug
+
+
+SMALL = {"n": 100, "iters": 100, "steps": 100}
+
+
+@pytest.mark.parametrize("slug", sorted(precomputed.HEAVY))
+def test_warming_computes_the_setting_a_page_opens_with(slug, monkeypatch):
+    """``python -m lessons.precomputed`` writes the file the page's first visit reads."""
+    import streamlit as st
+
+    real, asked = precomputed.run, []
+
+    def recording(module, function, kwargs, **rest):
+        asked.append(precomputed.file_stem(slug, function, kwargs))
+        values = kwargs.get("values", kwargs)
+        small = {k: min(v, SMALL[k]) if k in SMALL else v for k, v in values.items()}  # quick
+        return real(module, function, {"values": small} if "values" in kwargs else small, **rest)
+
+    monkeypatch.setenv("WGAN_LESSON_CACHE", "off")
+    monkeypatch.setattr(precomputed, "run", recording)
+    st.cache_data.clear()
+    try:
+        at = AppTest.from_file(str(ROOT / "app" / "views" / f"{slug}.py"), default_timeout=180).run()
+        assert not at.exception, at.exception
+    finally:
+        st.cache_data.clear()
+    assert asked == [precomputed.file_stem(slug, precomputed.HEAVY[slug], precomputed.defaults_of(slug))]

@@ -6,7 +6,7 @@ import math
 
 import streamlit as st
 
-from app import shell
+from app import cached_run, shell
 from lessons import optimizers as lesson
 from plots import optimizers as plots
 
@@ -16,10 +16,7 @@ SLUG = "optimizers"
 @st.cache_data(show_spinner=False, max_entries=32)
 def run_both(beta1: float, lr: float, steps: int):
     """Both seeded runs, cached by the controls; a progress bar shows while they train."""
-    bar = st.progress(0.0, text="Training")
-    runs = lesson.compare(beta1, lr, steps, progress=lambda f, text: bar.progress(min(f, 1.0), text))
-    bar.empty()
-    return runs
+    return cached_run.run_with_progress(lesson, "compare", dict(beta1=beta1, lr=lr, steps=steps))
 
 
 def _w1(value: float) -> str:
