@@ -29,12 +29,17 @@ def inject(nb, parameters: dict[str, Any]):
     return nb
 
 
+CPU_MARK = "kernel CPU seconds:"
+KERNEL_INFO_TIMEOUT_S = 20
+
+
 def execute(slug: str, parameters: dict[str, Any] | None = None, quick: bool = False, timeout: int = 600,
-            cwd: Path | None = None):
+            cwd: Path | None = None, measure_cpu: bool = False):
     """Build and run the notebook of ``slug`` until its end or its first failing cell.
 
     Returns ``(executed notebook, seconds)``. ``quick`` injects the recipe's small test parameters
-    (``parameters`` are applied on top). A cell running past ``timeout`` seconds raises.
+    (``parameters`` are applied on top). A cell running past ``timeout`` seconds raises. ``measure_cpu``
+    appends a cell printing the kernel's CPU time (user + system, all threads), read by :func:`kernel_cpu`.
     """
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
@@ -43,7 +48,14 @@ def execute(slug: str, parameters: dict[str, Any] | None = None, quick: bool = F
     nb = build_notebook(slug)
     if values:
         inject(nb, values)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", allow_errors=False,
+    if measure_cpu:
+        from nbformat import v4
+
+        nb.cells.append(v4.new_code_cell(f"import os\nprint({CPU_MARK!r}, sum(os.times()[:2]))"))
+    # nbclient waits for the kernel_info reply with the client's ``timeout`` and goes on when it times out;
+    # on a loaded machine that reply is sometimes lost, so that wait is kept short and cells get ``timeout``.
+    client = NotebookClient(nb, timeout=KERNEL_INFO_TIMEOUT_S, timeout_func=lambda cell: timeout,
+                            kernel_name="python3", allow_errors=False,
                             resources={"metadata": {"path": str(cwd or NOTEBOOKS_DIR)}})
     start = time.perf_counter()
     try:
@@ -76,3 +88,11 @@ def text_output(nb) -> str:
                 if "text/plain" in data and "application/vnd.plotly.v1+json" not in data:
                     parts.append(data["text/plain"])
     return "\n".join(parts)
+
+
+def kernel_cpu(nb) -> float | None:
+    """The kernel CPU seconds printed by the cell :func:`execute` appends with ``measure_cpu``."""
+    for line in text_output(nb).splitlines():
+        if line.startswith(CPU_MARK):
+            return float(line.split()[-1])
+    return None

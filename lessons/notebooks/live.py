@@ -209,5 +209,5 @@ LIVE_RECIPES = {
                              _clipping_vs_gp, extra=_steps(1000, 300, 250),
                              quick=dict(train_steps=50, more_steps=25, redraw_every=25)),
     "images": Recipe("from plots import images as plots\n" + IMPORTS, _images, extra=_steps(400, 100, 100),
-                     quick=dict(train_steps=20, more_steps=10, redraw_every=10)),
+                     quick=dict(train_steps=3, more_steps=2, redraw_every=2)),
 }
