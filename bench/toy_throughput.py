@@ -73,7 +73,7 @@ for line in sys.stdin:
     start = time.perf_counter()
     for _ in range(req["steps"]):
         tr.step()
-    float(next(tr.critic.parameters()).sum())
+    float(next(tr.critic.parameters()).detach().sum())
     print(req["steps"] / (time.perf_counter() - start), flush=True)
 """
 

@@ -233,3 +233,18 @@ def test_drain_losses_is_the_public_read_of_the_interval():
     assert {"critic_loss", "gradient_penalty", "generator_loss", "g_steps_per_s"} <= set(losses)
     assert all(isinstance(v, float) for v in losses.values())
     assert tr.drain_losses() == {}  # drained: a new interval starts empty
+
+
+def test_a_lean_rmsprop_checkpoint_resumes_on_the_autograd_engine():
+    """Checkpoints written with the lean RMSProp (no ``step`` counter: image runs before the engine
+    seam, toy runs now) load into ``torch.optim.RMSprop`` and continue with the same arithmetic."""
+    a = Trainer(tiny(loss="wgan", optimizer="rmsprop", lr=1e-3))
+    a.step()
+    state = a.state_dict()
+    assert all("step" not in s for s in state["opt_c"]["state"].values())
+    b = Trainer(tiny(loss="wgan", optimizer="rmsprop", lr=1e-3, engine="autograd"))
+    b.load_state_dict(state)
+    a.step()
+    b.step()
+    for p, q in zip(a.critic.parameters(), b.critic.parameters(), strict=True):
+        torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)

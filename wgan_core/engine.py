@@ -26,7 +26,7 @@ from torch import nn
 from . import losses as L
 from .config import TrainConfig
 
-__all__ = ["AutogradEngine", "pick_engine", "has_batchnorm", "trainable", "clip_params", "optimizer_state",
+__all__ = ["AutogradEngine", "pick_engine", "has_batchnorm", "trainable", "clip_params", "load_optimizer_state",
            "thread_limit"]
 
 
@@ -166,11 +166,10 @@ def pick_engine(config: TrainConfig, generator: nn.Module, critic: nn.Module, no
     return AutogradEngine(config, generator, critic, noise, toy)
 
 
-def optimizer_state(state: dict) -> dict:
-    """An optimiser's saved ``state`` with a ``step`` counter for every parameter: the lean RMSProp
-    of earlier checkpoints kept none, and ``torch.optim.RMSprop`` needs one (not in its update)."""
-    per_param = state.get("state", {})
-    if all("step" in s for s in per_param.values()):
-        return state
-    fixed = {k: s if "step" in s else {**s, "step": torch.zeros(())} for k, s in per_param.items()}
-    return {**state, "state": fixed}
+def load_optimizer_state(opt: torch.optim.Optimizer, state: dict) -> None:
+    """``opt.load_state_dict(state)`` for a state saved by either engine's optimisers: the lean ones
+    keep fewer group options (their defaults are filled in from ``opt``) and the lean RMSProp no
+    ``step`` counter (``torch.optim.RMSprop`` needs one; it does not enter the update)."""
+    groups = [{**opt.defaults, **group} for group in state["param_groups"]]
+    per_param = {k: s if "step" in s else {**s, "step": torch.zeros(())} for k, s in state["state"].items()}
+    opt.load_state_dict({**state, "param_groups": groups, "state": per_param})

@@ -195,7 +195,7 @@ def _interpolates(trainer, real: torch.Tensor, fake: torch.Tensor) -> torch.Tens
     from .losses import interpolates
 
     n = min(len(real), len(fake))
-    return interpolates(real[:n], fake[:n].to(real.dtype), generator=trainer._aux_rng)
+    return interpolates(real[:n], fake[:n].to(real.dtype), generator=trainer.aux_rng)
 
 
 def generator_grad_norm(trainer) -> float:
@@ -205,7 +205,7 @@ def generator_grad_norm(trainer) -> float:
     params = [p for p in trainer.generator.parameters() if p.requires_grad]
     if not params:
         return 0.0
-    z = torch.randn(trainer.config.batch_size, trainer.z_dim, generator=trainer._aux_rng, device=trainer.device)
+    z = torch.randn(trainer.config.batch_size, trainer.z_dim, generator=trainer.aux_rng, device=trainer.device)
     with torch.enable_grad():
         loss = generator_loss(trainer.config.loss, trainer.critic(trainer.generator(z)).reshape(-1))
         grads = torch.autograd.grad(loss, params, allow_unused=True)

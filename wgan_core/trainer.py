@@ -43,7 +43,7 @@ from . import metrics as M
 from .accumulator import LossAccumulator
 from .config import TrainConfig
 from .data import build_data
-from .engine import clip_params, has_batchnorm, optimizer_state, pick_engine, thread_limit, trainable
+from .engine import clip_params, has_batchnorm, load_optimizer_state, pick_engine, thread_limit, trainable
 from .hparams import LiveHparams
 from .models import build_models, resolve_device
 
@@ -73,6 +73,8 @@ class Trainer:
         The gradient engine (``engine.name``: ``"autograd"`` or ``"toy-kernel"``).
     losses : LossAccumulator
         This interval's device sums of the losses; :meth:`drain_losses` reads them.
+    aux_rng : torch.Generator
+        The randomness of measurements (metrics, :meth:`sample`), apart from the training noise.
     """
 
     def __init__(self, config: TrainConfig, data=None, generator: nn.Module | None = None,
@@ -90,7 +92,7 @@ class Trainer:
         self.critic = critic.to(self.device)
         self.z_dim = int(getattr(self.generator, "z_dim", config.z_dim))
         self._noise_rng = self._rng(1)      # training noise and GP's ε
-        self._aux_rng = self._rng(2)        # metric-only randomness (never perturbs training)
+        self.aux_rng = self._rng(2)         # metric-only randomness (never perturbs training)
         self.fixed_noise = torch.randn(config.eval_samples, self.z_dim, generator=self._rng(3), device=self.device)
         toy = self.data.kind == "toy"
         self.engine = pick_engine(config, self.generator, self.critic, self._noise_rng, toy)
@@ -248,7 +250,7 @@ class Trainer:
     @torch.no_grad()
     def sample(self, n: int, noise: torch.Tensor | None = None) -> np.ndarray:
         """``n`` generated samples as a float32 numpy array of shape ``(n, *data.shape)``."""
-        z = noise if noise is not None else torch.randn(n, self.z_dim, generator=self._aux_rng, device=self.device)
+        z = noise if noise is not None else torch.randn(n, self.z_dim, generator=self.aux_rng, device=self.device)
         self.generator.eval()
         try:
             return self.generator(z.to(self.device)).float().cpu().numpy()
@@ -287,19 +289,19 @@ class Trainer:
                 "critic": self.critic.state_dict(), "opt_g": self.opt_g.state_dict(),
                 "opt_c": self.opt_c.state_dict(), "g_step": self.g_step, "critic_steps": self.critic_steps,
                 "seconds": self.seconds, "hparams": self.hparams(),
-                "rng": {"noise": self._noise_rng.get_state(), "aux": self._aux_rng.get_state()},
+                "rng": {"noise": self._noise_rng.get_state(), "aux": self.aux_rng.get_state()},
                 "data": data_state})
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what :meth:`state_dict` saved (the config must describe the same networks)."""
         self.generator.load_state_dict(state["generator"])
         self.critic.load_state_dict(state["critic"])
-        self.opt_g.load_state_dict(optimizer_state(state["opt_g"]))
-        self.opt_c.load_state_dict(optimizer_state(state["opt_c"]))
+        load_optimizer_state(self.opt_g, state["opt_g"])
+        load_optimizer_state(self.opt_c, state["opt_c"])
         self.g_step, self.critic_steps = int(state["g_step"]), int(state["critic_steps"])
         self.seconds = float(state.get("seconds", 0.0))
         self._noise_rng.set_state(state["rng"]["noise"].cpu())
-        self._aux_rng.set_state(state["rng"]["aux"].cpu())
+        self.aux_rng.set_state(state["rng"]["aux"].cpu())
         if state.get("data") and hasattr(self.data, "load_state_dict"):
             self.data.load_state_dict(state["data"])
         self._hparams.load(state["hparams"])
