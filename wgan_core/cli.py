@@ -235,7 +235,7 @@ def _train_in_processes(configs: dict, out: Path, args: argparse.Namespace, jobs
     else:
         from .live import worker_context
 
-        context = worker_context()
+        context = _NamedWorkers(worker_context())
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
         # longest first (WGAN-GP's penalty makes its steps the dearest, GAN's n_critic = 1 the
         # cheapest): with fewer workers than methods the short runs share a worker meanwhile
@@ -243,6 +243,25 @@ def _train_in_processes(configs: dict, out: Path, args: argparse.Namespace, jobs
         futures = {m: pool.submit(_train, configs[m], out / m, args.steps, args.progress, m, None,
                                   COMPARE_METHODS.index(m)) for m in order}
         return {m: futures[m].result() for m in COMPARE_METHODS}
+
+
+class _NamedWorkers:
+    """A multiprocessing context whose processes carry the live workers' name, so that, like them, they
+    never re-run the parent's ``__main__`` (after a Streamlit page ran in this process, that is the page
+    script; see :mod:`wgan_core.live.worker`)."""
+
+    def __init__(self, context):
+        self._context = context
+
+    def __getattr__(self, name: str):
+        return getattr(self._context, name)
+
+    def Process(self, *args, **kwargs):  # noqa: N802 - multiprocessing's name
+        from .live import WORKER_NAME
+
+        process = self._context.Process(*args, **kwargs)
+        process.name = f"{WORKER_NAME}-compare-{process.name}"
+        return process
 
 
 def main(argv: list[str] | None = None, fresh_process: bool = False) -> int:
