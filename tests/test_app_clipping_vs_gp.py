@@ -4,14 +4,9 @@ from __future__ import annotations
 
 import gc
 import time
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
 
 import lessons.clipping_vs_gp as lesson
 from app import live
-
-VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "clipping_vs_gp.py")
 
 
 def wait_for(condition, timeout: float = 90.0) -> None:
@@ -29,8 +24,8 @@ def option(key: str, index: int) -> float:
     return next(c for c in lesson.LIVE_CONTROLS if c.key == key).options()[index]
 
 
-def test_sweep_and_url_state():
-    at = AppTest.from_file(VIEW, default_timeout=300)
+def test_sweep_and_url_state(app_test):
+    at = app_test("clipping_vs_gp", timeout=300, run=False)
     lr = option("lr", 10)
     at.query_params["lr"] = str(lr)
     at.query_params["generator"] = "trained"
@@ -49,8 +44,8 @@ def test_sweep_and_url_state():
     assert at.query_params["clamp_bn"] == "0" and not at.exception
 
 
-def test_live_critics_follow_the_sliders_and_stop_with_the_session():
-    at = AppTest.from_file(VIEW, default_timeout=300)
+def test_live_critics_follow_the_sliders_and_stop_with_the_session(app_test):
+    at = app_test("clipping_vs_gp", timeout=300, run=False)
     at.run()
     at.button(key="clipping_vs_gp.live.step").click().run()
     job = session_job(at)

@@ -4,16 +4,12 @@ replays a run and a checkpoint recorded by the CLI (picked from lists, never typ
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import pytest
 import torch
-from streamlit.testing.v1 import AppTest
 
 import lessons.images as lesson
 from app import live
-
-VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "images.py")
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +33,9 @@ def _release(at) -> None:
         at.session_state[live.STATE_KEY].release("test over")
 
 
-def test_page_renders_and_the_url_restores_and_records_the_controls(tmp_path, monkeypatch):
+def test_page_renders_and_the_url_restores_and_records_the_controls(tmp_path, monkeypatch, app_test):
     monkeypatch.setenv("WGAN_RUNS_DIR", str(tmp_path / "empty"))
-    at = AppTest.from_file(VIEW, default_timeout=120)
+    at = app_test("images", run=False)
     at.query_params["generator"] = "mlp"
     at.query_params["method"] = "gan"
     at.query_params["n_critic"] = "3"
@@ -57,9 +53,9 @@ def test_page_renders_and_the_url_restores_and_records_the_controls(tmp_path, mo
     assert not at.exception
 
 
-def test_step_trains_live_and_shows_samples_curve_and_coverage(tmp_path, monkeypatch):
+def test_step_trains_live_and_shows_samples_curve_and_coverage(tmp_path, monkeypatch, app_test):
     monkeypatch.setenv("WGAN_RUNS_DIR", str(tmp_path / "empty"))
-    at = AppTest.from_file(VIEW, default_timeout=120).run()
+    at = app_test("images")
     charts_before = len(at.get("plotly_chart"))
     at.button(key="images.live.step").click().run()
     deadline = time.monotonic() + 90
@@ -75,9 +71,9 @@ def test_step_trains_live_and_shows_samples_curve_and_coverage(tmp_path, monkeyp
     _release(at)
 
 
-def test_replay_and_checkpoint_come_from_the_runs_directory(runs_root, monkeypatch):
+def test_replay_and_checkpoint_come_from_the_runs_directory(runs_root, monkeypatch, app_test):
     monkeypatch.setenv("WGAN_RUNS_DIR", str(runs_root))
-    at = AppTest.from_file(VIEW, default_timeout=120).run()
+    at = app_test("images")
     assert at.selectbox(key="images.replay.run").options == ["recorded"]
     assert at.select_slider(key="images.replay.step").value == 4
     charts = len(at.get("plotly_chart"))
@@ -91,7 +87,7 @@ def test_replay_and_checkpoint_come_from_the_runs_directory(runs_root, monkeypat
     assert not at.exception and "corrupt" in at.error[0].value
 
 
-def test_half_written_and_torn_image_runs_are_skipped_with_one_line(runs_root, tmp_path, monkeypatch):
+def test_half_written_and_torn_image_runs_are_skipped_with_one_line(runs_root, tmp_path, monkeypatch, app_test):
     import shutil
 
     root = tmp_path / "runs"
@@ -102,7 +98,7 @@ def test_half_written_and_torn_image_runs_are_skipped_with_one_line(runs_root, t
     shutil.copy(runs_root / "recorded" / "config.json", root / "half" / "config.json")  # a run starting now
     (root / "recorded" / "snapshots" / "²².npz").write_bytes(b"x")  # a name int() cannot read
     monkeypatch.setenv("WGAN_RUNS_DIR", str(root))
-    at = AppTest.from_file(VIEW, default_timeout=120).run()
+    at = app_test("images")
     assert not at.exception
     assert at.selectbox(key="images.replay.run").options == ["recorded"]
     note = [c.value for c in at.caption if c.value.startswith("Skipped")]

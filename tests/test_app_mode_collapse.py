@@ -5,14 +5,9 @@ from __future__ import annotations
 
 import gc
 import time
-from pathlib import Path
-
-from streamlit.testing.v1 import AppTest
 
 import lessons.mode_collapse as lesson
 from app import live
-
-VIEW = str(Path(__file__).resolve().parent.parent / "app" / "views" / "mode_collapse.py")
 
 
 def wait_for(condition, timeout: float = 90.0) -> None:
@@ -27,8 +22,8 @@ def session_job(at):
     return None if lease is None else lease.job
 
 
-def test_page_renders_and_url_restores_the_controls():
-    at = AppTest.from_file(VIEW, default_timeout=120)
+def test_page_renders_and_url_restores_the_controls(app_test):
+    at = app_test("mode_collapse", run=False)
     at.query_params["dataset"] = "swissroll"
     at.query_params["clip_value"] = "0.01"
     at.run()
@@ -41,8 +36,8 @@ def test_page_renders_and_url_restores_the_controls():
     assert float(at.query_params["clip_value"]) == value
 
 
-def test_live_job_start_pause_step_slider_stop_and_session_release():
-    at = AppTest.from_file(VIEW, default_timeout=120)
+def test_live_job_start_pause_step_slider_stop_and_session_release(app_test):
+    at = app_test("mode_collapse", run=False)
     at.run()
     at.button(key="mode_collapse.live.step").click().run()
     job = session_job(at)
@@ -79,8 +74,8 @@ def test_live_job_start_pause_step_slider_stop_and_session_release():
     assert second.join(30) and second.status == "stopped" and second.stop_reason == "the session ended"
 
 
-def test_changing_the_dataset_resets_the_run():
-    at = AppTest.from_file(VIEW, default_timeout=120)
+def test_changing_the_dataset_resets_the_run(app_test):
+    at = app_test("mode_collapse", run=False)
     at.run()
     at.button(key="mode_collapse.live.step").click().run()
     job = session_job(at)
