@@ -49,8 +49,7 @@ from .models import build_models, resolve_device
 
 __all__ = ["Trainer", "resolve_device", "thread_limit", "OFFICIAL_BURST"]
 
-#: The official code's schedule: this many critic iterations for the first 25 generator iterations
-#: and for every 500th one.
+#: The official code's schedule: this many critic iterations for the first 25 and every 500th G-step.
 OFFICIAL_BURST = 100
 
 
@@ -107,15 +106,11 @@ class Trainer:
         self._clip_params = clip_params(self.critic, config.clamp_bn)
         self._hparams = LiveHparams(config)
         self._stop = threading.Event()
-        self.g_step = 0
-        self.critic_steps = 0
-        self.seconds = 0.0
+        self.g_step, self.critic_steps, self.seconds = 0, 0, 0.0
         self.losses = LossAccumulator(self.device)
 
     def _rng(self, offset: int) -> torch.Generator:
-        gen = torch.Generator(device=self.device)
-        gen.manual_seed(self.config.seed * 7919 + offset)
-        return gen
+        return torch.Generator(device=self.device).manual_seed(self.config.seed * 7919 + offset)
 
     def _threads(self):
         """``config.cpu_threads`` torch threads while the body runs (0: one for toys)."""
@@ -234,8 +229,7 @@ class Trainer:
 
     # ---- metrics and divergence -----------------------------------------------------------------
     def drain_losses(self) -> dict[str, float]:
-        """The interval's mean losses (one host read) and start a new interval; see
-        :meth:`LossAccumulator.drain <wgan_core.accumulator.LossAccumulator.drain>`."""
+        """The interval's mean losses, in one host read, and a new interval (``LossAccumulator.drain``)."""
         return self.losses.drain()
 
     def metrics(self) -> dict:
