@@ -6,7 +6,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 
-
 @pytest.fixture
 def _open(app_test):
     def _open(query: dict[str, str] | None = None) -> AppTest:

@@ -7,7 +7,6 @@ import math
 from streamlit.testing.v1 import AppTest
 
 
-
 def _metrics(at: AppTest) -> list[str]:
     return [m.value for m in at.metric]
 

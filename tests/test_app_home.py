@@ -5,7 +5,6 @@ from __future__ import annotations
 from app import shell
 
 
-
 def test_home_lists_every_available_lesson_with_a_link_and_a_summary(app_test):
     at = app_test("main")
     assert not at.exception

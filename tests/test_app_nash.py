@@ -5,7 +5,6 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 
-
 def _metrics(at: AppTest) -> list[str]:
     return [m.value for m in at.metric]
 

@@ -6,7 +6,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 
-
 def _metrics(at: AppTest) -> list[str]:
     return [m.value for m in at.metric]
 
