@@ -34,7 +34,8 @@ def coverage(method: str, seed: int, steps: int, every: int, live: dict | None =
             all_modes = int(log["g_step"])
         if hq_half is None and log["hq_share"] >= 0.5:
             hq_half = int(log["g_step"])
-    return {"method": method, "seed": seed, "live": live or {}, "steps": steps, "first_all_8": all_modes, "first_hq_half": hq_half, "first_ring_half": ring_half,
+    return {"method": method, "seed": seed, "live": live or {}, "steps": steps, "first_all_8": all_modes,
+            "first_hq_half": hq_half, "first_ring_half": ring_half,
             "final_modes": int(last["modes"]), "final_hq": round(float(last["hq_share"]), 3),
             "final_w1": round(float(last["w1_exact"]), 3),
             "modes_trace": trace}

@@ -101,7 +101,8 @@ weight of a layer by $a > 0$ scales its output by $a$. When the clipped weights 
 each of the critic's $L$ weight layers contributes roughly one factor of $c$ to how $f_w$ varies with $x$, so
 $\widehat W$ grows like $c^{L}$ — not in proportion to $c$. The plot below fits a line to
 $\log \widehat W$ against $\log c$ over the clip values whose weights are saturated (at least half of
-them at $\pm c$); its slope is the measured exponent for this critic ($L$ = """ + str(CRITIC_LAYERS) + r""" weight layers).
+them at $\pm c$); its slope is the measured exponent for this critic
+($L$ = """ + str(CRITIC_LAYERS) + r""" weight layers).
 At large $c$ the weights never reach the box within the critic budget and the points fall below the line.
 """
 
@@ -270,7 +271,8 @@ def scale_sentence(sweep: ClipSweep) -> str:
     """Markdown: the measured exponent and what doubling or multiplying c by 10 does to Ŵ."""
     fit = scale_fit(sweep)
     lo, hi = sweep.clips[fit.used].min(), sweep.clips[fit.used].max()
-    return (f"**Measured:** over $c$ from {lo:g} to {hi:g} (weights saturated) $\\widehat W \\propto c^{{{fit.slope:.2f}}}$ "
+    return (f"**Measured:** over $c$ from {lo:g} to {hi:g} (weights saturated) "
+            f"$\\widehat W \\propto c^{{{fit.slope:.2f}}}$ "
             f"for this {CRITIC_LAYERS}-weight-layer critic: doubling $c$ multiplies the estimate by about "
             f"{2 ** fit.slope:.0f}, multiplying it by 10 by about {10 ** fit.slope:.2g}.")
 

@@ -30,13 +30,23 @@ pictures taken at different steps are comparable.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from lessons import Choice, Exercise, Slider
+from lessons.image_replay import (  # noqa: F401 - the lesson's replay API, re-exported
+    checkpoint_grid,
+    list_checkpoints,
+    list_image_runs,
+    load_image_run,
+    run_grid,
+    run_thumbnails,
+    runs_dir,
+    skipped_image_runs,
+)
+from lessons.image_run import GRID_IMAGES, MAX_THUMBNAILS, ImageRun, Thumbnails  # noqa: F401 - re-exported
 
 INTRO = __doc__.split("\n", 2)[2]
 #: The page shows INTRO up to its experiment paragraph, then :func:`experiment_text` (which follows the
@@ -64,8 +74,6 @@ GENERATOR_LABELS = {"dcgan": "DCGAN (batch norm, doubling filters)",
 CLASSROOM_LR = {"dcgan": 1e-3, "dcgan-nobn": 1e-3, "mlp": 5e-4}
 METRICS_EVERY = 10
 MAX_STEPS = 3000
-GRID_IMAGES = 36
-MAX_THUMBNAILS = 12
 MEDIAN_WINDOW = 5
 
 
@@ -73,14 +81,6 @@ def data_dir() -> Path | None:
     """The server's data directory (``WGAN_DATA_DIR``), where LSUN lmdbs may be found."""
     raw = os.environ.get("WGAN_DATA_DIR", "")
     return Path(raw).expanduser() if raw else None
-
-
-def runs_dir() -> Path:
-    """The server's directory of recorded runs: :func:`wgan_core.runs.runs_root` (the one resolver:
-    ``WGAN_RUNS_DIR``, else ``./runs``)."""
-    from wgan_core.runs import runs_root
-
-    return runs_root()
 
 
 def available_datasets() -> tuple[str, ...]:
@@ -197,7 +197,8 @@ WHAT_TO_NOTICE = [
     "With the **no-batch-norm** generator the WGAN's *classes covered* climbs to most of the ten within a few "
     "hundred steps, while the GAN baseline (DCGAN's procedure) stays on one or two. With the **MLP** both learn "
     "slowly; the GAN produces images but stays collapsed on one or two classes (class KL well above the WGAN's; "
-    "log 10 ≈ 2.30 is total collapse) while the WGAN widens — the paper's Fig 8 notes the same \"significant degree of mode collapse\" in the "
+    "log 10 ≈ 2.30 is total collapse) while the WGAN widens — the paper's Fig 8 notes the same "
+    "\"significant degree of mode collapse\" in the "
     "GAN's MLP: mode collapse, measured on real data (seed 0, classroom settings).",
     "The median-filtered W estimate falls as the thumbnails on it turn from noise into digits — the "
     "correlation of Fig 4. The GAN's discriminator loss shows no such trend (Fig 5).",
@@ -210,7 +211,8 @@ WHAT_TO_NOTICE = [
 EXERCISES = (
     Exercise("Train the **GAN** with the MLP generator for a few hundred steps. Predict: how many classes "
              "will be covered, and will the samples change much?",
-             "One or two classes on seed 0 after 300 steps (class KL well above the WGAN's): its images change, but the "
+             "One or two classes on seed 0 after 300 steps (class KL well above the WGAN's): its images change, "
+             "but the "
              "discriminator saturates and the weak generator follows whatever it currently rewards. The WGAN "
              "with the same generator covers several more classes by step 300 and keeps widening."),
     Exercise("During a WGAN run, you double the clip c. What happens to the critic's estimate, and does a "
@@ -321,61 +323,6 @@ def parameters_sentence(counts: dict[str, int], generator: str) -> str:
             f"generator at the same settings ({d:,}) and {versus(c)} the critic ({c:,}).")
 
 
-@dataclass
-class Thumbnails:
-    """A bounded history of small sample grids along a run: ``steps`` and ``images`` (uint8 HxWxC)."""
-
-    limit: int = MAX_THUMBNAILS
-    steps: list[int] = field(default_factory=list)
-    images: list[np.ndarray] = field(default_factory=list)
-
-    def add(self, step: int, image: np.ndarray) -> None:
-        self.steps.append(int(step))
-        self.images.append(image)
-        if len(self.steps) > self.limit:  # keep the first, thin the middle, keep the newest
-            keep = [0] + list(range(2, len(self.steps) - 1, 2)) + [len(self.steps) - 1]
-            self.steps = [self.steps[i] for i in keep]
-            self.images = [self.images[i] for i in keep]
-
-
-class ImageRun:
-    """One :class:`~wgan_core.trainer.Trainer` seen through the job protocol, with a light snapshot:
-    a tiled grid of the fixed-noise samples and thumbnails recorded at every metrics call."""
-
-    def __init__(self, trainer, grid_images: int = GRID_IMAGES):
-        self.trainer = trainer
-        self.grid_images = int(grid_images)
-        self.thumbnails = Thumbnails()
-
-    @property
-    def g_step(self) -> int:
-        return self.trainer.g_step
-
-    def step(self) -> None:
-        self.trainer.step()
-
-    def set_hparams(self, **changes) -> None:
-        self.trainer.set_hparams(**changes)
-
-    def hparams(self) -> dict:
-        return self.trainer.hparams()
-
-    def _grid(self, n: int, nrow: int | None = None) -> np.ndarray:
-        from wgan_core.images.grid import tile
-
-        samples = self.trainer.sample(n, noise=self.trainer.fixed_noise[:n])
-        return tile(samples, nrow=nrow)
-
-    def metrics(self) -> dict:
-        log = self.trainer.metrics()
-        self.thumbnails.add(self.trainer.g_step, self._grid(4, nrow=2))
-        return log
-
-    def snapshot(self) -> dict:
-        return {"g_step": self.trainer.g_step, "grid": self._grid(self.grid_images),
-                "thumb_steps": list(self.thumbnails.steps), "thumbs": list(self.thumbnails.images)}
-
-
 def build_members(settings: dict[str, Any], live: dict[str, Any] | None = None) -> dict[str, ImageRun]:
     """The job's single member ``{"run": ImageRun}`` for the page's settings and live sliders."""
     device, profile = live_profile()
@@ -416,56 +363,3 @@ def w_curve(logs: list[dict], key: str = "critic_estimate", window: int = MEDIAN
         return {"steps": steps, "raw": raw, "filtered": raw}
     width = min(window, len(raw) if len(raw) % 2 else len(raw) - 1)
     return {"steps": steps, "raw": raw, "filtered": median_filter(raw, max(1, width))}
-
-
-# ----------------------------------------------------------------------------------------------
-# Replay of recorded runs and checkpoints (made by `python -m wgan_core train-images`), picked by
-# name from the server's runs directory
-# ----------------------------------------------------------------------------------------------
-
-def list_image_runs(root: Path | None = None) -> list[str]:
-    """Image runs under ``root`` (default :func:`runs_dir`)."""
-    from wgan_core.images import replay
-
-    return replay.list_image_runs(root if root is not None else runs_dir())
-
-
-def skipped_image_runs(root: Path | None = None) -> dict[str, str]:
-    """Image runs under ``root`` that are not offered for replay, with the reason (half-written, torn,
-    unknown version)."""
-    from wgan_core.images import replay
-
-    return replay.scan_image_runs(root if root is not None else runs_dir())[1]
-
-
-def load_image_run(name: str, root: Path | None = None):
-    """One recorded run, by name (see :func:`wgan_core.images.replay.load_image_run`)."""
-    from wgan_core.images import replay
-
-    return replay.load_image_run(name, root if root is not None else runs_dir())
-
-
-def list_checkpoints(root: Path | None = None) -> list[str]:
-    """Runs under ``root`` (default :func:`runs_dir`) that hold a checkpoint."""
-    from wgan_core.images import replay
-
-    return replay.list_checkpoints(root if root is not None else runs_dir())
-
-
-def checkpoint_grid(name: str, root: Path | None = None, n: int = GRID_IMAGES):
-    """Samples of a run's checkpointed generator on its fixed noise: ``(grid, info)``."""
-    from wgan_core.images import replay
-
-    return replay.checkpoint_grid(name, root if root is not None else runs_dir(), n)
-
-
-def run_grid(run, step: int, n: int = GRID_IMAGES) -> np.ndarray:
-    from wgan_core.images import replay
-
-    return replay.run_grid(run, step, n)
-
-
-def run_thumbnails(run, k: int = 8):
-    from wgan_core.images import replay
-
-    return replay.run_thumbnails(run, k)

@@ -50,7 +50,8 @@ CLAIMS = (
     ("optimal_critic", "both functions train with RMSProp at $\\alpha = 10^{-3}$", "test_optimal_critic_settings"),
     ("mode_collapse", "its modes-covered count stays below eight for the whole run", "test_mode_collapse_defaults"),
     ("mode_collapse", "it is the first to cover all eight modes", "test_mode_collapse_defaults"),
-    ("mode_collapse", "on the default seed it has not covered all eight by the end of the run", "test_mode_collapse_defaults"),
+    ("mode_collapse", "on the default seed it has not covered all eight by the end of the run",
+     "test_mode_collapse_defaults"),
     ("mode_collapse", "passes one half well before the *high-quality* share", "test_mode_collapse_defaults"),
     ("mode_collapse", "WGAN-GP, within a few hundred steps on the default seed", "test_mode_collapse_defaults"),
     ("mode_collapse", "set **n_critic** to 10 before pressing Start and it first covered all eight by step 2,700 on "
