@@ -12,7 +12,7 @@ from lessons import Slider
 from lessons.notebooks import Recipe, code, md
 
 IMPORTS = ("from ipywidgets import interact_manual\nfrom tqdm.auto import tqdm\n\n"
-           "from lessons.notebooks.widgets import Redraw, control")
+           "from lessons.notebooks.widgets import Redraw, control\n")
 
 
 def _steps(default: int, more: int, every: int) -> tuple[Slider, ...]:
@@ -125,7 +125,7 @@ def _clipping_vs_gp(m):
 sweep = lesson.clip_sweep(seed=seed)
 plots.sweep(sweep).show()
 plots.traces(sweep).show()
-for c, grad, share in zip(sweep.clips, sweep.grad_at_fake, sweep.at_limit):
+for c, grad, share in zip(sweep.clips, sweep.grad_at_fake, sweep.at_limit, strict=True):
     print(f"c = {c:<6g} mean |grad f| at fakes = {grad:.3g}   weights at +-c: {share:.0%}")
 """),
         md("## Both critics, live"),
@@ -141,7 +141,7 @@ def extra(name, trainer):
 
 def figures():
     out = {}
-    for method, colour in zip(lesson.METHODS, SERIES):
+    for method, colour in zip(lesson.METHODS, SERIES[:len(lesson.METHODS)], strict=True):
         snap = members[method].snapshot()
         out[method] = plots.value_surface(snap, f"{lesson.METHOD_LABELS[method]}: f(x)")
         w = snap["weights"]
@@ -201,13 +201,13 @@ print(f"largest |critic weight| = {largest:.4g}; clip c = {members['run'].hparam
 
 
 LIVE_RECIPES = {
-    "mode_collapse": Recipe("from plots import live as live_plots\nfrom plots import mode_collapse as plots\n"
-                            + IMPORTS, _mode_collapse, extra=_steps(1500, 300, 250),
+    "mode_collapse": Recipe(IMPORTS + "from plots import live as live_plots\nfrom plots import mode_collapse as plots",
+                            _mode_collapse, extra=_steps(1500, 300, 250),
                             quick=dict(train_steps=50, more_steps=25, redraw_every=25)),
-    "clipping_vs_gp": Recipe("from plots import SERIES\nfrom plots import clipping_vs_gp as plots\n"
-                             "from plots import live as live_plots\n" + IMPORTS,
+    "clipping_vs_gp": Recipe(IMPORTS + "from plots import SERIES\nfrom plots import clipping_vs_gp as plots\n"
+                             "from plots import live as live_plots",
                              _clipping_vs_gp, extra=_steps(1000, 300, 250),
                              quick=dict(train_steps=50, more_steps=25, redraw_every=25)),
-    "images": Recipe("from plots import images as plots\n" + IMPORTS, _images, extra=_steps(400, 100, 100),
+    "images": Recipe(IMPORTS + "from plots import images as plots", _images, extra=_steps(400, 100, 100),
                      quick=dict(train_steps=3, more_steps=2, redraw_every=2)),
 }

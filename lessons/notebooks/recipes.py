@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from lessons.notebooks import Recipe, code, md
 
-WIDGETS = "from ipywidgets import interact\n\nfrom lessons.notebooks.widgets import control, progress_bar"
+INTERACT = "from ipywidgets import interact\n\nfrom lessons.notebooks.widgets import control\n"
+MANUAL = "from ipywidgets import interact_manual\n\nfrom lessons.notebooks.widgets import control, progress_bar\n"
+BOTH = "from ipywidgets import interact\n\nfrom lessons.notebooks.widgets import control, progress_bar\n"
 
 
 def _distances(m):
@@ -187,6 +189,15 @@ plots.discriminator_state(result.iters, result.curves["gan-minimax"], lesson.LOG
 plots.fields(result.fields, result.real, result.fake).show()
 """),
         md(m.EXPERIMENT),
+        md("Move θ or the learning rate and press **Run Interact** to train both again (a few seconds):"),
+        code("""
+def rerun(theta, lr):
+    again = lesson.run_controls(dict(setting=setting, theta=theta, iters=iters, lr=lr, seed=seed))
+    plots.grad_norms(again.iters, again.curves).show()
+
+
+interact_manual(rerun, theta=control(lesson, "theta", theta), lr=control(lesson, "lr", lr));
+"""),
     ]
 
 
@@ -195,7 +206,7 @@ def _optimal_critic(m):
         md(m.INTRO), md(m.EQUATIONS), md("## The experiment"),
         code("""
 bar, progress = progress_bar("training")
-result = lesson.fig3(fake_mean, iters, clip_value, progress=progress)
+result = lesson.fig3(fake_mean, iters, clip_value, progress=progress, fake_std=fake_std)
 bar.close()
 plots.functions(result).show()
 """),
@@ -207,6 +218,16 @@ print(f"normalised |grad f| at fake samples (median) = {result.critic_at_fake:.2
 print(f"ratio |grad D| / |grad f| = {result.ratio:.1e}")
 """),
         md(m.NON_SATURATING),
+        md("Change the clip c or the fake width and press **Run Interact** to train both functions again:"),
+        code("""
+def rerun(clip_value, fake_std):
+    again = lesson.fig3(fake_mean, iters, clip_value, fake_std=fake_std)
+    plots.functions(again).show()
+
+
+interact_manual(rerun, clip_value=control(lesson, "clip_value", clip_value),
+                fake_std=control(lesson, "fake_std", fake_std));
+"""),
     ]
 
 
@@ -253,19 +274,29 @@ for run in (rms, adam):
 """),
         md(m.WHY_NONSTATIONARY),
         code("plots.estimates((rms, adam)).show()"),
+        md("Change Adam's β₁ or the learning rate and press **Run Interact** to train both again:"),
+        code("""
+def rerun(beta1, lr):
+    again = lesson.compare(beta1, lr, steps)
+    plots.cosine_and_w1(again).show()
+
+
+interact_manual(rerun, beta1=control(lesson, "beta1", beta1), lr=control(lesson, "lr", lr));
+"""),
     ]
 
 
 RECIPES = {
-    "distances": Recipe("from plots import distances as plots\n" + WIDGETS, _distances),
-    "parallel_lines": Recipe("import math\n\nfrom plots import parallel_lines as plots\n" + WIDGETS, _parallel_lines),
-    "gan_objective": Recipe("from plots import gan_objective as plots\n" + WIDGETS, _gan_objective),
-    "nash": Recipe("from plots import nash as plots\n" + WIDGETS, _nash),
-    "vanishing_gradients": Recipe("from plots import vanishing_gradients as plots\n" + WIDGETS, _vanishing_gradients,
+    "distances": Recipe(INTERACT + "from plots import distances as plots", _distances),
+    "parallel_lines": Recipe("import math\n\n" + INTERACT + "from plots import parallel_lines as plots",
+                             _parallel_lines),
+    "gan_objective": Recipe(INTERACT + "from plots import gan_objective as plots", _gan_objective),
+    "nash": Recipe(INTERACT + "from plots import nash as plots", _nash),
+    "vanishing_gradients": Recipe(MANUAL + "from plots import vanishing_gradients as plots", _vanishing_gradients,
                                   quick=dict(iters=200)),
-    "optimal_critic": Recipe("from plots import optimal_critic as plots\n" + WIDGETS, _optimal_critic,
+    "optimal_critic": Recipe(MANUAL + "from plots import optimal_critic as plots", _optimal_critic,
                              quick=dict(iters=100)),
-    "meaningful_loss": Recipe("from plots import meaningful_loss as plots\n" + WIDGETS, _meaningful_loss,
+    "meaningful_loss": Recipe(BOTH + "from plots import meaningful_loss as plots", _meaningful_loss,
                               quick=dict(steps=400)),
-    "optimizers": Recipe("from plots import optimizers as plots\n" + WIDGETS, _optimizers, quick=dict(steps=300)),
+    "optimizers": Recipe(MANUAL + "from plots import optimizers as plots", _optimizers, quick=dict(steps=300)),
 }
