@@ -54,9 +54,10 @@ CLAIMS = (
      "test_mode_collapse_defaults"),
     ("mode_collapse", "passes one half well before the *high-quality* share", "test_mode_collapse_defaults"),
     ("mode_collapse", "WGAN-GP, within a few hundred steps on the default seed", "test_mode_collapse_defaults"),
-    ("mode_collapse", "set **n_critic** to 10 before pressing Start and it first covered all eight by step 2,700 on "
-     "each of seeds 0, 1 and 2", "test_clipped_wgan_with_more_critic_steps"),
-    ("mode_collapse", "so did a learning rate of 1e-3 instead of 5e-4", "test_clipped_wgan_at_a_higher_learning_rate"),
+    ("mode_collapse", "on the default seed it covers all eight within 2,000 steps",
+     "test_clipped_wgan_with_more_critic_steps"),
+    ("mode_collapse", "a learning rate of 1e-3 instead of 5e-4 (at n_critic = 5) does within 3,000",
+     "test_clipped_wgan_at_a_higher_learning_rate"),
     ("images", "climbs to most of the ten within a few", "test_images_classroom_runs"),
     ("images", "stays on one or two. With the **MLP**", "test_images_classroom_runs"),
     ("images", "stays collapsed on one or two classes (class KL well above the WGAN's", "test_images_classroom_runs"),
@@ -224,7 +225,9 @@ def test_optimal_critic_unequal_widths():
 
 # ---- Mixture of Gaussians (defaults: 8gaussians, seed 0, live defaults, 5000 steps) --------------
 
-def _coverage(member, steps: int, every: int = 100) -> dict:
+def _coverage(member, steps: int, every: int = 100, until_all: bool = False) -> dict:
+    """First steps at which the member covers all 8 modes, passes half high-quality and half on the
+    ring, read every ``every`` steps; ``until_all`` stops the run at the first full coverage."""
     from lessons import mode_collapse as lesson
 
     out = {"all": None, "hq": None, "ring": None, "max": 0}
@@ -233,6 +236,8 @@ def _coverage(member, steps: int, every: int = 100) -> dict:
         out["max"] = max(out["max"], int(log["modes"]))
         if out["all"] is None and log["modes"] >= 8:
             out["all"] = step
+            if until_all:
+                break
         if out["hq"] is None and log["hq_share"] >= 0.5:
             out["hq"] = step
         if out["ring"] is None and lesson.ring_shares(member.sample(512)) >= 0.5:
@@ -259,27 +264,25 @@ def test_mode_collapse_defaults(mode_runs):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_clipped_wgan_with_more_critic_steps(seed):
+def test_clipped_wgan_with_more_critic_steps():
     from lessons import mode_collapse as lesson
 
     live = {c.key: c.default for c in lesson.LIVE_CONTROLS}
-    member = lesson.build_members("8gaussians", seed, {**live, "n_critic": 10})["wgan"]
+    member = lesson.build_members("8gaussians", 0, {**live, "n_critic": 10})["wgan"]
     assert member.hparams()["n_critic"] == 10
-    first = _coverage(member, 2700)["all"]
-    assert first is not None and first <= 2700
+    first = _coverage(member, 2000, until_all=True)["all"]
+    assert first is not None and first <= 2000
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_clipped_wgan_at_a_higher_learning_rate(seed):
+def test_clipped_wgan_at_a_higher_learning_rate():
     from lessons import mode_collapse as lesson
 
     live = {c.key: c.default for c in lesson.LIVE_CONTROLS}
-    member = lesson.build_members("8gaussians", seed, {**live, "lr": 1e-3})["wgan"]
+    member = lesson.build_members("8gaussians", 0, {**live, "lr": 1e-3})["wgan"]
     assert member.config.lr == 1e-3
-    first = _coverage(member, 2700)["all"]
-    assert first is not None and first <= 2700
+    first = _coverage(member, 3000, until_all=True)["all"]
+    assert first is not None and first <= 3000
 
 
 # ---- Training on images (classroom profile on the CPU, seed 0, 300 steps) -------------------------
