@@ -16,7 +16,7 @@ button, all sessions press it together. Then it checks
   (from the first navigation to the last job's end), p95 < 1 s and max < 3 s (a probe that fails or
   times out after 10 s counts as infinitely slow);
 * release: after the sessions close, every job has stopped within 60 s, and no worker process of a
-  job (``WGAN_JOB_MODE=process``, the default; their pids come from the status file) is left.
+  job (every job trains in a worker process; their pids come from the status file) is left.
 
 Run: ``python bench/classroom_load.py [--sessions 30 --max-jobs 2 --hold 20]``; prints a JSON summary
 (latencies per phase too) and exits non-zero when a check fails. With ``--profile DIR`` it records

@@ -184,7 +184,7 @@ def torchrun_2gpu(plan: dict, limit: float, work: Path, gpus: int) -> dict:
 def live_jobs(plan: dict, limit: float) -> dict:
     """Run :func:`live_jobs_here` in a fresh process (its jobs start their own worker processes)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--part", "live_jobs"] + (["--dry-run"] * plan["dry_run"])
-    rc, text, seconds = run_command(cmd, limit, env={"WGAN_DEVICE": plan["device"], "WGAN_JOB_MODE": "process"})
+    rc, text, seconds = run_command(cmd, limit, env={"WGAN_DEVICE": plan["device"]})
     if rc != 0:
         return failure(rc, text)
     return {**json.loads(text.strip().splitlines()[-1]), "seconds": round(seconds, 1)}
