@@ -18,7 +18,7 @@ from wgan_core.trainer import Trainer
 
 live.configure_torch_threads()
 TINY = dict(width=16, depth=2, batch_size=32, eval_samples=64, metrics_every=5, device="cpu")
-#: The largest learning rates the config allows (H1's tests/test_divergence.py): the critic's weights
+#: The largest learning rates the config allows (as in tests/test_divergence.py): the critic's weights
 #: overflow within a few steps, so the first metrics read after them finds NaN/inf.
 DIVERGING = dict(dataset="8gaussians", width=32, depth=3, batch_size=64, device="cpu", seed=0, eval_samples=64,
                  loss="wgan-gp", optimizer="rmsprop", lr=1.0, critic_lr_ratio=1000.0, lambda_gp=1000.0)
