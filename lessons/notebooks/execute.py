@@ -31,6 +31,41 @@ def inject(nb, parameters: dict[str, Any]):
 
 CPU_MARK = "kernel CPU seconds:"
 KERNEL_INFO_TIMEOUT_S = 20
+#: A channel read waits in slices this long. One ``socket.poll`` sometimes misses the wake-up of a
+#: message that has already arrived (seen after ipywidgets cells: kernel and client both idle until
+#: the cell timeout, then the reply is read and the run goes on); a fresh poll sees it at once.
+POLL_SLICE_S = 1.0
+
+
+def _sliced(get_msg):
+    """``get_msg(timeout)`` of a kernel channel, polled in :data:`POLL_SLICE_S` slices up to ``timeout``."""
+    from queue import Empty
+
+    async def get(timeout: float | None = None):
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            left = POLL_SLICE_S if deadline is None else max(0.0, deadline - time.monotonic())
+            try:
+                return await get_msg(timeout=min(POLL_SLICE_S, left))
+            except Empty:
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
+
+    return get
+
+
+def _client(nb, **options):
+    """An nbclient ``NotebookClient`` whose shell and IOPub reads are :func:`_sliced`."""
+    from nbclient import NotebookClient
+
+    class SlicedPollClient(NotebookClient):
+        async def async_start_new_kernel_client(self):
+            kc = await super().async_start_new_kernel_client()
+            kc.shell_channel.get_msg = _sliced(kc.shell_channel.get_msg)
+            kc.iopub_channel.get_msg = _sliced(kc.iopub_channel.get_msg)
+            return kc
+
+    return SlicedPollClient(nb, **options)
 
 
 def execute(slug: str, parameters: dict[str, Any] | None = None, quick: bool = False, timeout: int = 600,
@@ -41,7 +76,6 @@ def execute(slug: str, parameters: dict[str, Any] | None = None, quick: bool = F
     (``parameters`` are applied on top). A cell running past ``timeout`` seconds raises. ``measure_cpu``
     appends a cell printing the kernel's CPU time (user + system, all threads), read by :func:`kernel_cpu`.
     """
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     values = {**(recipe(slug).quick if quick else {}), **(parameters or {})}
@@ -54,7 +88,7 @@ def execute(slug: str, parameters: dict[str, Any] | None = None, quick: bool = F
         nb.cells.append(v4.new_code_cell(f"import os\nprint({CPU_MARK!r}, sum(os.times()[:2]))"))
     # nbclient waits for the kernel_info reply with the client's ``timeout`` and goes on when it times out;
     # on a loaded machine that reply is sometimes lost, so that wait is kept short and cells get ``timeout``.
-    client = NotebookClient(nb, timeout=KERNEL_INFO_TIMEOUT_S, timeout_func=lambda cell: timeout,
+    client = _client(nb, timeout=KERNEL_INFO_TIMEOUT_S, timeout_func=lambda cell: timeout,
                             kernel_name="python3", allow_errors=False,
                             resources={"metadata": {"path": str(cwd or NOTEBOOKS_DIR)}})
     start = time.perf_counter()
