@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import no_exception, open_page, wait_for_change, wait_until
+from tests.browser.helpers import no_exception, open_page, wait_for_change, wait_idle, wait_until
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -20,6 +20,7 @@ def test_sweep_and_live_critics(app_server, page):
                lambda: f"the sweep chart (chart titles: {page.evaluate(titles_js)})")
     page.get_by_role("button", name="Step").click()
     page.get_by_text("Lipschitz meter").first.wait_for(timeout=120_000)
+    wait_idle(page)  # the rerun that the Step started has drawn the paused job (as the images test does)
     page.get_by_role("button", name="Start").click()
     progress = page.locator('[data-testid="stProgress"]').first
 
