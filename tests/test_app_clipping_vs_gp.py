@@ -3,21 +3,9 @@
 from __future__ import annotations
 
 import gc
-import time
 
 import lessons.clipping_vs_gp as lesson
-from app import live
-
-
-def wait_for(condition, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
-
-
-def session_job(at):
-    return at.session_state[live.STATE_KEY].job if live.STATE_KEY in at.session_state else None
+from tests.helpers import session_job, wait_for
 
 
 def option(key: str, index: int) -> float:

@@ -4,22 +4,9 @@ stops, and is released with its session."""
 from __future__ import annotations
 
 import gc
-import time
 
 import lessons.mode_collapse as lesson
-from app import live
-
-
-def wait_for(condition, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
-
-
-def session_job(at):
-    lease = at.session_state[live.STATE_KEY] if live.STATE_KEY in at.session_state else None
-    return None if lease is None else lease.job
+from tests.helpers import session_job, wait_for
 
 
 def test_page_renders_and_url_restores_the_controls(app_test):

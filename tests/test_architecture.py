@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import lessons
+from tests.helpers import top_level_imports
 
 ROOT = Path(__file__).resolve().parent.parent
 FORBIDDEN = {"streamlit", "plotly"}
@@ -16,22 +17,11 @@ FORBIDDEN = {"streamlit", "plotly"}
 UPPER_LAYERS = {"lessons", "app", "plots", "streamlit", "plotly"}
 
 
-def _imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
-
-
 def test_compute_packages_never_import_ui_libraries_in_source():
     offenders = []
     for package in ("wgan_core", "lessons"):
         for path in sorted((ROOT / package).rglob("*.py")):
-            bad = _imports(path) & FORBIDDEN
+            bad = top_level_imports(path) & FORBIDDEN
             if bad:
                 offenders.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
     assert not offenders, offenders

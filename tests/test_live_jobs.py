@@ -16,6 +16,7 @@ import pytest
 from lessons.clipping_vs_gp import FrozenGenerator
 from lessons.images import ImageRun
 from lessons.mode_collapse import RingShare
+from tests.helpers import wait_for
 from wgan_core import live
 from wgan_core.config import preset
 from wgan_core.live import commands
@@ -28,15 +29,6 @@ TINY = dict(width=16, depth=2, batch_size=32, eval_samples=64, metrics_every=5, 
 def tiny(loss: str = "wgan", seed: int = 0) -> Trainer:
     name = {"wgan": "toy-wgan", "wgan-gp": "toy-wgan-gp", "gan": "toy-gan"}[loss]
     return Trainer(preset(name, seed=seed, **TINY))
-
-
-def wait_for(condition, timeout: float = 60.0) -> None:
-    """Poll until ``condition()`` holds (a generous deadline, never a speed assertion)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        time.sleep(0.02)
 
 
 # Factories are module-level functions (or partials of them): the worker unpickles them by name.

@@ -4,11 +4,10 @@ behind a full class, and a run that really diverges (its message, and its last g
 from __future__ import annotations
 
 import functools
-import time
 
 from streamlit.testing.v1 import AppTest
 
-from app import live
+from tests.helpers import session_job, wait_for
 from wgan_core.config import TrainConfig, preset
 from wgan_core.live import REGISTRY, Job
 from wgan_core.trainer import Trainer
@@ -16,17 +15,6 @@ from wgan_core.trainer import Trainer
 #: The largest learning rates the config allows: the critic's weights overflow within a few steps.
 DIVERGING = dict(dataset="8gaussians", width=32, depth=3, batch_size=64, device="cpu", seed=0, eval_samples=64,
                  loss="wgan-gp", optimizer="rmsprop", lr=1.0, critic_lr_ratio=1000.0, lambda_gp=1000.0)
-
-
-def wait_for(condition, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached"
-        time.sleep(0.05)
-
-
-def session_job(at):
-    return at.session_state[live.STATE_KEY].job if live.STATE_KEY in at.session_state else None
 
 
 def tiny_members(seed: int = 0) -> dict:
@@ -46,7 +34,7 @@ def diverging_page() -> None:
     import test_live_page
 
     import lessons.mode_collapse as lesson
-    from app import live
+    from app import live  # AppTest.from_function runs this body as a script of its own
 
     panel = live.LivePanel("mode_collapse", lesson.LIVE_CONTROLS, route=lesson.hparam_changes, settings={},
                            make_members=functools.partial(test_live_page.diverging_members), log_every=5)

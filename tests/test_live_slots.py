@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from tests.helpers import wait_for
 from wgan_core import live
 from wgan_core.config import TrainConfig, preset
 from wgan_core.live import settings, worker
@@ -22,17 +23,6 @@ TINY = dict(width=16, depth=2, batch_size=32, eval_samples=64, metrics_every=5, 
 #: overflow within a few steps, so the first metrics read after them finds NaN/inf.
 DIVERGING = dict(dataset="8gaussians", width=32, depth=3, batch_size=64, device="cpu", seed=0, eval_samples=64,
                  loss="wgan-gp", optimizer="rmsprop", lr=1.0, critic_lr_ratio=1000.0, lambda_gp=1000.0)
-
-
-def wait_for(condition, timeout: float = 60.0, while_waiting=None) -> None:
-    """Poll until ``condition()`` holds (a generous deadline, never a speed assertion)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not reached")
-        if while_waiting is not None:
-            while_waiting()
-        time.sleep(0.02)
 
 
 # Factories are module-level (the worker unpickles them by name).

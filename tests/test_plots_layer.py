@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import ast
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from tests.helpers import top_level_imports
+
 ROOT = Path(__file__).resolve().parent.parent
 PLOTS = ROOT / "plots"
-
-
-def _top_level_imports(path: Path) -> set[str]:
-    tree = ast.parse(path.read_text(), filename=str(path))
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module.split(".")[0])
-    return names
 
 
 def _plot_modules() -> list[str]:
@@ -35,7 +25,7 @@ def test_plots_package_holds_a_builder_per_lesson_module():
 def test_plots_source_never_imports_streamlit_or_app():
     offenders = []
     for path in sorted(PLOTS.rglob("*.py")):
-        bad = _top_level_imports(path) & {"streamlit", "app"}
+        bad = top_level_imports(path) & {"streamlit", "app"}
         if bad:
             offenders.append(f"{path.relative_to(ROOT)} imports {sorted(bad)}")
     assert not offenders, offenders

@@ -1,0 +1,39 @@
+"""Small helpers shared by the test modules (no fixtures: those live in ``tests/conftest.py``)."""
+
+from __future__ import annotations
+
+import ast
+import time
+from pathlib import Path
+
+
+def wait_for(condition, timeout: float = 90.0, while_waiting=None) -> None:
+    """Poll until ``condition()`` holds (a generous deadline, never a speed assertion); call
+    ``while_waiting()`` between polls when given."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        if while_waiting is not None:
+            while_waiting()
+        time.sleep(0.02)
+
+
+def session_job(at):
+    """The live job an AppTest session holds, or None."""
+    from app import live
+
+    lease = at.session_state[live.STATE_KEY] if live.STATE_KEY in at.session_state else None
+    return None if lease is None else lease.job
+
+
+def top_level_imports(path: Path) -> set[str]:
+    """Top-level package names that ``path`` imports absolutely (lazy imports inside functions too)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
