@@ -66,30 +66,57 @@ def escape_markdown(text: str) -> str:
     return "".join("\\" + ch if ch in _MARKDOWN else ch for ch in text.replace("\n", " ").replace("\r", " "))
 
 
-def _seed_state(slug: str, control: Control) -> str:
+def _seed_state(slug: str, control: Control) -> bool:
     """Put the control's starting value into session state: from the URL if valid (a slider's value
-    moved onto its grid, with a toast saying so), else the default with a toast naming the key."""
+    moved onto its grid, with a toast saying so), else the default with a toast naming the key.
+    True when this took a value other than the default from the link."""
     key = f"{slug}.{control.key}"
-    if key not in st.session_state:
-        value = control.default
-        raw = st.query_params.get(control.key)
-        if raw is not None:
-            try:
-                value = control.parse(raw)
-            except ValueError as exc:
-                st.toast(escape_markdown(f"Ignored the link's value: {exc}. Using {_fmt(value)}."))
-            else:
-                if isinstance(control, Slider) and not control.on_grid(raw):
-                    st.toast(escape_markdown(f"The link's {control.key}={lessons.shown(raw)} is not a value of the "
-                                             f"slider: snapped to the nearest one, {_fmt(value)}."))
-        st.session_state[key] = value
-    return key
+    if key in st.session_state:
+        return False
+    value = control.default
+    raw = st.query_params.get(control.key)
+    if raw is not None:
+        try:
+            value = control.parse(raw)
+        except ValueError as exc:
+            st.toast(escape_markdown(f"Ignored the link's value: {exc}. Using {_fmt(value)}."))
+        else:
+            if isinstance(control, Slider) and not control.on_grid(raw):
+                st.toast(escape_markdown(f"The link's {control.key}={lessons.shown(raw)} is not a value of the "
+                                         f"slider: snapped to the nearest one, {_fmt(value)}."))
+    st.session_state[key] = value
+    return value != control.default
+
+
+def _unlink_uncomputed(slug: str, controls, linked: list[Control]) -> None:
+    """A link selects a heavy lesson's setting only once the server has computed it: otherwise the
+    linked controls that feed the heavy run go back to their defaults, with a toast, so that no link
+    starts a computation (moving a slider does, one at a time for the server)."""
+    from lessons import precomputed
+
+    if slug not in precomputed.HEAVY:
+        return
+    module = lessons.lesson_module(slug)
+    if not {c.key for c in module.CONTROLS} <= {c.key for c in controls}:
+        return
+    values = {c.key: st.session_state[f"{slug}.{c.key}"] for c in module.CONTROLS}
+    heavy = precomputed.kwargs_of(slug, values)
+    if heavy == precomputed.defaults_of(slug) or precomputed.is_cached(slug, values):
+        return
+    every = precomputed.HEAVY[slug] == "run_controls"
+    reset = [c for c in linked if every or c.key in heavy]
+    for control in reset:
+        st.session_state[f"{slug}.{control.key}"] = control.default
+    asked = ", ".join(f"{c.key}={_fmt(values[c.key])}" for c in reset)
+    st.toast(escape_markdown(f"The link's setting ({asked}) has not been computed on this server yet, so the "
+                             "page shows the defaults. Move a slider to compute it."))
 
 
 def control_ui(slug: str, control: Control, container=None) -> Any:
     """Draw one control (its value seeded from the URL) and return its value."""
     box = container if container is not None else st
-    key = _seed_state(slug, control)
+    key = f"{slug}.{control.key}"
+    _seed_state(slug, control)
     if isinstance(control, Slider):
         if control.log:
             box.select_slider(control.label, options=control.options(), key=key, help=control.help or None,
@@ -120,6 +147,9 @@ def control_ui(slug: str, control: Control, container=None) -> Any:
 
 def controls_ui(slug: str, controls, container=None, columns: int | None = None) -> dict[str, Any]:
     """Draw every control of a lesson and mirror all their values in the URL query string."""
+    linked = [c for c in controls if _seed_state(slug, c)]
+    if linked:
+        _unlink_uncomputed(slug, controls, linked)
     values: dict[str, Any] = {}
     if columns:
         cols = (container or st).columns(columns)

@@ -102,8 +102,10 @@ WHAT_TO_NOTICE = [
     "covered all eight by the end of the run. That is clipping's cost — a critic that is slow to train "
     "(previous lesson) — not mode collapse: its samples stay spread around the ring instead of jumping between "
     "bumps. The paper's claim is about a critic trained to convergence: set **n_critic** to 10 before pressing "
-    "Start and on the default seed it covers all eight within 2,000 steps; a learning rate of 1e-3 instead "
-    "of 5e-4 (at n_critic = 5) does within 3,000 (other seeds: `bench/wgan_mode_coverage.py`).",
+    "Start, or the learning rate to 1e-3 instead of 5e-4, and on the default seed it covers all eight before "
+    f"the run's {MAX_STEPS:,} steps end. At which step depends on the seed, and even on the processor (a "
+    "seeded run follows the CPU's floating-point arithmetic): the line under the run gives it. On some seeds "
+    "it takes longer than the run (`bench/wgan_mode_coverage.py`).",
     "Exact $W_1$ ranks the three methods the same way the pictures do — a number you can trust even when "
     "the generator losses are not comparable.",
 ]

@@ -10,6 +10,8 @@ class — and otherwise computes it once:
 * one computation per setting: students who ask for the same one wait for it under a lock;
 * at most ``WGAN_HEAVY_RUNS`` (default 1) computations at a time in the whole server, whatever
   the number of sessions or links, so lesson runs cannot crowd out the live training jobs;
+* a link can select a setting only once it is computed (:func:`is_cached`; the app falls back to
+  the defaults otherwise and says so), so a crafted link never starts a computation;
 * the result is written atomically (:func:`wgan_core.atomic.atomic_write`) as an ``.npz`` of arrays
   and a JSON tree, read back with ``allow_pickle=False`` — a cache file can never run code. Only the
   lesson's own dataclasses are rebuilt; a file that does not decode is recomputed.
@@ -265,18 +267,38 @@ def run(module, function: str, kwargs: dict, progress: Callable[[float, str], No
         lock.release()
 
 
+def kwargs_of(slug: str, values: dict) -> dict:
+    """The keyword arguments of a heavy lesson's function for the control values ``values``."""
+    import inspect
+
+    import lessons
+
+    if HEAVY[slug] == "run_controls":
+        return {"values": dict(values)}
+    params = inspect.signature(getattr(lessons.lesson_module(slug), HEAVY[slug])).parameters
+    return {k: v for k, v in values.items() if k in params}
+
+
 def defaults_of(slug: str) -> dict:
     """The keyword arguments of a heavy lesson's function at the lesson's default control values."""
     import lessons
 
-    module = lessons.lesson_module(slug)
-    values = lessons.defaults(module.CONTROLS)
-    if HEAVY[slug] == "run_controls":
-        return {"values": values}
-    import inspect
+    return kwargs_of(slug, lessons.defaults(lessons.lesson_module(slug).CONTROLS))
 
-    params = inspect.signature(getattr(module, HEAVY[slug])).parameters
-    return {k: v for k, v in values.items() if k in params}
+
+def is_cached(slug: str, values: dict) -> bool:
+    """Whether the heavy run at the control values ``values`` is on disk and reads back, so a page
+    can show it without computing anything (a link may select only such settings)."""
+    import lessons
+
+    folder = cache_dir()
+    if folder is None:
+        return False
+    kwargs = kwargs_of(slug, values)
+    prefix = PREFIX.get((slug, HEAVY[slug]))
+    stem = file_stem(slug, HEAVY[slug], {k: v for k, v in kwargs.items() if k != prefix})
+    want = int(kwargs[prefix]) if prefix else None
+    return _cached(folder, stem, lessons.lesson_module(slug), prefix, want) is not None
 
 
 def warm(slugs=tuple(HEAVY), report: Callable[[str], None] = print) -> None:

@@ -77,13 +77,20 @@ def app_test():
     ``page`` is a view's slug (``app/views/<page>.py``) or ``"main"`` (the entry point, with its
     navigation); ``query`` sets the URL's query string; ``timeout`` is AppTest's default timeout in
     seconds. Returns the page after its first run (``run=False``: before it, e.g. to set more state).
+    A heavy lesson's setting that ``query`` selects is computed first (``computed=False``: not), as a
+    link selects only computed settings (:func:`tests.helpers.compute_link`).
     """
     from streamlit.testing.v1 import AppTest
 
-    def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 120, run: bool = True) -> AppTest:
+    from tests.helpers import compute_link
+
+    def open_page(page: str, query: dict[str, str] | None = None, timeout: float = 120, run: bool = True,
+                  computed: bool = True) -> AppTest:
         path = ROOT / "app" / ("main.py" if page == "main" else f"views/{page}.py")
         if not path.is_file():
             raise ValueError(f"no page {page!r}: {path} does not exist")
+        if computed:
+            compute_link(page, query)
         at = AppTest.from_file(str(path), default_timeout=timeout)
         for key, value in (query or {}).items():
             at.query_params[key] = value

@@ -37,3 +37,26 @@ def top_level_imports(path: Path) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module.split(".")[0])
     return names
+
+
+def compute_link(slug: str, query: dict[str, str] | str | None) -> None:
+    """Compute the heavy run that a link to ``slug`` selects, before the link is opened, as a
+    teacher does before sharing one: a link selects only a setting the server has computed
+    (:func:`lessons.precomputed.is_cached`). Values a control refuses are left at their default."""
+    import urllib.parse
+
+    import lessons
+    from lessons import precomputed
+
+    if slug not in precomputed.HEAVY or not query:
+        return
+    if isinstance(query, str):
+        query = dict(urllib.parse.parse_qsl(query))
+    module = lessons.lesson_module(slug)
+    values = lessons.defaults(module.CONTROLS)
+    for control in module.CONTROLS:
+        try:
+            values[control.key] = control.parse(query[control.key])
+        except (KeyError, ValueError):
+            pass
+    precomputed.run(module, precomputed.HEAVY[slug], precomputed.kwargs_of(slug, values))

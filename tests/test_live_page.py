@@ -52,7 +52,8 @@ def test_a_paused_run_gives_its_slot_back_and_resume_waits_in_line_when_the_clas
     at.run()
     assert not at.exception
     assert any("gave its training slot back to the class" in i.value for i in at.info)
-    other = Job(functools.partial(tiny_members), label="images", client="10.0.0.9")  # another student takes it
+    # Another student takes the slot and pauses too, but within their own (long) grace: they keep it.
+    other = Job(functools.partial(tiny_members), label="images", client="10.0.0.9", pause_grace=600)
     other.step(1)
     wait_for(lambda: other.steps == 1)
     try:

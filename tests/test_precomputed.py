@@ -164,7 +164,8 @@ def test_every_heavy_lesson_names_a_function_that_takes_its_defaults():
 
 
 def test_a_crafted_link_after_a_restart_reads_the_setting_from_disk(cache, monkeypatch):
-    """?n=1999 and then ?n=2000 on a fresh server (memory caches empty): one computation in all."""
+    """n=2000 computed once; then ?n=1999 and ?n=2000 on a fresh server (memory caches empty) compute
+    nothing more."""
     import streamlit as st
 
     import lessons.parallel_lines as lesson
@@ -176,6 +177,7 @@ def test_a_crafted_link_after_a_restart_reads_the_setting_from_disk(cache, monke
         return real(100, *args, **kwargs)  # small, to stay quick (kept in this test's cache folder only)
 
     monkeypatch.setattr(lesson, "estimate_curves", recording)
+    precomputed.run(lesson, "estimate_curves", {"n": 2000})
     try:
         for raw in ("1999", "2000"):
             st.cache_data.clear()
@@ -183,6 +185,7 @@ def test_a_crafted_link_after_a_restart_reads_the_setting_from_disk(cache, monke
             at.query_params["n"] = raw
             at.run()
             assert not at.exception
+            assert at.query_params["n"] == "2000"
         assert seen == [2000]
     finally:
         st.cache_data.clear()

@@ -213,8 +213,9 @@ def test_parse_rejects_what_is_not_a_value_of_the_slider(text):
         n.parse(text)
 
 
-# A crafted link to a heavy lesson runs only what the slider could have asked for: the lesson's compute
-# function is wrapped to record the value it receives (and to run a small version of it, to stay quick).
+# A crafted link to a heavy lesson starts no computation of its own: its value is snapped to the grid,
+# and a setting the server has not computed falls back to the default. The lesson's compute function is
+# wrapped to record the value it receives (and to run a small version of it, to stay quick).
 HEAVY_LINKS = [
     ("parallel_lines", "n", "1999", "estimate_curves", 2000),
     ("optimal_critic", "iters", "1999", "fig3", 2000),
@@ -224,10 +225,12 @@ HEAVY_LINKS = [
 
 
 def _recording(function, key: str, small: int, seen: list):
+    import functools
     import inspect
 
     signature = inspect.signature(function)
 
+    @functools.wraps(function)
     def wrapper(*args, **kwargs):
         bound = signature.bind(*args, **kwargs)
         if "values" in bound.arguments:  # run_controls(values): the controls as a dict
@@ -242,22 +245,41 @@ def _recording(function, key: str, small: int, seen: list):
     return wrapper
 
 
-@pytest.mark.parametrize(("slug", "key", "raw", "function", "used"), HEAVY_LINKS)
-def test_a_crafted_link_to_a_heavy_lesson_runs_a_value_on_the_grid(monkeypatch, slug, key, raw, function, used):
+def _open_link(slug: str, key: str, raw: str) -> AppTest:
     import streamlit as st
 
+    st.cache_data.clear()  # a fresh server's memory: only the disk cache remains
+    at = AppTest.from_file(str(ROOT / "app" / "views" / f"{slug}.py"), default_timeout=120)
+    at.query_params[key] = raw
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+@pytest.mark.parametrize(("slug", "key", "raw", "function", "used"), HEAVY_LINKS)
+def test_a_crafted_link_to_a_heavy_lesson_computes_only_what_the_server_has(monkeypatch, tmp_path, slug, key, raw,
+                                                                            function, used):
+    import streamlit as st
+
+    from lessons import precomputed
+
     module = lessons.lesson_module(slug)
-    monkeypatch.setenv("WGAN_LESSON_CACHE", "off")  # the small runs must not be kept under the full setting
+    default = next(c for c in module.CONTROLS if c.key == key).default
+    monkeypatch.setenv("WGAN_LESSON_CACHE", str(tmp_path))  # small runs kept under full settings: this test's only
     seen: list = []
     monkeypatch.setattr(module, function, _recording(getattr(module, function), key, 100, seen))
-    st.cache_data.clear()
     try:
-        at = AppTest.from_file(str(ROOT / "app" / "views" / f"{slug}.py"), default_timeout=120)
-        at.query_params[key] = raw
-        at.run()
-        assert not at.exception, at.exception
-        assert seen == [used], seen
+        at = _open_link(slug, key, raw)
+        assert seen == [default], seen  # the page's default, never the link's setting
+        assert at.query_params[key] == shell._fmt(default)
+        toasts = " ".join(t.value for t in at.toast)
+        assert "snapped" in toasts and "has not been computed on this server yet" in toasts
+        # Once computed (a slider moved there, or the teacher before class), the same link shows it.
+        values = {**lessons.defaults(module.CONTROLS), key: used}
+        precomputed.run(module, function, precomputed.kwargs_of(slug, values))
+        assert seen == [default, used]
+        at = _open_link(slug, key, raw)
+        assert seen == [default, used], seen  # read from disk
         assert at.query_params[key] == str(used)
-        assert any("snapped" in t.value for t in at.toast)
     finally:
         st.cache_data.clear()  # the small runs must not be served to a later test under the full key

@@ -9,6 +9,8 @@ from typing import Any
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
+from tests.helpers import compute_link
+
 #: How long a test waits for the app to react to an action. Generous: on a loaded 2-core CI machine
 #: (``pytest -n 2`` with training jobs beside it) a rerun can take many seconds to start and finish.
 REACT_TIMEOUT = 120.0
@@ -40,6 +42,9 @@ def wait_idle(page: Page, settle: float = 1.0, timeout: float = 120.0) -> None:
 
 
 def open_page(page: Page, base_url: str, path: str = "", query: str = "") -> None:
+    """Open ``path?query`` and wait until idle. A heavy lesson's setting that the link selects is
+    computed first, on the disk cache the server shares: a link selects only computed settings."""
+    compute_link(path, query)
     url = f"{base_url}/{path}" + (f"?{query}" if query else "")
     page.goto(url)
     page.wait_for_selector('[data-testid="stMainBlockContainer"], [data-testid="stMain"]', timeout=60_000)
