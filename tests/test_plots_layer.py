@@ -39,7 +39,7 @@ def test_every_plots_module_imports_without_loading_streamlit_from_any_directory
         "assert not bad, bad\n"
         "print('ok')\n"
     )
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # this checkout, whatever is installed; cwd elsewhere
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
