@@ -297,6 +297,7 @@ RECIPES = {
     "optimal_critic": Recipe(MANUAL + "from plots import optimal_critic as plots", _optimal_critic,
                              quick=dict(iters=100)),
     "meaningful_loss": Recipe(BOTH + "from plots import meaningful_loss as plots", _meaningful_loss,
-                              quick=dict(steps=800)),  # at 400 reads rho is still noise (+0.13 on one CPU, +0.5 on another)
+                              # at 400 steps rho is still noise (+0.13 on one CPU, +0.5 on another)
+                              quick=dict(steps=800)),
     "optimizers": Recipe(MANUAL + "from plots import optimizers as plots", _optimizers, quick=dict(steps=300)),
 }
