@@ -311,3 +311,39 @@ def test_publishing_the_status_never_waits_for_a_jobs_lock(registry):
         writer.join(10)
         assert not writer.is_alive()
     assert json.loads(registry.status_file.read_text())["jobs"][0]["id"] == job.id
+
+
+def _publish_with_a_hook(registry, monkeypatch, hook):
+    """Publish with ``hook()`` run inside the first file write, after its snapshot was taken."""
+    from wgan_core.live import registry as registry_module
+
+    real, calls = registry_module.atomic_write, []
+
+    def write(path, data):
+        calls.append(data)
+        if len(calls) == 1:
+            hook()
+        return real(path, data)
+
+    monkeypatch.setattr(registry_module, "atomic_write", write)
+    registry.publish()
+    return json.loads(registry.status_file.read_text())
+
+
+def test_the_status_file_ends_with_the_newest_state_when_another_thread_publishes_mid_write(registry, monkeypatch):
+    """A stale snapshot written last would say a job is alive after the last one ended."""
+    import threading
+
+    job = process_job(registry)
+    stopper = threading.Thread(target=job.stop, kwargs={"wait": None})  # its own publish, a newer snapshot
+    _publish_with_a_hook(registry, monkeypatch, lambda: (stopper.start(), time.sleep(0.5)))
+    stopper.join(10)
+    status = json.loads(registry.status_file.read_text())
+    assert [j["status"] for j in status["jobs"]] == ["stopped"]
+
+
+def test_a_publish_nested_in_a_publish_of_the_same_thread_is_written_not_deadlocked(registry, monkeypatch):
+    """A session's finalizer may stop its job (and publish) in the middle of this thread's write."""
+    job = process_job(registry)
+    status = _publish_with_a_hook(registry, monkeypatch, lambda: job.stop(wait=None))
+    assert [j["status"] for j in status["jobs"]] == ["stopped"]

@@ -100,6 +100,9 @@ class JobRegistry:
             raise ValueError(f"jobs_per_client must be 0 (no limit) or more, got {jobs_per_client}")
         self.status_file = Path(status_file) if status_file else None
         self._cond = threading.Condition()
+        self._publish_lock = threading.Lock()  # one snapshot-and-write at a time, so files land in order
+        self._publishing = threading.local()
+        self._publish_again = False
         self._admitted: list = []
         self._queue: deque = deque()
         self._jobs: dict[int, Any] = {}
@@ -197,9 +200,26 @@ class JobRegistry:
                 "jobs": [j.describe() for j in jobs]}
 
     def publish(self) -> None:
-        """Rewrite the status file, if one is configured (atomically: readers never see half)."""
-        if self.status_file is not None:
-            atomic_write(self.status_file, json.dumps(self.status()))
+        """Rewrite the status file, if one is configured (atomically: readers never see half).
+
+        The snapshot and its write happen under one lock: two threads that each took a snapshot and
+        then raced to write could leave the older one on disk for good (a file that says a job is
+        still active after the last job ended). A call nested in a publish of the same thread (a
+        session's finalizer stopping its job mid-write) only asks the outer call to write once more.
+        """
+        if self.status_file is None:
+            return
+        if getattr(self._publishing, "active", False):
+            self._publish_again = True
+            return
+        with self._publish_lock:
+            self._publishing.active, self._publish_again = True, True
+            try:
+                while self._publish_again:
+                    self._publish_again = False
+                    atomic_write(self.status_file, json.dumps(self.status()))
+            finally:
+                self._publishing.active = False
 
     def shutdown(self, reason: str = "the server is shutting down", wait: float = 10.0) -> None:
         """Stop every active job and wait up to ``wait`` s in all for them and their workers."""
