@@ -81,8 +81,9 @@ def test_a_paused_job_gives_its_slot_back_after_the_grace_and_resume_queues_it(t
     wait_for(lambda: a.status == "queued")
     assert a.queue_position() == 1 and a.pid == worker_pid and a.steps == frozen
     b.stop()
-    wait_for(lambda: a.status == "running" and a.steps > frozen)
-    assert a.pid == worker_pid and a.logs()[-1]["g_step"] > frozen  # it carried on where it was
+    # The step count arrives before that step's log (two messages), so wait for the log itself.
+    wait_for(lambda: a.status == "running" and a.logs()[-1]["g_step"] > frozen)
+    assert a.pid == worker_pid and a.steps > frozen  # it carried on where it was
     a.pause()
     a.step(1)  # a Step is activity: the grace starts again
     assert a.holds_slot
