@@ -14,7 +14,9 @@ button, all sessions press it together. Then it checks
   the positions shown are exactly 1 … sessions − max_jobs;
 * responsiveness: ``/_stcore/health`` probed every 0.2 s by a process of its own during the whole run
   (from the first navigation to the last job's end), p95 < 1 s and max < 3 s (a probe that fails or
-  times out after 10 s counts as infinitely slow);
+  times out after 10 s counts as infinitely slow); each probe over 1 s is listed with the server's
+  CPU seconds during it, its main thread's wait for a core and the machine's runnable processes,
+  which tell a server at work from one waiting for a core;
 * release: after the sessions close, every job has stopped within 60 s, and no worker process of a
   job (every job trains in a worker process; their pids come from the status file) is left.
 
@@ -65,18 +67,35 @@ def alive(pid: int) -> bool:
     return Path(f"/proc/{pid}").exists()
 
 
-#: The probe's own process: ``/_stcore/health`` every ``period`` s, one line per probe: start time, seconds.
+#: The probe's own process: ``/_stcore/health`` every ``period`` s, one line per probe: start time,
+#: seconds, then from ``/proc``: the server's CPU seconds during the probe, the seconds its main thread
+#: (the event loop that answers) and the probe itself waited in the run queue for a core, and the
+#: runnable processes at the probe's end. A slow probe with little server CPU and a long run-queue
+#: wait is the server waiting for a core, not working.
 PROBE_SCRIPT = r"""
-import sys, time, urllib.request
-url, period, out = sys.argv[1], float(sys.argv[2]), open(sys.argv[3], "w", buffering=1)
+import os, sys, time, urllib.request
+url, period, out, pid = sys.argv[1], float(sys.argv[2]), open(sys.argv[3], "w", buffering=1), sys.argv[4]
+tick = os.sysconf("SC_CLK_TCK")
+def cpu():
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / tick
+def queued(who=pid):  # a thread's time waiting for a core (schedstat, ns)
+    with open(f"/proc/{who}/schedstat") as f:
+        return int(f.read().split()[1]) / 1e9
+def runnable():
+    with open("/proc/stat") as f:
+        return next(line.split()[1] for line in f if line.startswith("procs_running"))
 while True:
-    t0, p0 = time.time(), time.perf_counter()
+    t0, p0, c0, q0, m0 = time.time(), time.perf_counter(), cpu(), queued(), queued("self")
     try:
         with urllib.request.urlopen(url, timeout=10) as resp:
             resp.read()
-        out.write(f"{t0} {time.perf_counter() - p0}\n")
+        secs, kind = time.perf_counter() - p0, ""
     except OSError as exc:  # a refused or timed-out probe counts as infinitely slow
-        out.write(f"{t0} inf {type(exc).__name__}\n")
+        secs, kind = float("inf"), type(exc).__name__
+    waits = f"{queued() - q0:.2f} {queued('self') - m0:.2f}"
+    out.write(f"{t0} {secs} {cpu() - c0:.2f} {waits} {runnable()} {kind}\n")
     time.sleep(period)
 """
 
@@ -90,14 +109,15 @@ class HealthProbe:
     the summary can say when the slow probes came.
     """
 
-    def __init__(self, base_url: str, period: float = 0.2):
-        self.url, self.period = f"{base_url}/_stcore/health", period
+    def __init__(self, base_url: str, server_pid: int, period: float = 0.2):
+        self.url, self.period, self.server_pid = f"{base_url}/_stcore/health", period, server_pid
         self.log = Path(tempfile.mkdtemp(prefix="wgan-probe-")) / "health.txt"
         self.phases: list[tuple[float, str]] = [(0.0, "idle")]
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
-        self.proc = subprocess.Popen([sys.executable, "-c", PROBE_SCRIPT, self.url, str(self.period), str(self.log)])
+        self.proc = subprocess.Popen([sys.executable, "-c", PROBE_SCRIPT, self.url, str(self.period), str(self.log),
+                                      str(self.server_pid)])
 
     def mark(self, phase: str) -> None:
         self.phases.append((time.time(), phase))
@@ -109,12 +129,24 @@ class HealthProbe:
 
     def samples(self) -> list[tuple[str, float, str]]:
         """(phase, seconds, failure kind or "") per probe."""
+        return [(phase, secs, kind) for phase, secs, *_, kind in self._lines()]
+
+    def _lines(self) -> list[tuple[str, float, float, float, float, int, str]]:
         out = []
         for line in self.log.read_text().splitlines() if self.log.exists() else []:
-            t0, secs, *kind = line.split()
+            t0, secs, server_cpu, waited, probe_waited, runnable, *kind = line.split()
             phase = [name for start, name in self.phases if start <= float(t0)][-1]
-            out.append((phase, float(secs), kind[0] if kind else ""))
+            out.append((phase, float(secs), float(server_cpu), float(waited), float(probe_waited), int(runnable),
+                        kind[0] if kind else ""))
         return out
+
+    def slow(self, over_s: float = 1.0) -> list[dict]:
+        """Each probe slower than ``over_s``: its phase, seconds, the server's CPU seconds, its main
+        thread's and the probe's own run-queue waits meanwhile, and the runnable processes at its end
+        (a probe that timed out reports 10 s of wall time)."""
+        return [{"phase": phase, "s": round(min(secs, 10.0), 2), "server_cpu_s": cpu, "main_thread_waited_s": waited,
+                 "probe_waited_s": probe_waited, "runnable": runnable}
+                for phase, secs, cpu, waited, probe_waited, runnable, _ in self._lines() if secs > over_s]
 
     def summary(self, phase: str | None = None) -> dict:
         xs = sorted(s for p, s, _ in self.samples() if phase is None or p == phase)
@@ -236,7 +268,7 @@ def run_load(sessions: int = 30, max_jobs: int = 2, hold_s: float = 20.0, lesson
     status_file = Path(tempfile.mkdtemp(prefix="wgan-load-")) / "jobs.json"
     proc, url = start_server({"WGAN_MAX_JOBS": str(max_jobs), "WGAN_JOBS_PER_CLIENT": "0",
                               "WGAN_JOB_STATUS_FILE": str(status_file), "WGAN_JOB_IDLE_TIMEOUT": "30"})
-    probe = HealthProbe(url)
+    probe = HealthProbe(url, proc.pid)
     out: dict = {"sessions": sessions, "max_jobs": max_jobs, "max_admitted_seen": 0, "max_active_seen": 0,
                  "browser_nice": browser_nice, "load_avg_before": os.getloadavg()[0]}
     pids: set[int] = set()  # worker processes seen in the status file
@@ -263,6 +295,7 @@ def run_load(sessions: int = 30, max_jobs: int = 2, hold_s: float = 20.0, lesson
     out["health_failure_kinds"] = sorted(set(failures))
     out["health_p95_s"], out["health_max_s"] = whole.get("p95_s", float("inf")), whole.get("max_s", float("inf"))
     out["health_by_phase"] = {ph: probe.summary(ph) for ph in ("open", "start", "run", "close")}
+    out["slow_probes"] = probe.slow()
     return out
 
 
