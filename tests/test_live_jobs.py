@@ -8,6 +8,7 @@ import json
 import multiprocessing
 import os
 import signal
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from tests.helpers import wait_for
 from wgan_core import live
 from wgan_core.config import preset
 from wgan_core.live import commands
+from wgan_core.live import registry as registry_module
 from wgan_core.trainer import Trainer
 
 live.configure_torch_threads()
@@ -302,8 +304,6 @@ def test_bad_arguments_raise_value_errors(registry, monkeypatch):
 
 def test_publishing_the_status_never_waits_for_a_jobs_lock(registry):
     """Two sessions pressing Start at once must not deadlock on each other's job locks."""
-    import threading
-
     job = process_job(registry)
     with job._lock:  # another thread is inside this job (e.g. in start())
         writer = threading.Thread(target=registry.publish)
@@ -315,8 +315,6 @@ def test_publishing_the_status_never_waits_for_a_jobs_lock(registry):
 
 def _publish_with_a_hook(registry, monkeypatch, hook):
     """Publish with ``hook()`` run inside the first file write, after its snapshot was taken."""
-    from wgan_core.live import registry as registry_module
-
     real, calls = registry_module.atomic_write, []
 
     def write(path, data):
@@ -332,8 +330,6 @@ def _publish_with_a_hook(registry, monkeypatch, hook):
 
 def test_the_status_file_ends_with_the_newest_state_when_another_thread_publishes_mid_write(registry, monkeypatch):
     """A stale snapshot written last would say a job is alive after the last one ended."""
-    import threading
-
     job = process_job(registry)
     stopper = threading.Thread(target=job.stop, kwargs={"wait": None})  # its own publish, a newer snapshot
     _publish_with_a_hook(registry, monkeypatch, lambda: (stopper.start(), time.sleep(0.5)))
