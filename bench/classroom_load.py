@@ -4,7 +4,9 @@ Opens ``--sessions`` real Chromium sessions (one browser, one context each, driv
 Playwright's async API: every session navigates at the same moment, as a class that opens a shared
 link does; ``--browser-nice N`` runs the browsers at a lower CPU priority, as if on the students' own
 computers — on a loaded machine it starves them instead: their fragment timers, which keep the jobs
-alive, stall) on one ``streamlit run`` server started with
+alive, stall; ``--split-cores`` holds the server, and so its job workers, to one half of the cores
+and the browsers to the other, so that the browsers take no CPU from the server, as in a classroom
+where they run on the students' computers) on one ``streamlit run`` server started with
 ``WGAN_MAX_JOBS=--max-jobs``, ``WGAN_JOBS_PER_CLIENT=0`` (every session comes from this one machine)
 and ``WGAN_JOB_STATUS_FILE`` (the registry's read-only status file); once every page shows its Start
 button, all sessions press it together. Then it checks
@@ -20,10 +22,10 @@ button, all sessions press it together. Then it checks
 * release: after the sessions close, every job has stopped within 60 s, and no worker process of a
   job (every job trains in a worker process; their pids come from the status file) is left.
 
-Run: ``python bench/classroom_load.py [--sessions 30 --max-jobs 2 --hold 20]``; prints a JSON summary
-(latencies per phase too) and exits non-zero when a check fails. With ``--profile DIR`` it records
-the server with ``py-spy record --gil`` (if installed: what holds the server's interpreter lock) into
-``DIR/server.txt`` (collapsed stacks).
+Run: ``python bench/classroom_load.py [--sessions 30 --max-jobs 2 --hold 20] [--split-cores]``; prints
+a JSON summary (latencies per phase too) and exits non-zero when a check fails. With ``--profile DIR``
+it records the server with ``py-spy record --gil`` (if installed: what holds the server's interpreter
+lock) into ``DIR/server.txt`` (collapsed stacks).
 ``tests/test_classroom_load.py`` (marked slow) runs the same code with ten sessions.
 """
 
@@ -198,15 +200,30 @@ async def _queue_position(page) -> int | None:
     return int(match.group(1)) if match else None
 
 
-def niced_chromium(nice: int) -> str:
-    """A Chromium launcher at lower CPU priority (``nice``), so that on one machine the browsers —
-    in a classroom, the students' own computers — do not starve the server being measured."""
-    if nice <= 0:
+def chromium_launcher(nice: int, cpus: set[int] | None) -> str:
+    """A Chromium launcher at lower CPU priority (``nice``) and/or held to ``cpus``, so that on one
+    machine the browsers — in a classroom, the students' own computers — do not starve the server."""
+    if nice <= 0 and not cpus:
         return CHROMIUM
+    prefix = (f"nice -n {int(nice)} " if nice > 0 else "") + (f"taskset -c {_cpu_list(cpus)} " if cpus else "")
     wrapper = Path(tempfile.mkdtemp(prefix="wgan-chromium-")) / "chromium"
-    wrapper.write_text(f'#!/bin/sh\nexec nice -n {int(nice)} "{CHROMIUM}" "$@"\n')
+    wrapper.write_text(f'#!/bin/sh\nexec {prefix}"{CHROMIUM}" "$@"\n')
     wrapper.chmod(0o755)
     return str(wrapper)
+
+
+def _cpu_list(cpus: set[int]) -> str:
+    return ",".join(str(c) for c in sorted(cpus))
+
+
+def split_cores() -> tuple[set[int], set[int]]:
+    """(server's cores, browsers' cores): the machine's cores in two halves, the server's half first
+    (one core each on a 2-core machine)."""
+    cores = sorted(os.sched_getaffinity(0))
+    if len(cores) < 2:
+        raise SystemExit("--split-cores needs at least 2 cores")
+    half = len(cores) // 2
+    return set(cores[:half]), set(cores[half:])
 
 
 def _watch_status(status_file: Path, pids: set[int], out: dict) -> dict:
@@ -217,12 +234,13 @@ def _watch_status(status_file: Path, pids: set[int], out: dict) -> dict:
 
 
 async def _scenario(url: str, probe: HealthProbe, status_file: Path, sessions: int, max_jobs: int,
-                    hold_s: float, lesson: str, out: dict, pids: set[int], browser_nice: int) -> None:
+                    hold_s: float, lesson: str, out: dict, pids: set[int], browser_nice: int,
+                    browser_cpus: set[int] | None) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=niced_chromium(browser_nice), args=CHROMIUM_ARGS,
-                                           headless=True)
+        browser = await pw.chromium.launch(executable_path=chromium_launcher(browser_nice, browser_cpus),
+                                           args=CHROMIUM_ARGS, headless=True)
         probe.mark("open")
         t0 = time.monotonic()
         opened = await asyncio.gather(*(_open(browser, url, lesson) for _ in range(sessions)))
@@ -263,19 +281,32 @@ async def _scenario(url: str, probe: HealthProbe, status_file: Path, sessions: i
 
 
 def run_load(sessions: int = 30, max_jobs: int = 2, hold_s: float = 20.0, lesson: str = "mode_collapse",
-             profile_dir: str | None = None, browser_nice: int = 0) -> dict:
-    """Run the scenario; return measured facts (no pass/fail decisions except in :func:`checks`)."""
+             profile_dir: str | None = None, browser_nice: int = 0, split: bool = False) -> dict:
+    """Run the scenario; return measured facts (no pass/fail decisions except in :func:`checks`).
+
+    ``split``: the server (and so its job workers, which inherit its cores) runs on one half of the
+    cores and the browsers on the other, as if the students' browsers ran on their own computers."""
     status_file = Path(tempfile.mkdtemp(prefix="wgan-load-")) / "jobs.json"
-    proc, url = start_server({"WGAN_MAX_JOBS": str(max_jobs), "WGAN_JOBS_PER_CLIENT": "0",
-                              "WGAN_JOB_STATUS_FILE": str(status_file), "WGAN_JOB_IDLE_TIMEOUT": "30"})
+    server_cpus, browser_cpus = split_cores() if split else (None, None)
+    every_cpu = os.sched_getaffinity(0)
+    if server_cpus:
+        os.sched_setaffinity(0, server_cpus)  # the server inherits this process's cores
+    try:
+        proc, url = start_server({"WGAN_MAX_JOBS": str(max_jobs), "WGAN_JOBS_PER_CLIENT": "0",
+                                  "WGAN_JOB_STATUS_FILE": str(status_file), "WGAN_JOB_IDLE_TIMEOUT": "30"})
+    finally:
+        os.sched_setaffinity(0, every_cpu)
     probe = HealthProbe(url, proc.pid)
     out: dict = {"sessions": sessions, "max_jobs": max_jobs, "max_admitted_seen": 0, "max_active_seen": 0,
-                 "browser_nice": browser_nice, "load_avg_before": os.getloadavg()[0]}
+                 "browser_nice": browser_nice,
+                 "server_cpus": sorted(server_cpus or every_cpu), "browser_cpus": sorted(browser_cpus or every_cpu),
+                 "load_avg_before": os.getloadavg()[0]}
     pids: set[int] = set()  # worker processes seen in the status file
     profiler = Profiler(profile_dir, proc.pid)
     probe.start()
     try:
-        asyncio.run(_scenario(url, probe, status_file, sessions, max_jobs, hold_s, lesson, out, pids, browser_nice))
+        asyncio.run(_scenario(url, probe, status_file, sessions, max_jobs, hold_s, lesson, out, pids, browser_nice,
+                               browser_cpus))
         out["final_status"] = read_status(status_file)
         # a stopped job has waited for its worker to exit, so none may be left (checked while the
         # server still runs: its exit would end them anyway)
@@ -322,9 +353,12 @@ def main() -> int:
     ap.add_argument("--profile", default=None, help="a folder for a py-spy profile of the server")
     ap.add_argument("--browser-nice", type=int, default=0,
                     help="CPU niceness of the browsers (0: same priority as the server)")
+    ap.add_argument("--split-cores", action="store_true",
+                    help="the server and its workers on one half of the cores, the browsers on the other")
     args = ap.parse_args()
     os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    result = run_load(args.sessions, args.max_jobs, args.hold, profile_dir=args.profile, browser_nice=args.browser_nice)
+    result = run_load(args.sessions, args.max_jobs, args.hold, profile_dir=args.profile, browser_nice=args.browser_nice,
+                      split=args.split_cores)
     verdict = checks(result)
     result.pop("final_status", None)
     print(json.dumps({**result, "checks": verdict}, indent=2))
