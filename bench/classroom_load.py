@@ -13,7 +13,9 @@ button, all sessions press it together. Then it checks
 
 * the cap: the registry never admits more than ``max_jobs`` jobs and queues the rest;
 * the message: every session over the cap shows the "Queued" notice with its position in line, and
-  the positions shown are exactly 1 … sessions − max_jobs;
+  the positions shown are exactly 1 … sessions − max_jobs (``watchdog_stops`` counts the jobs the
+  watchdog stopped while their pages were open: a browser too starved to poll for 30 s loses its job,
+  and the queue moves on);
 * responsiveness: ``/_stcore/health`` probed every 0.2 s by a process of its own during the whole run
   (from the first navigation to the last job's end), p95 < 1 s and max < 3 s (a probe that fails or
   times out after 10 s counts as infinitely slow); each probe over 1 s is listed with the server's
@@ -47,7 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
+from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, start_server  # noqa: E402
 
 #: The queue notice of a queued page ("... you are number N in line ...").
 QUEUE_POSITION = re.compile(r"number (\d+) in line")
@@ -308,6 +310,9 @@ def run_load(sessions: int = 30, max_jobs: int = 2, hold_s: float = 20.0, lesson
         asyncio.run(_scenario(url, probe, status_file, sessions, max_jobs, hold_s, lesson, out, pids, browser_nice,
                                browser_cpus))
         out["final_status"] = read_status(status_file)
+        # jobs of pages still open that the watchdog stopped (their browser did not poll for 30 s)
+        server_log = ARTIFACTS / f"streamlit-{url.rsplit(':', 1)[1]}.log"
+        out["watchdog_stops"] = server_log.read_text(errors="replace").count("stopped by the watchdog")
         # a stopped job has waited for its worker to exit, so none may be left (checked while the
         # server still runs: its exit would end them anyway)
         out["worker_pids_seen"] = sorted(pids)

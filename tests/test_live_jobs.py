@@ -139,6 +139,8 @@ def test_job_start_pause_step_stop_and_no_worker_left(registry):
     wait_for(lambda: job.steps >= 3 and len(job.logs()) >= 2 and job.latest_snapshot() is not None)
     assert job.status == "running" and job.pid != os.getpid()
     assert any(p.pid == job.pid for p in multiprocessing.active_children())
+    # the worker trains WGAN_WORKER_NICE (default 5) steps nicer than the server
+    assert os.getpriority(os.PRIO_PROCESS, job.pid) == min(19, os.getpriority(os.PRIO_PROCESS, 0) + 5)
     first = job.logs()[0]
     assert first["member"] == "wgan" and first["g_step"] == 0 and 0.0 <= first["ring_share"] <= 1.0
     job.pause()
@@ -224,11 +226,14 @@ def test_jobs_queue_without_a_worker_until_admitted(tmp_path):
     wait_for(lambda: worker_gone(second.pid))
 
 
-def test_watchdog_and_closed_owner_stop_the_worker(registry):
+def test_watchdog_and_closed_owner_stop_the_worker(registry, caplog):
     idle = process_job(registry, idle_timeout=1.0)
     idle.start()
     assert idle.join(60) and idle.status == "stopped" and "watchdog" in idle.stop_reason
     wait_for(lambda: worker_gone(idle.pid))
+    # the server's log says which job the watchdog stopped, and why; a closed session is not logged
+    assert [r.getMessage() for r in caplog.records if "stopped by" in r.getMessage()] == [
+        f"job {idle.id} ({idle.label}, client {idle.client}) stopped by the watchdog: nobody polled for 1 s"]
     alive = {"yes": True}
     owned = process_job(registry, owner_alive=lambda: alive["yes"], owner_grace=0.2)  # read in this process
     owned.step(1)
@@ -237,6 +242,7 @@ def test_watchdog_and_closed_owner_stop_the_worker(registry):
     assert owned.join(60) and owned.status == "stopped" and "session" in owned.stop_reason
     wait_for(lambda: worker_gone(owned.pid))
     assert registry.status()["admitted"] == 0
+    assert sum("stopped by" in r.getMessage() for r in caplog.records) == 1
 
 
 def test_logs_stay_bounded_and_the_job_finishes_at_max_steps(registry):
@@ -300,6 +306,9 @@ def test_bad_arguments_raise_value_errors(registry, monkeypatch):
         live.default_max_jobs()
     monkeypatch.setenv("WGAN_MAX_JOBS", "3")
     assert live.default_max_jobs() == 3
+    monkeypatch.setenv("WGAN_WORKER_NICE", "20")
+    with pytest.raises(ValueError, match="WGAN_WORKER_NICE=20 must be at most 19"):
+        live.JobRegistry(1)
 
 
 def test_publishing_the_status_never_waits_for_a_jobs_lock(registry):

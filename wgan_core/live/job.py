@@ -292,6 +292,8 @@ class Job:
         reason = self.watch.reason(now)
         if reason is not None and not self._stop.is_set():
             self.stop_reason = self.stop_reason or reason
+            if reason.startswith("watchdog"):  # a page still open whose browser stopped polling, or a lost tab
+                _log.warning("job %s (%s, client %s) stopped by the %s", self.id, self.label, self.client, reason)
             self._stop.set()
         return self._stop.is_set()
 

@@ -98,6 +98,7 @@ class JobRegistry:
         self.jobs_per_client = settings.default_jobs_per_client() if jobs_per_client is None else int(jobs_per_client)
         if self.jobs_per_client < 0:
             raise ValueError(f"jobs_per_client must be 0 (no limit) or more, got {jobs_per_client}")
+        settings.worker_nice()  # each worker reads it; a bad value is named here, before any Start
         self.status_file = Path(status_file) if status_file else None
         self._cond = threading.Condition()
         self._publish_lock = threading.Lock()  # one snapshot-and-write at a time, so files land in order

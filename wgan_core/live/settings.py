@@ -9,8 +9,13 @@ variable                   meaning                                              
 ``WGAN_PAUSE_GRACE_S``     seconds a paused job keeps its slot before giving it back      60
 ``WGAN_JOBS_PER_CLIENT``   live jobs one client address may hold (0: no limit)            1
 ``WGAN_TORCH_THREADS``     torch intra-op threads of each worker                          1
+``WGAN_WORKER_NICE``       CPU niceness each worker adds to the server's (0 to 19)        5
 ``WGAN_JOB_STATUS_FILE``   a JSON file the registry rewrites with its state               (none)
 =========================  =============================================================  ============
+
+A worker runs ``WGAN_WORKER_NICE`` steps nicer (0 to 19) than the server, so that on a busy machine
+the server answers the class's pages first and the training takes the CPU time left; with a core
+free for each job it loses nothing.
 
 The GPU cap's default is the device's memory divided by :data:`GPU_JOB_FOOTPRINT_BYTES`, at least 1.
 """
@@ -82,3 +87,10 @@ def default_jobs_per_client() -> int:
 
 def torch_threads() -> int:
     return int(env_number("WGAN_TORCH_THREADS", 1, 1))
+
+
+def worker_nice() -> int:
+    value = int(env_number("WGAN_WORKER_NICE", 5, 0))
+    if value > 19:
+        raise ValueError(f"WGAN_WORKER_NICE={value} must be at most 19")
+    return value

@@ -32,7 +32,7 @@ from typing import Any
 
 from . import commands as C
 from .loop import Loop
-from .settings import torch_threads
+from .settings import torch_threads, worker_nice
 
 #: Name prefix of the worker processes.
 WORKER_NAME = "wgan-training-job"
@@ -101,6 +101,12 @@ def prepare_workers(preload: Sequence[str] = ()) -> None:
         from multiprocessing import forkserver
 
         forkserver.ensure_running()
+
+
+def lower_worker_priority() -> int:
+    """Make this worker ``WGAN_WORKER_NICE`` steps nicer than the process that started it; returns
+    its niceness."""
+    return os.nice(worker_nice())
 
 
 def configure_torch_threads() -> int:
@@ -186,6 +192,7 @@ def _serve_commands(loop: Loop, conn, stop: threading.Event, sink: _PipeSink) ->
 def _train(factory, args, options, commands, sink: _PipeSink) -> None:
     """Build the members, serve commands in a thread, run the loop, report the end."""
     _check_cuda_not_inherited()
+    lower_worker_priority()
     configure_torch_threads()
     loop = Loop(factory(*args), sink, **options)
     sink.send(("ready", os.getpid(), loop.hparams()))
