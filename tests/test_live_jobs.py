@@ -307,7 +307,7 @@ def test_bad_arguments_raise_value_errors(registry, monkeypatch):
     monkeypatch.setenv("WGAN_MAX_JOBS", "3")
     assert live.default_max_jobs() == 3
     monkeypatch.setenv("WGAN_WORKER_NICE", "20")
-    with pytest.raises(ValueError, match="WGAN_WORKER_NICE=20 must be at most 19"):
+    with pytest.raises(ValueError, match="WGAN_WORKER_NICE='20' must be at most 19"):
         live.JobRegistry(1)
 
 

@@ -22,6 +22,7 @@ The GPU cap's default is the device's memory divided by :data:`GPU_JOB_FOOTPRINT
 
 from __future__ import annotations
 
+import math
 import os
 
 #: Memory one live GPU job is assumed to take (the CUDA context, the networks, their optimiser
@@ -31,8 +32,9 @@ import os
 GPU_JOB_FOOTPRINT_BYTES = 2 * 1024**3
 
 
-def env_number(name: str, default: float, minimum: float) -> float:
-    """``float(os.environ[name])`` (``default`` when unset or empty), checked to be at least ``minimum``."""
+def env_number(name: str, default: float, minimum: float, maximum: float = math.inf) -> float:
+    """``float(os.environ[name])`` (``default`` when unset or empty), checked to lie in
+    [``minimum``, ``maximum``]."""
     raw = os.environ.get(name)
     if raw is None or raw.strip() == "":
         return default
@@ -42,6 +44,8 @@ def env_number(name: str, default: float, minimum: float) -> float:
         raise ValueError(f"{name}={raw!r} is not a number") from exc
     if value < minimum:
         raise ValueError(f"{name}={raw!r} must be at least {minimum:g}")
+    if value > maximum:
+        raise ValueError(f"{name}={raw!r} must be at most {maximum:g}")
     return value
 
 
@@ -90,7 +94,4 @@ def torch_threads() -> int:
 
 
 def worker_nice() -> int:
-    value = int(env_number("WGAN_WORKER_NICE", 5, 0))
-    if value > 19:
-        raise ValueError(f"WGAN_WORKER_NICE={value} must be at most 19")
-    return value
+    return int(env_number("WGAN_WORKER_NICE", 5, 0, 19))
