@@ -23,7 +23,7 @@ batch ``m`` and ``n_critic`` = k. Each product is ``(M, K, N)``, an ``M×K`` by 
   * the generator's weight gradients;
   * its input gradients for every layer but the first.
 
-This is what :class:`wgan_core.toy_engine.MLPKernel` does, and ``tests/test_mlp_kernel.py`` checks
+This is what :class:`wgan_core.engines.toy.MLPKernel` does, and ``tests/test_mlp_kernel.py`` checks
 that the trainer forms exactly these products. Autograd in the plain loop forms the same ones.
 """
 

@@ -4,7 +4,7 @@ import torch
 
 from wgan_core.config import TrainConfig
 from wgan_core.models import MLPCritic
-from wgan_core.toy_engine import LeanRMSprop, flat_view, flatten_parameters
+from wgan_core.engines.toy import LeanRMSprop, flat_view, flatten_parameters
 from wgan_core.trainer import Trainer
 
 
@@ -49,7 +49,7 @@ def test_toy_trainer_clips_flat_critic_and_matches_unflattened_maths():
 
 
 def test_flat_lean_adam_equals_torch_fused_adam_and_survives_resume():
-    from wgan_core.toy_engine import LeanAdam
+    from wgan_core.engines.toy import LeanAdam
 
     torch.manual_seed(0)
     a, b = MLPCritic(2, 16, 2), MLPCritic(2, 16, 2)
@@ -75,7 +75,7 @@ def test_flat_lean_adam_equals_torch_fused_adam_and_survives_resume():
 def test_lean_optimisers_step_with_a_closure_equals_update_after_backward():
     """``step(closure)`` evaluates the closure with autograd on (as torch's optimisers do) and returns
     its loss; ``update()`` — what the trainer calls — gives the same parameters."""
-    from wgan_core.toy_engine import LeanAdam
+    from wgan_core.engines.toy import LeanAdam
 
     x = torch.randn(32, 2, generator=torch.Generator().manual_seed(0))
     for cls in (LeanRMSprop, LeanAdam):

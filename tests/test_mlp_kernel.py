@@ -1,4 +1,4 @@
-"""The hand-written backward passes of wgan_core.toy_engine give autograd's gradients."""
+"""The hand-written backward passes of wgan_core.engines.toy give autograd's gradients."""
 
 import pytest
 import torch
@@ -6,8 +6,8 @@ import torch
 import wgan_core.losses as L
 from wgan_core.config import TrainConfig
 from wgan_core.models import MLPCritic, MLPGenerator
-from wgan_core.toy_engine import MLPKernel, flatten_parameters, kernel_for
-from wgan_core.toy_engine.grads import critic_loss_grad, generator_loss_grad
+from wgan_core.engines.toy import MLPKernel, flatten_parameters, kernel_for
+from wgan_core.engines.toy.grads import critic_loss_grad, generator_loss_grad
 from wgan_core.trainer import Trainer
 
 

@@ -37,14 +37,15 @@ def test_weights_clipped_after_every_critic_step():
     c = 0.003
     tr = Trainer(tiny(loss="wgan", clip_value=c, optimizer="rmsprop", lr=0.05, n_critic=1))
     seen = []
-    original = tr._update_c  # the critic optimiser's update, as the trainer calls it
+    original = tr.engine.update  # every optimiser update, as the trainer calls it
 
-    def checked_step(*args, **kwargs):
-        # before the step, the previous clip must have held; after it the values may exceed c …
-        seen.append(max(p.detach().abs().max().item() for p in tr.critic.parameters()))
-        return original(*args, **kwargs)
+    def checked_update(opt):
+        # before the critic's step, the previous clip must have held; after it the values may exceed c …
+        if opt is tr.opt_c:
+            seen.append(max(p.detach().abs().max().item() for p in tr.critic.parameters()))
+        return original(opt)
 
-    tr._update_c = checked_step
+    tr.engine.update = checked_update
     for _ in range(4):
         tr.step()
         assert all(p.detach().abs().max().item() <= c + 1e-9 for p in tr.critic.parameters())
@@ -143,7 +144,7 @@ def test_presets_build():
 
 def test_lean_rmsprop_equals_torch_rmsprop():
     from wgan_core.models import MLPCritic
-    from wgan_core.toy_engine import LeanRMSprop
+    from wgan_core.engines.toy import LeanRMSprop
 
     torch.manual_seed(0)
     a, b = MLPCritic(2, 16, 2), MLPCritic(2, 16, 2)
@@ -204,7 +205,7 @@ def test_the_engine_seam_picks_once_and_names_what_it_cannot_do():
 
 
 def test_a_loss_without_a_hand_written_derivative_falls_back_to_autograd(monkeypatch):
-    from wgan_core.toy_engine import grads
+    from wgan_core.engines.toy import grads
 
     monkeypatch.delitem(grads.OUTPUT_GRADS, "gan-minimax")  # as a newly registered loss would be
     tr = Trainer(tiny(loss="gan-minimax", n_critic=2))
@@ -218,7 +219,7 @@ def test_a_loss_without_a_hand_written_derivative_falls_back_to_autograd(monkeyp
 def test_the_trainer_runs_without_the_toy_engine(monkeypatch):
     import sys
 
-    monkeypatch.setitem(sys.modules, "wgan_core.toy_engine", None)  # any import of it now fails
+    monkeypatch.setitem(sys.modules, "wgan_core.engines.toy", None)  # any import of it now fails
     tr = Trainer(tiny(loss="wgan-gp", engine="autograd"))
     logs = list(tr.run(3, metrics_every=3))
     assert tr.engine.name == "autograd" and np.isfinite(logs[-1]["critic_loss"])

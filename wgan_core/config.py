@@ -42,7 +42,7 @@ DEVICES = ("auto", "cpu", "cuda")
 GENERATORS = ("dcgan", "dcgan-nobn", "mlp")
 CRITIC_ARCHS = ("dcgan", "mlp")
 COMPILE_MODES = ("none", "default", "reduce-overhead")
-#: Gradient engines (wgan_core.engine.pick_engine): auto = the toy kernels where they apply, else autograd.
+#: Gradient engines (wgan_core.engines.pick_engine): auto = the toy kernels where they apply, else autograd.
 ENGINES = ("auto", "autograd", "toy-kernel")
 
 #: Hyperparameters that may change while a run goes on (see ``Trainer.set_hparams``).
@@ -131,8 +131,8 @@ class TrainConfig:
     compile : str
         ``none``, or a ``torch.compile`` mode (``default``, ``reduce-overhead`` = CUDA graphs).
     engine : str
-        How the gradients are formed (:func:`wgan_core.engine.pick_engine`): ``autograd``;
-        ``toy-kernel``, the hand-written backward passes of :mod:`wgan_core.toy_engine` (toy MLPs
+        How the gradients are formed (:func:`wgan_core.engines.pick_engine`): ``autograd``;
+        ``toy-kernel``, the hand-written backward passes of :mod:`wgan_core.engines.toy` (toy MLPs
         only; ValueError elsewhere); ``auto`` (default): the toy kernels where they apply, else
         autograd. Same maths either way; the bench compares the two. A saved config's older
         ``manual_backward`` flag still loads (True: ``auto``, False: ``autograd``).

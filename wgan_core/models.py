@@ -11,7 +11,7 @@ r"""Networks for the toy problems.
 :func:`build_models` makes the pair for a :class:`~wgan_core.config.TrainConfig`; image models come from
 ``wgan_core.images.models`` (imported lazily). :func:`resolve_device` turns ``config.device`` into a
 ``torch.device``. How the networks are trained (optimisers, gradient engines) is not here: see
-:mod:`wgan_core.engine` and :mod:`wgan_core.toy_engine`.
+:mod:`wgan_core.engines`.
 """
 
 from __future__ import annotations

@@ -20,9 +20,9 @@ reads like it (its comments quote the algorithm's lines):
 
 WGAN-GP replaces line 7 by the penalty of :func:`wgan_core.losses.gradient_penalty` in line 5; the
 GAN baselines use the losses of :mod:`wgan_core.losses`. *How* lines 5 and 10 form their gradients
-is one seam, the gradient engine, picked once at construction (:func:`wgan_core.engine.pick_engine`):
+is one seam, the gradient engine, picked once at construction (:func:`wgan_core.engines.pick_engine`):
 autograd by default, for every network; the toys may take the hand-written kernels of
-:mod:`wgan_core.toy_engine` (``config.engine``). For every engine the ``n_critic`` fake batches come
+:mod:`wgan_core.engines.toy` (``config.engine``). For every engine the ``n_critic`` fake batches come
 from one generator forward when the generator has no batch norm (θ is frozen meanwhile), and the
 losses are summed on the device (:class:`~wgan_core.accumulator.LossAccumulator`) and read only at
 the metrics interval, where a NaN or inf loss or weight raises :class:`~wgan_core.divergence.DivergedError`.
@@ -43,11 +43,12 @@ from . import metrics as M
 from .accumulator import LossAccumulator
 from .config import TrainConfig
 from .data import build_data
-from .engine import clip_params, has_batchnorm, load_optimizer_state, pick_engine, thread_limit, trainable
+from .engines import GradientEngine, pick_engine
+from .params import clip_params, load_optimizer_state, thread_limit, trainable
 from .hparams import LiveHparams
 from .models import build_models, resolve_device
 
-__all__ = ["Trainer", "resolve_device", "thread_limit", "OFFICIAL_BURST"]
+__all__ = ["Trainer", "resolve_device", "OFFICIAL_BURST"]
 
 #: The official code's schedule: this many critic iterations for the first 25 and every 500th G-step.
 OFFICIAL_BURST = 100
@@ -68,7 +69,7 @@ class Trainer:
 
     Attributes
     ----------
-    engine : AutogradEngine or ToyKernelEngine
+    engine : GradientEngine
         The gradient engine (``engine.name``: ``"autograd"`` or ``"toy-kernel"``).
     losses : LossAccumulator
         This interval's device sums of the losses; :meth:`drain_losses` reads them.
@@ -94,14 +95,10 @@ class Trainer:
         self.aux_rng = self._rng(2)         # metric-only randomness (never perturbs training)
         self.fixed_noise = torch.randn(config.eval_samples, self.z_dim, generator=self._rng(3), device=self.device)
         toy = self.data.kind == "toy"
-        self.engine = pick_engine(config, self.generator, self.critic, self._noise_rng, toy)
+        self.engine: GradientEngine = pick_engine(config, self.generator, self.critic, self._noise_rng, toy)
         self._g_trainable = bool(trainable(self.generator))
-        self._batch_fakes = toy and not has_batchnorm(self.generator)
         self.opt_g = self.engine.make_optimizer(self.generator, config.lr)
         self.opt_c = self.engine.make_optimizer(self.critic, config.lr * config.critic_lr_ratio)
-        # the lean optimisers' update without Optimizer.step's wrapper (see toy_engine.optim)
-        self._update_g = getattr(self.opt_g, "update", self.opt_g.step)
-        self._update_c = getattr(self.opt_c, "update", self.opt_c.step)
         self._critic_params = trainable(self.critic)
         self._clip_params = clip_params(self.critic, config.clamp_bn)
         self._hparams = LiveHparams(config)
@@ -146,7 +143,7 @@ class Trainer:
             if not net.training:  # a metric's eval() switched it off; train() walks every submodule
                 net.train()
         with self._threads(), self.engine.grad_mode():
-            # 2: for t = 0, ..., n_critic do   (lines 3-7 in _critic_update)
+            # 2: for t = 0, ..., n_critic do   (lines 3-4 in _critic_phase, 5-7 in _critic_update)
             self._critic_phase(self._critic_iters(hp), hp)
             if self._g_trainable:
                 # 9: Sample {z_i} ~ p(z) a batch of prior samples.
@@ -154,7 +151,7 @@ class Trainer:
                 # 10: g_θ ← −∇_θ 1/m Σ f_w(g_θ(z_i))   (or the GAN generator loss's gradient)
                 loss = self.engine.generator_grads(z)
                 # 11: θ ← θ − α · RMSProp(θ, g_θ)   (or Adam)
-                self._update_g()
+                self.engine.update(self.opt_g)
                 self.losses.add_generator(loss)
         self.g_step += 1
         dt = time.perf_counter() - t0
@@ -167,9 +164,9 @@ class Trainer:
         loss, penalty = self.engine.critic_grads(real, fake, hp["lambda_gp"])
         # 6: w ← w + α · RMSProp(w, g_w)   (or Adam)
         if self.config.track_update_cosine:  # the lesson "optimizers" measures every update
-            M.tracked_update(self._update_c, self._critic_params, self.losses)
+            M.tracked_update(lambda: self.engine.update(self.opt_c), self._critic_params, self.losses)
         else:
-            self._update_c()
+            self.engine.update(self.opt_c)
         # 7: w ← clip(w, −c, c)   (WGAN only: after every critic update)
         if self.config.loss == "wgan":
             self.engine.clip_(self._clip_params, hp["clip_value"])
@@ -179,7 +176,7 @@ class Trainer:
     def _critic_phase(self, iters: int, hp: dict) -> None:
         """Lines 2-8: ``iters`` critic updates against the frozen generator."""
         m = self.config.batch_size
-        if self._batch_fakes:  # θ is frozen: one forward makes all n_critic fake batches
+        if self.engine.batched_fakes:  # θ is frozen: one forward makes all n_critic fake batches
             fakes = self.engine.fakes(self._noise(iters * m))  # 4: Sample {z_i} ~ p(z)
             reals = self.data.sample(iters * m)                # 3: Sample {x_i} ~ P_r
             for t in range(iters):

@@ -3,7 +3,7 @@ r"""Derivatives of the losses with respect to the network outputs, where the bac
 Each is the derivative of the loss of the same objective in :mod:`wgan_core.losses`, element by
 element, with $m$ the batch size; ``tests/test_losses.py`` checks every one against autograd.
 :data:`OUTPUT_GRADS` lists the objectives that have them: for any other loss the trainer falls back
-to autograd (:func:`wgan_core.engine.pick_engine`).
+to autograd (:func:`wgan_core.engines.pick_engine`).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The toy engine: hand-written gradients for the toy MLPs, the trainer's fast path on a CPU.
 
 * :mod:`.engine` — :class:`ToyKernelEngine`, the engine the trainer's seam
-  (:func:`wgan_core.engine.pick_engine`) takes for the toys, and :func:`unsupported_reason`;
+  (:func:`wgan_core.engines.pick_engine`) takes for the toys, and :func:`unsupported_reason`;
 * :mod:`.kernel` — :class:`MLPKernel`, forward and backward passes of a Linear/ReLU MLP by hand,
   the WGAN-GP penalty's gradient included;
 * :mod:`.flat` — flat parameter buffers (:func:`flatten_parameters`, :func:`flat_view`);

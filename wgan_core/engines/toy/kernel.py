@@ -65,7 +65,7 @@ class MLPKernel:
             raise ValueError("MLPKernel needs a network that ends in a Linear layer")
         params = [p for pair in self.layers for p in pair]
         if [id(p) for p in net.parameters()] != [id(p) for p in params] or flat_view(params) is None:
-            raise ValueError("MLPKernel needs the parameters flattened (wgan_core.toy_engine.flat.flatten_parameters)")
+            raise ValueError("MLPKernel needs the parameters flattened (wgan_core.engines.toy.flat.flatten_parameters)")
         self.params = params
         self.grad = torch.zeros(sum(p.numel() for p in params), dtype=params[0].dtype, device=params[0].device)
         self._grad_views = list(torch.split(self.grad, [p.numel() for p in params]))

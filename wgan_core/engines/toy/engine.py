@@ -1,6 +1,6 @@
 r"""The toy engine: Algorithm 1's gradients for the toy MLPs by hand, over flat parameter buffers.
 
-Same maths as :class:`wgan_core.engine.AutogradEngine` (tests check every gradient and a whole run
+Same maths as :class:`~wgan_core.engines.autograd.AutogradEngine` (tests check every gradient and a whole run
 against it), several times faster on a CPU for the small toy networks, where autograd's bookkeeping
 costs more than the arithmetic:
 
@@ -13,7 +13,8 @@ costs more than the arithmetic:
   without touching the critic's gradient; no autograd graph is recorded anywhere.
 
 A generator the kernels do not cover (e.g. a trainable :class:`~wgan_core.models.AffineGenerator`)
-keeps the autograd generator step; :func:`unsupported_reason` says when the critic is not covered.
+keeps the autograd generator step: the engine holds an autograd engine for such fallbacks.
+:func:`unsupported_reason` says when the critic is not covered.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ import contextlib
 import torch
 from torch import nn
 
-from .. import losses as L
-from ..config import TrainConfig
-from ..engine import AutogradEngine, trainable
+from ... import losses as L
+from ...config import TrainConfig
+from ...params import trainable
+from ..autograd import AutogradEngine
 from .flat import FlatCache, flatten_parameters
 from .grads import OUTPUT_GRADS, critic_loss_grad, generator_loss_grad
 from .kernel import MLPKernel, kernel_for
@@ -55,8 +57,9 @@ def unsupported_reason(config: TrainConfig, critic: nn.Module, toy: bool) -> str
     return None
 
 
-class ToyKernelEngine(AutogradEngine):
-    """:class:`~wgan_core.engine.AutogradEngine`'s interface, by the hand-written toy kernels."""
+class ToyKernelEngine:
+    """A :class:`~wgan_core.engines.GradientEngine` by the hand-written toy kernels; an
+    :class:`~wgan_core.engines.autograd.AutogradEngine` it holds (``fallback``) runs what they do not cover."""
 
     name = "toy-kernel"
 
@@ -65,12 +68,14 @@ class ToyKernelEngine(AutogradEngine):
         flatten_parameters(critic)
         self._kc = MLPKernel(critic.net)  # ValueError for a critic it does not cover
         flatten_parameters(generator)
-        super().__init__(config, generator, critic, noise, toy)
+        self.fallback = AutogradEngine(config, generator, critic, noise, toy)
+        self.config, self.noise = config, noise
+        self.batched_fakes = self.fallback.batched_fakes
         self._kg = kernel_for(generator) if _covered(generator) else None
         self._clip_flat = FlatCache()
         self._wgan_out_grad: dict[tuple[int, int], torch.Tensor] = {}  # the constant ∂ℓ/∂f of wgan
         # one no_grad for the whole iteration, unless the generator step needs autograd
-        self._no_grad = self._kg is not None or not self.generator_params
+        self._no_grad = self._kg is not None or not self.fallback.generator_params
 
     def make_optimizer(self, module: nn.Module, lr: float) -> torch.optim.Optimizer:
         """The lean RMSProp/Adam (torch's arithmetic, flat-buffer updates)."""
@@ -79,12 +84,16 @@ class ToyKernelEngine(AutogradEngine):
             return LeanAdam(params, lr=lr, betas=self.config.betas)
         return LeanRMSprop(params, lr=lr)
 
+    def update(self, opt: torch.optim.Optimizer) -> None:
+        """The lean optimiser's update without ``Optimizer.step``'s wrapper (see :mod:`.optim`)."""
+        opt.update()
+
     def grad_mode(self):
         return torch.no_grad() if self._no_grad else contextlib.nullcontext()
 
     def fakes(self, z: torch.Tensor) -> torch.Tensor:
         if self._kg is None:
-            return super().fakes(z)
+            return self.fallback.fakes(z)
         return self._kg.forward(z, keep=False)[0]
 
     def _critic_out_grad(self, f: torch.Tensor, m: int) -> torch.Tensor:
@@ -114,7 +123,7 @@ class ToyKernelEngine(AutogradEngine):
 
     def generator_grads(self, z: torch.Tensor) -> torch.Tensor:
         if self._kg is None:
-            return super().generator_grads(z)
+            return self.fallback.generator_grads(z)
         x, g_inputs = self._kg.forward(z)  # back through the critic to its input, then through g
         out, c_inputs = self._kc.forward(x)
         f_fake = out.reshape(-1)
@@ -129,6 +138,6 @@ class ToyKernelEngine(AutogradEngine):
     def clip_(self, params: list[torch.Tensor], c: float) -> None:
         flat = self._clip_flat(params)
         if flat is None:  # e.g. batch-norm parameters left out of the clip
-            super().clip_(params, c)
+            self.fallback.clip_(params, c)
         else:  # one clamp over all critic weights
             flat.clamp_(-c, c)
