@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-GRID_IMAGES = 36
+from wgan_core.images.grid import GRID_IMAGES
+
 MAX_THUMBNAILS = 12
 
 

@@ -333,15 +333,10 @@ def build_members(settings: dict[str, Any], live: dict[str, Any] | None = None) 
 
 def build_trainer(config, profile: dict[str, Any]):
     """A Trainer with ``profile``'s networks; LSUN keeps its first :data:`LIVE_LSUN_IMAGES` images."""
-    from wgan_core.images.data import build_image_data
-    from wgan_core.images.models import build_image_models
-    from wgan_core.images.speed import accelerate
-    from wgan_core.trainer import Trainer
+    from wgan_core.images.build import build_image_trainer
 
-    generator, critic = (accelerate(m, **profile["speed"]) for m in build_image_models(config))
-    data = build_image_data(config, config.device, num_workers=0, skip_corrupt=True, max_images=LIVE_LSUN_IMAGES)
-    return Trainer(config, data=data, generator=generator, critic=critic)
-
+    return build_image_trainer(config, **profile["speed"], num_workers=0, skip_corrupt=True,
+                               max_images=LIVE_LSUN_IMAGES)
 
 
 def hparam_changes(values: dict[str, Any], method: str = "wgan") -> dict[str, dict[str, Any]]:

@@ -148,3 +148,24 @@ def test_write_json_is_json_ready_and_atomic(tmp_path):
     path = write_json(tmp_path / "x" / "s.json", {"a": np.float32(1.5), "b": float("nan"), "c": (1, 2)})
     assert json.loads(path.read_text()) == {"a": 1.5, "b": None, "c": [1, 2]}
     assert [p.name for p in path.parent.iterdir()] == ["s.json"]
+
+
+def test_an_image_run_recorded_before_the_one_recorder_still_replays(tmp_path):
+    """The image CLI's earlier writer: sorted JSON, 64 grid images per snapshot, a summary with no
+    ``format``. Its runs load, and their grids are drawn from the first GRID_IMAGES samples."""
+    from wgan_core.images.grid import GRID_IMAGES
+    from wgan_core.images.replay import list_image_runs, load_image_run, run_grid
+
+    run = tmp_path / "old-run"
+    (run / "snapshots").mkdir(parents=True)
+    config = TrainConfig(dataset="digits", image_size=32, generator="mlp", critic_arch="mlp", device="cpu")
+    (run / "config.json").write_text(json.dumps(config.to_dict(), indent=2, sort_keys=True))
+    (run / "metrics.jsonl").write_text('{"g_step": 50, "critic_estimate": 0.5}\n')
+    samples = np.random.default_rng(0).integers(0, 256, (64, 1, 32, 32), dtype=np.uint8)
+    np.savez_compressed(run / "snapshots" / "000050.npz", g_step=50, samples=samples)
+    (run / "summary.json").write_text(json.dumps({"g_step": 50, "critic_estimate": 0.5}, sort_keys=True))
+    assert list_image_runs(tmp_path) == ["old-run"]
+    loaded = load_image_run("old-run", tmp_path)
+    assert loaded.snapshot_steps == [50] and loaded.logs[0]["critic_estimate"] == 0.5
+    side = int(np.ceil(np.sqrt(GRID_IMAGES)))
+    assert run_grid(loaded, 50).shape == (side * 32 + (side + 1) * 2, side * 32 + (side + 1) * 2, 1)

@@ -105,15 +105,24 @@ def _unflatten(flat) -> dict:
 
 
 class RunRecorder:
-    """Write one run into ``out_dir`` (created; an existing run there raises ValueError)."""
+    """Write one run into ``out_dir``: the one writer of the run layout above, for toy and image runs.
 
-    def __init__(self, out_dir: str | os.PathLike, config: TrainConfig):
+    ``continue_at=None`` starts a new run (an existing run in ``out_dir`` raises ValueError); an
+    integer continues the run in ``out_dir`` from that generator step (a resumed run): its config is
+    rewritten and the logs after that step are dropped, since the resumed run writes them again.
+    """
+
+    def __init__(self, out_dir: str | os.PathLike, config: TrainConfig, continue_at: int | None = None):
         self.path = Path(out_dir)
-        if (self.path / "config.json").exists():
+        if continue_at is None and (self.path / "config.json").exists():
             raise ValueError(f"out_dir {self.path} already holds a recorded run; choose another directory")
         (self.path / "snapshots").mkdir(parents=True, exist_ok=True)
         write_json(self.path / "config.json", config.to_dict())
         self._metrics = self.path / "metrics.jsonl"
+        if continue_at is not None and self._metrics.exists():
+            kept = [line for line in self._metrics.read_text(encoding="utf-8").splitlines()
+                    if line and json.loads(line).get("g_step", 0) <= continue_at]
+            atomic_write(self._metrics, "".join(f"{line}\n" for line in kept))
         self._metrics.touch()
 
     def log(self, metrics: dict) -> None:
@@ -128,8 +137,25 @@ class RunRecorder:
             np.savez_compressed(fh, **_flatten(snap))
         return target
 
-    def checkpoint(self, trainer) -> Path:
-        return save_checkpoint(self.path / "checkpoint.pt", trainer.state_dict())
+    def grid(self, trainer, n: int | None = None) -> Path:
+        """The image-grid hook: the generator on the first ``n`` (default
+        :data:`~wgan_core.images.grid.GRID_IMAGES`) fixed noise vectors, as ``samples/<g_step>.png``
+        and as the snapshot ``{g_step, samples}`` (``uint8``, ``(n, C, H, W)``)."""
+        from .images.grid import GRID_IMAGES, save_grid, to_uint8
+
+        n = n or GRID_IMAGES
+        g = trainer.g_step
+        fake = trainer.sample(n, noise=trainer.fixed_noise[:n])
+        save_grid(fake, self.path / "samples" / f"{g:06d}.png")
+        return self.snapshot({"g_step": g, "samples": to_uint8(fake).transpose(0, 3, 1, 2)})
+
+    def checkpoint(self, state: dict) -> Path:
+        """Save ``state`` (e.g. ``Trainer.state_dict()``) as ``checkpoint.pt``, atomically."""
+        return save_checkpoint(self.path / "checkpoint.pt", state)
+
+    def history(self) -> list[dict]:
+        """The logs written so far (of this run and, when continued, of the run before)."""
+        return _read_metrics(self.path)
 
     def finish(self, summary: dict) -> None:
         write_json(self.path / "summary.json", {**summary, "format": RUN_FORMAT})
@@ -175,7 +201,7 @@ def record_run(trainer, out_dir, steps: int, snapshot_every: int | None = None,
             last_snap = trainer.g_step
         if callback is not None:
             callback(log)
-    rec.checkpoint(trainer)
+    rec.checkpoint(trainer.state_dict())
     summary = summarize(last, trainer, time.perf_counter() - start)
     rec.finish(summary)
     return summary

@@ -33,7 +33,7 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -44,9 +44,9 @@ from .accumulator import LossAccumulator
 from .config import TrainConfig
 from .data import build_data
 from .engines import GradientEngine, pick_engine
-from .params import clip_params, load_optimizer_state, thread_limit, trainable
 from .hparams import LiveHparams
 from .models import build_models, resolve_device
+from .params import clip_params, load_optimizer_state, thread_limit, trainable
 
 __all__ = ["Trainer", "resolve_device", "OFFICIAL_BURST"]
 
@@ -202,9 +202,15 @@ class Trainer:
         with self._threads(), self.engine.grad_mode():
             self._critic_phase(iters, self._begin())
 
-    def run(self, steps: int, metrics_every: int | None = None) -> Iterator[dict]:
-        """Run ``steps`` generator iterations, yielding :meth:`metrics` every ``metrics_every``
-        (default ``config.metrics_every``) and after the last step. :meth:`stop` ends it early.
+    def run(self, steps: int, metrics_every: int | None = None,
+            callbacks: Sequence[Callable[[Trainer], None]] = ()) -> Iterator[dict]:
+        """Run ``steps`` generator iterations, yielding :meth:`metrics` at every ``g_step`` that is a
+        multiple of ``metrics_every`` (default ``config.metrics_every``; a resumed run logs at the same
+        steps as an uninterrupted one) and after the last step. :meth:`stop` ends it early.
+
+        The one outer loop of every run: after each step (and after the consumer has handled that
+        step's metrics) each of ``callbacks`` is called with the trainer; a recorder's grid and
+        checkpoint hooks (:class:`~wgan_core.runs.RunRecorder`) are such callbacks.
 
         Raises :class:`~wgan_core.divergence.DivergedError` from :meth:`metrics` when the run diverged."""
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
@@ -215,8 +221,10 @@ class Trainer:
             if self._stop.is_set():
                 break
             self.step()
-            if (i + 1) % every == 0 or i + 1 == steps:
+            if self.g_step % every == 0 or i + 1 == steps:
                 yield self.metrics()
+            for callback in callbacks:
+                callback(self)
         if self._stop.is_set() and self.losses.steps:
             yield self.metrics()
 

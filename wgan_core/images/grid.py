@@ -13,7 +13,10 @@ import numpy as np
 
 from wgan_core.atomic import atomic_open
 
-__all__ = ["to_uint8", "tile", "save_grid"]
+__all__ = ["to_uint8", "tile", "save_grid", "GRID_IMAGES"]
+
+#: Images in a sample grid (recorded at every grid step, replayed and drawn live): a 6 x 6 grid.
+GRID_IMAGES = 36
 
 
 def to_uint8(images) -> np.ndarray:

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import numpy as np
 
+from wgan_core.images.grid import GRID_IMAGES
 from wgan_core.runs import check_run, snapshot_steps
 
 __all__ = ["RecordedImageRun", "list_image_runs", "scan_image_runs", "load_image_run", "run_grid", "run_thumbnails",
            "checkpoint_grid", "list_checkpoints", "GRID_IMAGES"]
 
-GRID_IMAGES = 36
 
 @dataclass(frozen=True)
 class RecordedImageRun:
