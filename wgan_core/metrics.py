@@ -164,31 +164,12 @@ def update_cosine(params, before, grads) -> torch.Tensor:
     return torch.nn.functional.cosine_similarity(delta, neg_grad, dim=0, eps=1e-30)
 
 
-def tracked_update(update, params, losses) -> None:
-    """Run the optimiser's ``update()`` and add the cosine between its step and $-\\nabla_w$ of
-    ``params`` to ``losses`` (a :class:`~wgan_core.accumulator.LossAccumulator`)."""
-    grads = [p.grad.detach().clone() for p in params]
-    before = [p.detach().clone() for p in params]
-    update()
-    losses.add_cosine(update_cosine(params, before, grads))
-
-
 def _heldout_real(trainer, n: int) -> torch.Tensor:
     data = trainer.data
     if hasattr(data, "heldout"):
         real = torch.as_tensor(np.asarray(data.heldout()), dtype=torch.float32, device=trainer.device)
         return real[:n]
     return data.sample(n)
-
-
-@torch.no_grad()
-def _fixed_fakes(trainer, n: int | None = None) -> torch.Tensor:
-    z = trainer.fixed_noise if n is None else trainer.fixed_noise[:n]
-    trainer.generator.eval()
-    try:
-        return trainer.generator(z)
-    finally:
-        trainer.generator.train()
 
 
 def _interpolates(trainer, real: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
@@ -261,7 +242,7 @@ def collect_metrics(trainer, losses: dict | None = None) -> dict:
     for key in ("generator_loss", "update_cosine", "update_cosine_negative", "update_cosine_min"):
         if key in losses:
             out[key] = losses[key]
-    fake = _fixed_fakes(trainer)
+    fake = trainer.fixed_fakes()
     real = _heldout_real(trainer, len(fake))
     with torch.no_grad():
         f_real = trainer.critic(real).reshape(-1)
@@ -300,7 +281,7 @@ def snapshot(trainer, n: int = 512, resolution: int = 64, arrows: int = 64, bins
     """
     from .losses import generator_loss
 
-    fake = _fixed_fakes(trainer, n)
+    fake = trainer.fixed_fakes(n)
     real = _heldout_real(trainer, len(fake))
     out: dict = {"g_step": trainer.g_step, "samples": fake.float().cpu().numpy(), "real": real.float().cpu().numpy()}
     trainer.critic.eval()

@@ -164,7 +164,7 @@ class Trainer:
         loss, penalty = self.engine.critic_grads(real, fake, hp["lambda_gp"])
         # 6: w ← w + α · RMSProp(w, g_w)   (or Adam)
         if self.config.track_update_cosine:  # the lesson "optimizers" measures every update
-            M.tracked_update(lambda: self.engine.update(self.opt_c), self._critic_params, self.losses)
+            self._tracked_critic_update()
         else:
             self.engine.update(self.opt_c)
         # 7: w ← clip(w, −c, c)   (WGAN only: after every critic update)
@@ -172,6 +172,15 @@ class Trainer:
             self.engine.clip_(self._clip_params, hp["clip_value"])
         self.losses.add_critic(loss, penalty)
         self.critic_steps += 1
+
+    def _tracked_critic_update(self) -> None:
+        r"""Line 6, and the cosine between the update it made and $-\nabla_w$ added to the interval's
+        losses (:func:`metrics.update_cosine`)."""
+        params = self._critic_params
+        grads = [p.grad.detach().clone() for p in params]
+        before = [p.detach().clone() for p in params]
+        self.engine.update(self.opt_c)
+        self.losses.add_cosine(M.update_cosine(params, before, grads))
 
     def _critic_phase(self, iters: int, hp: dict) -> None:
         """Lines 2-8: ``iters`` critic updates against the frozen generator."""
@@ -253,6 +262,17 @@ class Trainer:
         self.generator.eval()
         try:
             return self.generator(z.to(self.device)).float().cpu().numpy()
+        finally:
+            self.generator.train()
+
+    @torch.no_grad()
+    def fixed_fakes(self, n: int | None = None) -> torch.Tensor:
+        """The generator (in eval mode) on the first ``n`` (default: all) fixed noise vectors, as a
+        device tensor; the metrics and snapshots read the same samples every time."""
+        z = self.fixed_noise if n is None else self.fixed_noise[:n]
+        self.generator.eval()
+        try:
+            return self.generator(z)
         finally:
             self.generator.train()
 
