@@ -7,7 +7,7 @@ A view keeps its own ``st.cache_data`` function (the cache key is its controls) 
     def run_fig3(fake_mean: float, iters: int, clip_value: float, fake_std: float):
         return cached_run.run_with_progress(lesson, "fig3", dict(fake_mean=fake_mean, iters=iters, ...))
 
-The run comes from :func:`lessons.precomputed.run` (the precomputed cache where the setting is one
+The run comes from :func:`app.precomputed.run` (the precomputed cache where the setting is one
 the server has already computed, else the lesson's function, once per setting for all sessions). The
 bar shows the run's progress, or the wait while another session computes the same setting, and is
 removed when the result is there — also when the run fails.
@@ -23,8 +23,8 @@ __all__ = ["run_with_progress"]
 
 
 def run_with_progress(lesson, name: str, kwargs: dict[str, Any], text: str = "Training") -> Any:
-    """``lessons.precomputed.run(lesson, name, kwargs)`` with a progress bar on the page meanwhile."""
-    from lessons import precomputed
+    """``app.precomputed.run(lesson, name, kwargs)`` with a progress bar on the page meanwhile."""
+    from app import precomputed
 
     bar = st.progress(0.0, text=text)
     try:

@@ -92,7 +92,7 @@ def _unlink_uncomputed(slug: str, controls, linked: list[Control]) -> None:
     """A link selects a heavy lesson's setting only once the server has computed it: otherwise the
     linked controls that feed the heavy run go back to their defaults, with a toast, so that no link
     starts a computation (moving a slider does, one at a time for the server)."""
-    from lessons import precomputed
+    from app import precomputed
 
     if slug not in precomputed.HEAVY:
         return

@@ -1,5 +1,5 @@
 """What a crafted link costs the server, before and after links were snapped onto the sliders' grids
-and heavy runs were kept in the lesson cache (lessons/precomputed.py).
+and heavy runs were kept in the lesson cache (app/precomputed.py).
 
 Before: every off-grid value (``?n=1999``, ``?n=1951``, …) was its own cache key, so each one paid a
 full computation. After: each value is snapped onto the grid (all of these become ``n=2000``); the first
@@ -36,7 +36,7 @@ LINKS = {
 
 
 def kwargs_for(slug: str, key: str, value) -> dict:
-    from lessons import precomputed
+    from app import precomputed
 
     kwargs = precomputed.defaults_of(slug)
     if "values" in kwargs:
@@ -46,7 +46,7 @@ def kwargs_for(slug: str, key: str, value) -> dict:
 
 def measure(slug: str) -> dict[str, float]:
     import lessons
-    from lessons import precomputed
+    from app import precomputed
 
     module = lessons.lesson_module(slug)
     function = getattr(module, precomputed.HEAVY[slug])

@@ -42,11 +42,11 @@ def top_level_imports(path: Path) -> set[str]:
 def compute_link(slug: str, query: dict[str, str] | str | None) -> None:
     """Compute the heavy run that a link to ``slug`` selects, before the link is opened, as a
     teacher does before sharing one: a link selects only a setting the server has computed
-    (:func:`lessons.precomputed.is_cached`). Values a control refuses are left at their default."""
+    (:func:`app.precomputed.is_cached`). Values a control refuses are left at their default."""
     import urllib.parse
 
     import lessons
-    from lessons import precomputed
+    from app import precomputed
 
     if slug not in precomputed.HEAVY or not query:
         return

@@ -3,8 +3,8 @@
 import torch
 
 from wgan_core.config import TrainConfig
-from wgan_core.models import MLPCritic
 from wgan_core.engines.toy import LeanRMSprop, flat_view, flatten_parameters
+from wgan_core.models import MLPCritic
 from wgan_core.trainer import Trainer
 
 

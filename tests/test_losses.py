@@ -71,8 +71,8 @@ def test_gradient_penalty_of_linear_critics():
 
 @pytest.mark.parametrize("loss", ["wgan", "wgan-gp", "gan", "gan-minimax"])
 def test_output_derivatives_equal_autograd(loss):
-    from wgan_core.losses import critic_loss, generator_loss
     from wgan_core.engines.toy.grads import critic_loss_grad, generator_loss_grad
+    from wgan_core.losses import critic_loss, generator_loss
 
     f_real = torch.randn(7, dtype=torch.float64, requires_grad=True)
     f_fake = torch.randn(5, dtype=torch.float64, requires_grad=True)

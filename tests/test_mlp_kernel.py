@@ -5,9 +5,9 @@ import torch
 
 import wgan_core.losses as L
 from wgan_core.config import TrainConfig
-from wgan_core.models import MLPCritic, MLPGenerator
 from wgan_core.engines.toy import MLPKernel, flatten_parameters, kernel_for
 from wgan_core.engines.toy.grads import critic_loss_grad, generator_loss_grad
+from wgan_core.models import MLPCritic, MLPGenerator
 from wgan_core.trainer import Trainer
 
 

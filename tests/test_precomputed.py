@@ -4,6 +4,8 @@ that cannot run code, and never more than the server's number of heavy-run slots
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import threading
 import time
 import types
@@ -14,7 +16,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from lessons import precomputed
+from app import precomputed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -95,6 +97,18 @@ def test_different_settings_never_compute_more_than_the_slots_at_once(cache):
         t.join()
     assert sorted(module.calls) == [0, 1, 2, 3]
     assert module.most == 1  # WGAN_HEAVY_RUNS defaults to 1
+
+
+def test_the_slot_count_is_read_through_a_setting_when_first_needed(monkeypatch):
+    monkeypatch.setenv("WGAN_HEAVY_RUNS", "3")
+    assert precomputed.heavy_runs() == 3
+    for bad in ("0", "many"):
+        monkeypatch.setenv("WGAN_HEAVY_RUNS", bad)
+        with pytest.raises(ValueError, match="WGAN_HEAVY_RUNS"):
+            precomputed.heavy_runs()
+    code = "import app.precomputed as p; assert p._SLOTS == []"  # importing reads nothing
+    env = {**os.environ, "WGAN_HEAVY_RUNS": "many", "PYTHONPATH": str(ROOT)}
+    assert subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env).returncode == 0
 
 
 def test_a_cache_file_that_would_run_code_is_never_unpickled(cache, tmp_path):
@@ -254,7 +268,7 @@ SMALL = {"n": 100, "iters": 100, "steps": 100}
 
 @pytest.mark.parametrize("slug", sorted(precomputed.HEAVY))
 def test_warming_computes_the_setting_a_page_opens_with(slug, monkeypatch):
-    """``python -m lessons.precomputed`` writes the file the page's first visit reads."""
+    """``python -m app.precomputed`` writes the file the page's first visit reads."""
     import streamlit as st
 
     real, asked = precomputed.run, []

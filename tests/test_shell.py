@@ -261,7 +261,7 @@ def test_a_crafted_link_to_a_heavy_lesson_computes_only_what_the_server_has(monk
                                                                             function, used):
     import streamlit as st
 
-    from lessons import precomputed
+    from app import precomputed
 
     module = lessons.lesson_module(slug)
     default = next(c for c in module.CONTROLS if c.key == key).default

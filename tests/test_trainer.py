@@ -143,8 +143,8 @@ def test_presets_build():
 
 
 def test_lean_rmsprop_equals_torch_rmsprop():
-    from wgan_core.models import MLPCritic
     from wgan_core.engines.toy import LeanRMSprop
+    from wgan_core.models import MLPCritic
 
     torch.manual_seed(0)
     a, b = MLPCritic(2, 16, 2), MLPCritic(2, 16, 2)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import shell
+from app import precomputed, shell
 from lessons import parallel_lines as lesson
-from lessons import precomputed
 from plots import parallel_lines as plots
 
 SLUG = "parallel_lines"

@@ -4,11 +4,11 @@ A heavy run (the parallel-lines sample estimates, the meaningful-loss, optimizer
 vanishing-gradients trainings) depends only on its lesson's control values, and those lie on the
 controls' grids (:meth:`lessons.Slider.parse` snaps a link's value onto them), so the settings are a
 finite set. :func:`run` returns a setting's result from ``<runs dir>/.lesson-cache/`` when it was
-computed before — by this server, an earlier one, or ``python -m lessons.precomputed`` run before
+computed before — by this server, an earlier one, or ``python -m app.precomputed`` run before
 class — and otherwise computes it once:
 
 * one computation per setting: students who ask for the same one wait for it under a lock;
-* at most ``WGAN_HEAVY_RUNS`` (default 1) computations at a time in the whole server, whatever
+* at most ``WGAN_HEAVY_RUNS`` (default 1, :func:`heavy_runs`) computations at a time in the whole server, whatever
   the number of sessions or links, so lesson runs cannot crowd out the live training jobs;
 * a link can select a setting only once it is computed (:func:`is_cached`; the app falls back to
   the defaults otherwise and says so), so a crafted link never starts a computation;
@@ -58,9 +58,24 @@ WAIT_POLL = 0.5
 
 _KEY_LOCKS: dict[str, threading.Lock] = {}
 _KEY_LOCKS_GUARD = threading.Lock()
-_SLOTS = threading.BoundedSemaphore(max(1, int(os.environ.get("WGAN_HEAVY_RUNS", "1"))))
+_SLOTS: list[threading.BoundedSemaphore] = []  # made on first use, from heavy_runs()
 _ROOT = Path(__file__).resolve().parent.parent
 _VERSION: list[str] = []
+
+
+def heavy_runs() -> int:
+    """``WGAN_HEAVY_RUNS``: heavy computations at a time in the whole server (default 1; a value
+    below 1 or not a number raises ValueError naming the variable)."""
+    from wgan_core.live.settings import env_number
+
+    return int(env_number("WGAN_HEAVY_RUNS", 1, 1))
+
+
+def _slots() -> threading.BoundedSemaphore:
+    with _KEY_LOCKS_GUARD:
+        if not _SLOTS:
+            _SLOTS.append(threading.BoundedSemaphore(heavy_runs()))
+        return _SLOTS[0]
 
 
 def cache_dir() -> Path | None:
@@ -251,12 +266,13 @@ def run(module, function: str, kwargs: dict, progress: Callable[[float, str], No
             hit = _cached(folder, stem, module, prefix, want)
             if hit is not None:
                 return hit
-        _acquire(_SLOTS, waiting, "Waiting for the server to finish another lesson's computation…")
+        slots = _slots()
+        _acquire(slots, waiting, "Waiting for the server to finish another lesson's computation…")
         try:
             compute = getattr(module, function)
             result = compute(**kwargs, progress=progress) if progress is not None else compute(**kwargs)
         finally:
-            _SLOTS.release()
+            slots.release()
         if folder is not None:
             from wgan_core.atomic import atomic_write
 
