@@ -74,7 +74,7 @@ class Figure:
 def figure_1(samples: int = 2000, seeds: int = 4) -> Figure:
     r"""Figure 1: distances between $\mathbb P_0$ and $\mathbb P_\theta$ (paper Example 1).
 
-    Closed forms from :func:`wgan_core.distances.parallel_lines` at :data:`FIGURE_1_THETAS`, and the
+    Closed forms from :func:`lessons.parallel_lines.example1_distances` at :data:`FIGURE_1_THETAS`, and the
     sample estimates of :func:`lessons.parallel_lines.estimate_curves` (``samples`` points per line,
     ``seeds`` draws, mean over draws).
     """

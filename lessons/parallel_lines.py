@@ -11,9 +11,9 @@ JS = \log 2, \qquad KL(\mathbb{P}_\theta\|\mathbb{P}_0) = KL(\mathbb{P}_0\|\math
 while all four are $0$ at $\theta = 0$. Only $W$ is continuous in $\theta$; only $W$ has a useful
 derivative, $\partial W / \partial \theta = \operatorname{sign}(\theta)$.
 
-This module evaluates the closed forms (:func:`wgan_core.distances.parallel_lines`), their
+This module evaluates the closed forms (:func:`example1_distances`), their
 derivatives, sample-based estimates over several seeds
-(:func:`wgan_core.distances.parallel_lines_estimate`: exact $W_1$ with POT, histogram
+(:func:`example1_estimate`: exact $W_1$ with POT, histogram
 divergences with scipy), and gradient descent on $\theta$ under each distance. The descent is a
 plain loop on a scalar and the closed-form derivative — not a GAN training loop.
 """
@@ -169,7 +169,7 @@ def _finite(theta: float) -> float:
 
 def closed_form_curves(thetas=THETA_GRID) -> dict[str, np.ndarray]:
     """The five closed forms of Example 1 on ``thetas`` (shape (k,)); KL values are ``inf`` for θ ≠ 0."""
-    values = [distances.parallel_lines(t) for t in np.asarray(thetas, dtype=float)]
+    values = [example1_distances(t) for t in np.asarray(thetas, dtype=float)]
     return {name: np.array([v[name] for v in values]) for name in NAMES}
 
 
@@ -185,7 +185,7 @@ def derivative(name: str, theta: float) -> float:
 
 def at_theta(theta: float) -> tuple[dict[str, float], dict[str, float]]:
     """Closed-form values and derivatives of every distance at one ``theta`` (NaN slope: undefined)."""
-    return distances.parallel_lines(theta), {name: derivative(name, theta) for name in NAMES}
+    return example1_distances(theta), {name: derivative(name, theta) for name in NAMES}
 
 
 def derivative_curves(thetas=THETA_GRID) -> dict[str, np.ndarray]:
@@ -215,14 +215,14 @@ class Estimates:
 
 
 def estimate_curves(n: int, thetas=ESTIMATE_THETAS, seeds: int = N_SEEDS, bins: int = BINS) -> Estimates:
-    """Run :func:`wgan_core.distances.parallel_lines_estimate` at every θ of ``thetas`` for seeds 0…seeds−1."""
+    """Run :func:`example1_estimate` at every θ of ``thetas`` for seeds 0…seeds−1."""
     if int(seeds) < 1:
         raise ValueError(f"seeds must be at least 1, got {seeds}")
     grid = np.asarray(thetas, dtype=float)
     values = {name: np.empty((grid.size, int(seeds))) for name in NAMES}
     for i, theta in enumerate(grid):
         for seed in range(int(seeds)):
-            est = distances.parallel_lines_estimate(theta, int(n), seed=seed, bins=int(bins))
+            est = example1_estimate(theta, int(n), seed=seed, bins=int(bins))
             for name in NAMES:
                 values[name][i, seed] = est[name]
     return Estimates(n=int(n), thetas=grid, values=values)
@@ -254,3 +254,93 @@ def gradient_descent(name: str, theta0: float, lr: float, steps: int = GD_STEPS,
         eta = lr / math.sqrt(t + 1) if decay else lr
         thetas.append(round(thetas[-1] - eta * slope, 12))  # rounding lets 0.5 - 5 * 0.1 land on 0
     return np.array(thetas)
+
+
+# ----------------------------------------------------------------------------------------------
+# Example 1's distances: the closed forms and their sample estimates
+# ----------------------------------------------------------------------------------------------
+
+def _finite_theta(theta) -> float:
+    value = float(theta)
+    if not math.isfinite(value):
+        raise ValueError(f"theta must be a finite number, got {value}")
+    return value
+
+
+def example1_distances(theta: float) -> dict[str, float]:
+    r"""Closed-form distances of paper Example 1.
+
+    $\mathbb{P}_0$ is the law of $(0, Z)$ and $\mathbb{P}_\theta$ that of $(\theta, Z)$ with
+    $Z \sim U[0, 1]$: two parallel vertical segments a distance $|\theta|$ apart.
+
+    * $W(\mathbb{P}_0, \mathbb{P}_\theta) = |\theta|$
+    * $JS = \log 2$ if $\theta \ne 0$ else $0$
+    * $KL(\mathbb{P}_\theta\|\mathbb{P}_0) = KL(\mathbb{P}_0\|\mathbb{P}_\theta) = +\infty$ if
+      $\theta \ne 0$ else $0$
+    * $\delta = 1$ if $\theta \ne 0$ else $0$
+
+    Returns
+    -------
+    dict with keys ``W``, ``JS``, ``KL``, ``KL_reverse``, ``TV``.
+    """
+    theta = _finite_theta(theta)
+    apart = theta != 0.0
+    return {
+        "W": abs(theta),
+        "JS": math.log(2.0) if apart else 0.0,
+        "KL": math.inf if apart else 0.0,
+        "KL_reverse": math.inf if apart else 0.0,
+        "TV": 1.0 if apart else 0.0,
+    }
+
+
+def example1_estimate(theta: float, n: int, seed: int = 0, bins: int = 20, extent: float = 1.0) -> dict[str, float]:
+    r"""Sample-based estimate of the Example 1 distances from ``n`` points on each line.
+
+    Draws $z_i, z'_i \sim U[0,1]$, forms $x_i = (0, z_i)$ and $y_i = (\theta, z'_i)$, then
+
+    * ``W``: exact $W_1$ between the two empirical measures (:func:`wgan_core.distances.wasserstein1`, POT);
+    * ``JS``, ``KL``, ``KL_reverse``, ``TV``: scipy on the 2-D histograms of both clouds over
+      ``bins`` × ``bins`` cells covering $[-\text{extent}, \text{extent}] \times [0, 1]$.
+
+    The histogram estimates only see whether the two lines share a cell: for
+    $|\theta|$ below one cell width they read as (nearly) equal distributions.
+
+    Parameters
+    ----------
+    theta : float
+        Horizontal offset of the model line, within ``[-extent, extent]``.
+    n : int
+        Points drawn from each line (at least 2).
+    seed : int
+        Seed of the draw.
+    bins : int
+        Histogram cells per axis (at least 2).
+    extent : float
+        Half-width of the histogram window on the x-axis.
+
+    Returns
+    -------
+    dict with keys ``W``, ``JS``, ``KL``, ``KL_reverse``, ``TV``.
+    """
+    theta = _finite_theta(theta)
+    if int(n) < 2:
+        raise ValueError(f"n must be at least 2, got {n}")
+    if int(bins) < 2:
+        raise ValueError(f"bins must be at least 2, got {bins}")
+    if not (extent > 0 and abs(theta) <= extent):
+        raise ValueError(f"theta={theta} must lie within the histogram window [-{extent}, {extent}]")
+    rng = np.random.default_rng(seed)
+    n = int(n)
+    real = np.column_stack([np.zeros(n), rng.uniform(0.0, 1.0, n)])
+    fake = np.column_stack([np.full(n, theta), rng.uniform(0.0, 1.0, n)])
+    edges = (np.linspace(-extent, extent, int(bins) + 1), np.linspace(0.0, 1.0, int(bins) + 1))
+    h_real, _, _ = np.histogram2d(real[:, 0], real[:, 1], bins=edges)
+    h_fake, _, _ = np.histogram2d(fake[:, 0], fake[:, 1], bins=edges)
+    return {
+        "W": distances.wasserstein1(real, fake),
+        "JS": distances.js_divergence(h_real, h_fake),
+        "KL": distances.kl_divergence(h_fake, h_real),
+        "KL_reverse": distances.kl_divergence(h_real, h_fake),
+        "TV": distances.total_variation(h_real, h_fake),
+    }

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from lessons.parallel_lines import example1_distances, example1_estimate
 from wgan_core import distances as d
 
 LOG2 = math.log(2.0)
@@ -146,14 +147,14 @@ def test_js_is_symmetric_and_bounded_kl_is_not_symmetric():
 
 @pytest.mark.parametrize("theta", [-0.7, 0.01, 1.0])
 def test_parallel_lines_closed_forms(theta):
-    assert d.parallel_lines(theta) == {"W": abs(theta), "JS": LOG2, "KL": math.inf, "KL_reverse": math.inf,
+    assert example1_distances(theta) == {"W": abs(theta), "JS": LOG2, "KL": math.inf, "KL_reverse": math.inf,
                                        "TV": 1.0}
-    assert d.parallel_lines(0.0) == {"W": 0.0, "JS": 0.0, "KL": 0.0, "KL_reverse": 0.0, "TV": 0.0}
+    assert example1_distances(0.0) == {"W": 0.0, "JS": 0.0, "KL": 0.0, "KL_reverse": 0.0, "TV": 0.0}
 
 
 def test_parallel_lines_estimate_is_seeded_and_close_to_the_closed_form():
-    est = d.parallel_lines_estimate(0.5, n=150, seed=3)
-    assert est == d.parallel_lines_estimate(0.5, n=150, seed=3)
+    est = example1_estimate(0.5, n=150, seed=3)
+    assert est == example1_estimate(0.5, n=150, seed=3)
     # Sampling can only add to |theta|: the vertical mismatch of two samples of Z costs extra.
     assert 0.5 <= est["W"] < 0.55
     assert est["JS"] == pytest.approx(LOG2)
@@ -181,10 +182,10 @@ def test_parallel_lines_estimate_is_seeded_and_close_to_the_closed_form():
         (lambda: d.wasserstein1([0.0, 1.0], [0.0, 1.0], a=[1.0, 1.0, 1.0]), r"a must have shape \(2,\)"),
         (lambda: d.transport_plan([0.0, 1.0], [0.0, 1.0], b=[1.0, -1.0]), "negative mass"),
         (lambda: d.sliced_wasserstein(np.zeros((3, 2)), np.zeros((3, 2)), n_projections=0), "n_projections"),
-        (lambda: d.parallel_lines(float("nan")), "theta"),
-        (lambda: d.parallel_lines_estimate(0.5, n=1), "n must be"),
-        (lambda: d.parallel_lines_estimate(0.5, n=10, bins=1), "bins"),
-        (lambda: d.parallel_lines_estimate(1.5, n=10), "window"),
+        (lambda: example1_distances(float("nan")), "theta"),
+        (lambda: example1_estimate(0.5, n=1), "n must be"),
+        (lambda: example1_estimate(0.5, n=10, bins=1), "bins"),
+        (lambda: example1_estimate(1.5, n=10), "window"),
     ],
 )
 def test_bad_inputs_raise_value_errors_that_name_the_problem(call, message):

@@ -24,7 +24,6 @@ problem.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 from collections.abc import Mapping
@@ -41,8 +40,6 @@ __all__ = [
     "wasserstein1",
     "transport_plan",
     "sliced_wasserstein",
-    "parallel_lines",
-    "parallel_lines_estimate",
 ]
 
 #: Iteration limit handed to the network simplex. Large enough for clouds of several thousand
@@ -297,94 +294,3 @@ def sliced_wasserstein(x, y, n_projections: int = 200, seed: int = 0, a=None, b=
     return float(
         ot.sliced_wasserstein_distance(xs, ys, wa, wb, n_projections=int(n_projections), p=1, seed=int(seed))
     )
-
-
-# ----------------------------------------------------------------------------------------------
-# Paper Example 1: learning parallel lines
-# ----------------------------------------------------------------------------------------------
-
-def _finite_theta(theta) -> float:
-    value = float(theta)
-    if not math.isfinite(value):
-        raise ValueError(f"theta must be a finite number, got {value}")
-    return value
-
-
-def parallel_lines(theta: float) -> dict[str, float]:
-    r"""Closed-form distances of paper Example 1.
-
-    $\mathbb{P}_0$ is the law of $(0, Z)$ and $\mathbb{P}_\theta$ that of $(\theta, Z)$ with
-    $Z \sim U[0, 1]$: two parallel vertical segments a distance $|\theta|$ apart.
-
-    * $W(\mathbb{P}_0, \mathbb{P}_\theta) = |\theta|$
-    * $JS = \log 2$ if $\theta \ne 0$ else $0$
-    * $KL(\mathbb{P}_\theta\|\mathbb{P}_0) = KL(\mathbb{P}_0\|\mathbb{P}_\theta) = +\infty$ if
-      $\theta \ne 0$ else $0$
-    * $\delta = 1$ if $\theta \ne 0$ else $0$
-
-    Returns
-    -------
-    dict with keys ``W``, ``JS``, ``KL``, ``KL_reverse``, ``TV``.
-    """
-    theta = _finite_theta(theta)
-    apart = theta != 0.0
-    return {
-        "W": abs(theta),
-        "JS": math.log(2.0) if apart else 0.0,
-        "KL": math.inf if apart else 0.0,
-        "KL_reverse": math.inf if apart else 0.0,
-        "TV": 1.0 if apart else 0.0,
-    }
-
-
-def parallel_lines_estimate(theta: float, n: int, seed: int = 0, bins: int = 20,
-                            extent: float = 1.0) -> dict[str, float]:
-    r"""Sample-based estimate of the Example 1 distances from ``n`` points on each line.
-
-    Draws $z_i, z'_i \sim U[0,1]$, forms $x_i = (0, z_i)$ and $y_i = (\theta, z'_i)$, then
-
-    * ``W``: exact $W_1$ between the two empirical measures (:func:`wasserstein1`, POT);
-    * ``JS``, ``KL``, ``KL_reverse``, ``TV``: scipy on the 2-D histograms of both clouds over
-      ``bins`` × ``bins`` cells covering $[-\text{extent}, \text{extent}] \times [0, 1]$.
-
-    The histogram estimates only see whether the two lines share a cell: for
-    $|\theta|$ below one cell width they read as (nearly) equal distributions.
-
-    Parameters
-    ----------
-    theta : float
-        Horizontal offset of the model line, within ``[-extent, extent]``.
-    n : int
-        Points drawn from each line (at least 2).
-    seed : int
-        Seed of the draw.
-    bins : int
-        Histogram cells per axis (at least 2).
-    extent : float
-        Half-width of the histogram window on the x-axis.
-
-    Returns
-    -------
-    dict with keys ``W``, ``JS``, ``KL``, ``KL_reverse``, ``TV``.
-    """
-    theta = _finite_theta(theta)
-    if int(n) < 2:
-        raise ValueError(f"n must be at least 2, got {n}")
-    if int(bins) < 2:
-        raise ValueError(f"bins must be at least 2, got {bins}")
-    if not (extent > 0 and abs(theta) <= extent):
-        raise ValueError(f"theta={theta} must lie within the histogram window [-{extent}, {extent}]")
-    rng = np.random.default_rng(seed)
-    n = int(n)
-    real = np.column_stack([np.zeros(n), rng.uniform(0.0, 1.0, n)])
-    fake = np.column_stack([np.full(n, theta), rng.uniform(0.0, 1.0, n)])
-    edges = (np.linspace(-extent, extent, int(bins) + 1), np.linspace(0.0, 1.0, int(bins) + 1))
-    h_real, _, _ = np.histogram2d(real[:, 0], real[:, 1], bins=edges)
-    h_fake, _, _ = np.histogram2d(fake[:, 0], fake[:, 1], bins=edges)
-    return {
-        "W": wasserstein1(real, fake),
-        "JS": js_divergence(h_real, h_fake),
-        "KL": kl_divergence(h_fake, h_real),
-        "KL_reverse": kl_divergence(h_real, h_fake),
-        "TV": total_variation(h_real, h_fake),
-    }
