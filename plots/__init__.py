@@ -1,7 +1,9 @@
 """Plotly figure builders, one module per lesson (``plots/<slug>.py``), plus shared styling.
 
 Builders take plain data (from ``lessons``/``wgan_core``) and return ``go.Figure``; they compute no
-maths beyond what drawing needs.
+maths beyond what drawing needs. Every builder lays its figure out with :func:`base_layout`, which
+also applies :data:`TEMPLATE`; importing this package changes no plotly setting (a notebook's own
+figures keep its default template).
 """
 
 from __future__ import annotations
@@ -14,13 +16,27 @@ REAL = "#1f77b4"
 FAKE = "#d62728"
 METHOD_COLOURS = {"gan": "#d62728", "gan-minimax": "#ff7f0e", "wgan": "#2ca02c", "wgan-gp": "#9467bd"}
 SERIES = ["#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#1f77b4"]
-#: The template of every figure, set once as plotly's default: passing ``template=`` to each figure
-#: validates a deep copy of the whole template every time (≈ 20-30 ms a figure), which was most of the
-#: server's work while live pages redraw (bench/RESULTS.md, classroom load).
-pio.templates.default = "plotly_white"
+#: The template of every figure (a name registered in ``plotly.io.templates``).
+TEMPLATE = "plotly_white"
+
+
+def _apply_template(fig: go.Figure) -> None:
+    """Set :data:`TEMPLATE` the way plotly sets its default template on a new figure: the registered
+    (already valid) template object, unvalidated. ``update_layout(template=...)`` validates a deep
+    copy of the whole template every time (≈ 20-30 ms a figure), which was most of the server's work
+    while live pages redraw (bench/RESULTS.md, classroom load)."""
+    layout = fig.layout
+    layout._validate = False
+    try:
+        layout.template = pio.templates[TEMPLATE]
+    finally:
+        layout._validate = fig._validate
 
 
 def base_layout(fig: go.Figure, title: str | None = None, height: int = 380, **kwargs) -> go.Figure:
+    """Apply :data:`TEMPLATE`, the title, height, margins and a legend above the plot (``kwargs``: more
+    layout); returns ``fig``."""
+    _apply_template(fig)
     fig.update_layout(
         title=title, height=height, margin=dict(l=50, r=20, t=50 if title else 20, b=45),
         legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **kwargs,
