@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from wgan_core.config import TrainConfig, preset
+from wgan_core.config import PRESETS, TrainConfig, preset
 from wgan_core.models import AffineGenerator
 from wgan_core.trainer import Trainer
 
@@ -137,9 +137,29 @@ def test_snapshot_shapes_2d():
     assert len(snap["grad_norms"]["values"]) == 64
 
 
-def test_presets_build():
-    for name in ("paper", "gp-paper", "toy-gan", "toy-gan-slow-d", "toy-wgan", "toy-wgan-gp"):
-        Trainer(preset(name, device="cpu", width=8, depth=1, eval_samples=32)).step()
+@pytest.mark.parametrize("name", sorted(PRESETS))
+def test_presets_build(name):
+    """Each preset trains with its own procedure: its loss, optimiser and learning rates, n_critic
+    critic updates per generator update, clipping for WGAN and a penalty for WGAN-GP."""
+    small = dict(device="cpu", width=8, depth=1, eval_samples=32)
+    spec = PRESETS[name]
+    tr = Trainer(preset(name, **small))
+    assert all(getattr(tr.config, key) == value for key, value in spec.items() if key not in small)
+    assert ("Adam" in type(tr.opt_c).__name__) == (spec["optimizer"] == "adam")
+    assert tr.opt_g.param_groups[0]["lr"] == spec["lr"]
+    assert tr.opt_c.param_groups[0]["lr"] == pytest.approx(spec["lr"] * spec.get("critic_lr_ratio", 1.0))
+    before = [p.detach().clone() for p in (*tr.generator.parameters(), *tr.critic.parameters())]
+    tr.step()
+    assert (tr.g_step, tr.critic_steps) == (1, spec["n_critic"])
+    after = [p.detach() for p in (*tr.generator.parameters(), *tr.critic.parameters())]
+    n_g = len(list(tr.generator.parameters()))
+    assert not all(torch.equal(a, b) for a, b in zip(before[:n_g], after[:n_g], strict=True))  # θ moved
+    assert not all(torch.equal(a, b) for a, b in zip(before[n_g:], after[n_g:], strict=True))  # w moved
+    losses = tr.drain_losses()
+    assert all(np.isfinite(v) for v in losses.values())
+    assert ("gradient_penalty" in losses) == (spec["loss"] == "wgan-gp")
+    if spec["loss"] == "wgan":
+        assert max(p.abs().max().item() for p in tr.critic.parameters()) <= np.float32(spec["clip_value"])
 
 
 def test_lean_rmsprop_equals_torch_rmsprop():
