@@ -18,6 +18,12 @@ dataset: the step rate does not depend on what the pictures show. Example::
     python bench/image_throughput.py --seconds 10 --write            # CPU: digits 32x32, batch 64
     python bench/image_throughput.py --device cuda --synthetic --image-size 64 --json
     python bench/image_throughput.py --device cuda --dataset lsun --data-root /data/lsun --image-size 64
+    python bench/image_throughput.py --seconds 10 --threads 1 --before /tmp/before --rounds 3
+
+``--before PATH`` also times the Trainer of another checkout (e.g. ``git worktree add /tmp/before
+<commit>``) in a helper process that imports ``wgan_core`` from there, in ``--rounds`` rounds that
+alternate which goes first: the before/after comparison of a change under the same load (median of
+the per-round ratios).
 """
 
 from __future__ import annotations
@@ -36,11 +42,11 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from wgan_core.config import preset  # noqa: E402
+from wgan_core.images.build import build_image_trainer  # noqa: E402
 from wgan_core.images.data import TensorImageSource, build_image_data  # noqa: E402
 from wgan_core.images.flops import generator_iteration_flops  # noqa: E402
 from wgan_core.images.models import build_image_models  # noqa: E402
-from wgan_core.images.speed import accelerate  # noqa: E402
-from wgan_core.trainer import Trainer, resolve_device  # noqa: E402
+from wgan_core.trainer import resolve_device  # noqa: E402
 
 #: Dense bf16 tensor-core peak (TFLOP/s, no sparsity) of GPUs, matched as a substring of
 #: ``torch.cuda.get_device_name`` (the first match wins, so the longer names come first).
@@ -110,6 +116,56 @@ def steps_per_second(step, device, seconds: float, warmup: int) -> float:
             return n / (time.perf_counter() - t0)
 
 
+# The helper process of --before: builds the Trainer with that checkout's code (the functions both
+# versions have), reads one line per round and answers with its G-steps/s.
+_BEFORE = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import torch
+from wgan_core.config import TrainConfig
+from wgan_core.images.data import build_image_data
+from wgan_core.images.models import build_image_models
+from wgan_core.images.speed import accelerate
+from wgan_core.trainer import Trainer
+req = json.loads(sys.stdin.readline())
+torch.set_num_threads(req["threads"])
+config = TrainConfig(**req["config"])
+torch.manual_seed(config.seed)
+g, c = build_image_models(config)
+gpu = config.device == "cuda"
+trainer = Trainer(config, data=build_image_data(config, config.device), generator=accelerate(g, gpu, gpu),
+                  critic=accelerate(c, gpu, gpu))
+exec(req["timer"])  # steps_per_second, the same code as the bench's
+for line in sys.stdin:
+    print(steps_per_second(trainer.step, torch.device(config.device), req["seconds"], req["warmup"]), flush=True)
+"""
+
+
+def before_after(trainer, config, path: str, seconds: float, rounds: int, warmup: int) -> tuple[list, list]:
+    """G-steps/s of ``trainer`` and of the Trainer of the checkout at ``path``, ``rounds`` rounds each,
+    alternating which runs first."""
+    import inspect
+    import subprocess
+
+    helper = subprocess.Popen([sys.executable, "-c", _BEFORE, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True)
+    request = {"config": config.to_dict(), "threads": torch.get_num_threads(), "seconds": seconds,
+               "warmup": warmup, "timer": "import time\n" + inspect.getsource(steps_per_second)}
+    helper.stdin.write(json.dumps(request) + "\n")
+    ours, theirs = [], []
+    for r in range(rounds):
+        for who in (("ours", "before") if r % 2 == 0 else ("before", "ours")):
+            if who == "ours":
+                ours.append(steps_per_second(trainer.step, trainer.device, seconds, warmup))
+            else:
+                helper.stdin.write("go\n")
+                helper.stdin.flush()
+                theirs.append(float(helper.stdout.readline()))
+    helper.stdin.close()
+    helper.wait()
+    return ours, theirs
+
+
 MARKER = "<!-- end of the table written by bench/image_throughput.py -->"
 
 
@@ -146,6 +202,9 @@ def main(argv=None) -> int:
     p.add_argument("--compile", choices=("none", "default", "reduce-overhead"), default=None,
                    help="the Trainer's torch.compile mode (default: reduce-overhead on a GPU, none on a CPU)")
     p.add_argument("--write", action="store_true", help="record the table in bench/RESULTS.md")
+    p.add_argument("--before", metavar="PATH", default=None,
+                   help="also time the Trainer of the checkout at PATH (a dataset, not --synthetic)")
+    p.add_argument("--rounds", type=int, default=3, help="rounds of the --before comparison")
     p.add_argument("--json", action="store_true", help="print one JSON line of the numbers after the table")
     args = p.parse_args(argv)
     if args.threads:
@@ -164,10 +223,16 @@ def main(argv=None) -> int:
                                       config.n_critic)["per_g_step"]
     baseline = steps_per_second(eager_algorithm1(config, data, device), device, args.seconds, warmup=2)
     torch.manual_seed(config.seed)
-    g, c = build_image_models(config)
-    trainer = Trainer(config, data=data, generator=accelerate(g, bf16=gpu, channels_last=gpu),
-                      critic=accelerate(c, bf16=gpu, channels_last=gpu))
+    trainer = build_image_trainer(config, bf16=gpu, channels_last=gpu, data=data)
     ours = steps_per_second(trainer.step, device, args.seconds, warmup=10 if gpu else 2)
+    if args.before:
+        import statistics
+
+        after, before = before_after(trainer, config, args.before, args.seconds, args.rounds, 10 if gpu else 2)
+        paired = statistics.median(a / b for a, b in zip(after, before, strict=True))
+        print(f"before/after, {args.rounds} rounds: after {statistics.median(after):.2f}, before "
+              f"{statistics.median(before):.2f} G-steps/s (rounds: after {[round(x, 2) for x in after]}, before "
+              f"{[round(x, 2) for x in before]}); after/before **{paired:.2f}x** (median of the paired ratios)")
     threads = torch.get_num_threads()
     name = torch.cuda.get_device_name(device) if gpu else f"{platform.processor() or 'CPU'}, {threads} threads"
     options = (f"bf16 + channels_last + compile {mode} + uint8 data on GPU" if gpu
