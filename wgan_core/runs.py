@@ -1,18 +1,22 @@
 """Recorded runs: a directory that holds a whole training run, and loading it back for replay.
 
-Layout of a run directory::
+Layout of a run directory, toy or image run (:class:`RunRecorder` is its one writer)::
 
     config.json            TrainConfig.to_dict()
     metrics.jsonl          one Trainer.metrics() log per line
-    snapshots/NNNNNN.npz   Trainer.snapshot() at generator iteration NNNNNN (nested keys joined by '.')
+    snapshots/NNNNNN.npz   Trainer.snapshot() at generator iteration NNNNNN (nested keys joined by '.');
+                           image runs: the grid's samples as uint8 ``{g_step, samples}``
+    samples/NNNNNN.png     image runs: the sample grid (:meth:`RunRecorder.grid`, the image-grid hook)
     summary.json           final numbers (see :func:`summarize`), with ``format`` = :data:`RUN_FORMAT`
-    checkpoint.pt          Trainer.state_dict(), written atomically, loaded with weights_only=True
+    checkpoint.pt          Trainer.state_dict() (image runs: wrapped with every rank's streams),
+                           written atomically, loaded with weights_only=True
 
 Every file except ``metrics.jsonl`` (appended one whole line at a time) is written atomically, so a
 reader sees a file whole or not at all. ``summary.json`` comes last: a run without one is still
 being recorded (or was cut short) and is not offered for replay.
 
-:func:`record_run` drives a :class:`~wgan_core.trainer.Trainer` and writes all of it;
+:func:`record_run` drives a :class:`~wgan_core.trainer.Trainer` with :meth:`Trainer.run
+<wgan_core.trainer.Trainer.run>` and records it (so does :func:`wgan_core.images.train.train_images`);
 :func:`load_run` returns a :class:`RecordedRun`; :func:`scan_runs` finds the complete run
 directories under a root and says why it skipped the others; :func:`runs_root` is the one place that
 decides where runs live.
