@@ -269,3 +269,14 @@ def test_a_lean_rmsprop_checkpoint_resumes_on_the_autograd_engine():
     b.step()
     for p, q in zip(a.critic.parameters(), b.critic.parameters(), strict=True):
         torch.testing.assert_close(p, q, rtol=1e-4, atol=1e-6)
+
+
+def test_both_engines_give_the_gradient_engine_protocol_and_the_toy_one_holds_autograd():
+    from wgan_core.engines import AutogradEngine, GradientEngine
+
+    wanted = {n for n in vars(GradientEngine) if not n.startswith("_")} | set(GradientEngine.__annotations__)
+    assert {"update", "critic_grads", "generator_grads", "clip_", "fakes", "batched_fakes", "name"} <= wanted
+    fast, slow = Trainer(tiny(loss="wgan")).engine, Trainer(tiny(loss="wgan", engine="autograd")).engine
+    for engine in (fast, slow):
+        assert all(hasattr(engine, n) for n in wanted), sorted(n for n in wanted if not hasattr(engine, n))
+    assert not isinstance(fast, AutogradEngine) and isinstance(fast.fallback, AutogradEngine)
