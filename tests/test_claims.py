@@ -355,7 +355,7 @@ def test_vanishing_gradients_defaults():
 # ---- compare's verdict ----------------------------------------------------------------------------
 
 def test_compare_verdict_reports_an_unconverged_wgan():
-    from wgan_core.cli import verdict
+    from wgan_core.compare import verdict
 
     results = {"gan": dict(w1_exact=0.7, modes=6, hq_share=0.9, g_steps=1500),
                "wgan": dict(w1_exact=0.3, modes=3, hq_share=0.11, g_steps=1500),
