@@ -68,3 +68,30 @@ def circle_vs_bumps(logs: list[dict], member: str, marks: dict[str, int | None])
     fig.update_xaxes(title="generator step")
     fig.update_yaxes(title="share of samples", range=[0, 1.02])
     return base_layout(fig, "WGAN: the circle first, the bumps second", height=320)
+
+
+def mode_mass_heatmaps(traces: dict[str, tuple[list[int], list[list[float]]]], labels: dict[str, str],
+                       title: str, height: int = 460) -> go.Figure:
+    """Per method, the share of samples on each mode (rows) against the generator step (columns).
+
+    ``traces`` maps a method to ``(steps, mass)`` with ``mass[t][k]`` the share of the samples of step
+    ``steps[t]`` within 3σ of mode ``k``. One shared colour scale from 0 to the largest share, so a
+    mode held by a collapsing generator glows while the modes it left go dark; an even cover is a
+    band of eight equal rows at 1/8.
+    """
+    from plotly.subplots import make_subplots
+
+    methods = list(traces)
+    fig = make_subplots(rows=max(len(methods), 1), cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=[labels.get(m, m) for m in methods])
+    top = max((max(max(row) for row in mass) for _, mass in traces.values() if mass), default=1.0) or 1.0
+    for i, method in enumerate(methods, start=1):
+        steps, mass = traces[method]
+        z = np.asarray(mass, dtype=float).T if len(mass) else np.zeros((8, 0))
+        fig.add_heatmap(x=steps, y=list(range(1, z.shape[0] + 1)), z=z, zmin=0.0, zmax=top, coloraxis="coloraxis",
+                        hovertemplate="step %{x}<br>mode %{y}<br>share %{z:.3f}<extra></extra>", row=i, col=1)
+        fig.update_yaxes(title_text="mode", tickmode="linear", tick0=1, dtick=1, row=i, col=1)
+    fig.update_xaxes(title_text="generator step", tickformat="d", row=len(methods), col=1)
+    fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=0.0, cmax=top,
+                                     colorbar=dict(title="share of samples", tickformat=".2f")))
+    return base_layout(fig, title, height=height)
