@@ -78,43 +78,11 @@ def run_all(args: argparse.Namespace) -> None:
     print(f"load: {os.getloadavg()}")
 
 
-def _fmt(values: list[float], pattern: str) -> str:
-    import numpy as np
-
-    if not values or any(v is None for v in values):
-        return "n/a"
-    return f"{pattern.format(np.median(values))} [{pattern.format(min(values))}–{pattern.format(max(values))}]"
-
-
-def table(rows: list[dict], budgets: list[int]) -> str:
-    """Markdown: per data set, budget and method, the median [range] over seeds of each summary key."""
-    from wgan_core.metrics import coverage_summary
-
-    lines = ["| ring σ | steps | method | seeds | modes (end) | modes, mean of 2nd half | modes visited | "
-             "high quality | exact W1 | CPU s per run |", "|" + "---|" * 10]
-    for dataset in DATASETS:
-        for budget in budgets:
-            for method in METHODS:
-                runs = [r for r in rows if r["method"] == method and r["dataset"] == dataset and r["steps"] >= budget]
-                if not runs:
-                    continue
-                sums = [coverage_summary([e for e in r["logs"] if e["g_step"] <= budget], r["eval_samples"])
-                        for r in runs]
-                cpu = [r["cpu_s"] * budget / r["steps"] for r in runs]
-                lines.append(f"| {0.02 if dataset.endswith('narrow') else 0.05} | {budget} | {method} | {len(runs)} | "
-                             + " | ".join(_fmt([s[k] for s in sums], p) for k, p in (
-                                 ("modes", "{:.0f}"), ("modes_mean_late", "{:.1f}"), ("modes_visited", "{:.0f}"),
-                                 ("hq_share", "{:.2f}"), ("w1_exact", "{:.3f}")))
-                             + f" | {_fmt(cpu, '{:.0f}')} |")
-    return "\n".join(lines)
-
-
-def export(rows: list[dict], budgets: list[int], trace_every: int, path: str) -> None:
-    """Write the per-seed summaries at each budget and the per-mode-mass traces (see the module text)."""
+def seed_table(rows: list[dict], budgets: list[int], trace_every: int) -> dict:
+    """The per-seed summaries at each budget and the per-mode-mass traces (see the module text)."""
     import platform
 
     from wgan_core.metrics import coverage_summary
-    from wgan_core.runs import write_json
 
     runs, traces = [], []
     for r in rows:
@@ -126,10 +94,10 @@ def export(rows: list[dict], budgets: list[int], trace_every: int, path: str) ->
         kept = [e for e in r["logs"] if e["g_step"] % trace_every == 0]
         traces.append({**key, "g_step": [int(e["g_step"]) for e in kept], "modes": [int(e["modes"]) for e in kept],
                        "mode_mass": [e["mode_mass"] for e in kept]})
-    write_json(path, {"bench": "bench/mode_collapse_seeds.py", "date": time.strftime("%Y-%m-%d"),
-                      "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
-                      "every": rows[0]["every"], "eval_samples": rows[0]["eval_samples"],
-                      "budgets": budgets, "runs": runs, "traces": traces})
+    return {"bench": "bench/mode_collapse_seeds.py", "date": time.strftime("%Y-%m-%d"),
+            "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared)",
+            "every": rows[0]["every"], "eval_samples": rows[0]["eval_samples"],
+            "budgets": budgets, "runs": runs, "traces": traces}
 
 
 def main() -> None:
@@ -149,12 +117,14 @@ def main() -> None:
     if args.table or args.export:
         with open(args.out) as fh:
             rows = [json.loads(line) for line in fh]
-        if args.export:
-            from wgan_core.compare import SEED_TABLE
+        from wgan_core.compare import SEED_TABLE, table_markdown
 
-            export(rows, args.budgets, args.trace_every, str(SEED_TABLE))
-        else:
-            print(table(rows, args.budgets))
+        built = seed_table(rows, args.budgets, args.trace_every)
+        if args.export:
+            from wgan_core.runs import write_json
+
+            write_json(SEED_TABLE, built)
+        print(table_markdown(built))
     else:
         run_all(args)
 

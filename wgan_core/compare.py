@@ -21,7 +21,7 @@ from .config import METHOD_PRESETS, preset
 from .metrics import COVERAGE_KEYS, coverage_summary
 
 __all__ = ["COMPARE_METHODS", "COMPARE_STEPS", "Comparison", "compare", "verdict", "seed_table", "seed_findings",
-           "train_and_record", "SEED_TABLE"]
+           "table_markdown", "train_and_record", "SEED_TABLE"]
 
 #: The methods `compare` trains, each from its preset in config.METHOD_PRESETS.
 COMPARE_METHODS = tuple(METHOD_PRESETS)
@@ -100,6 +100,32 @@ def seed_findings(dataset: str, steps: int, table: dict | None = None, n_modes: 
     out["gp_steady"] = sum(gp[s]["modes_mean_late"] >= n_modes for s in seeds)
     out["wgan_all"] = sum(wgan[s]["modes"] >= n_modes for s in seeds)
     return out
+
+
+def table_markdown(table: dict, labels: dict[str, str] | None = None) -> str:
+    """The seed table as Markdown: per data set (widest σ first), budget and method, the median and the
+    lowest–highest value over the seeds of each coverage key and of the CPU seconds per run."""
+    import numpy as np
+
+    from .data import make_toy
+
+    labels = labels or {}
+    datasets = sorted({r["dataset"] for r in table["runs"]}, key=lambda d: -make_toy(d).std)
+    lines = ["| ring σ | steps | method | seeds | modes at the end | mean modes, 2nd half | modes visited | "
+             "high quality | exact W₁ | CPU s per run |", "|" + "---|" * 10]
+    for dataset in datasets:
+        for steps in table["budgets"]:
+            found = seed_findings(dataset, steps, table)
+            if found is None:
+                continue
+            for method in COMPARE_METHODS:
+                r = found[method]
+                cells = [f"{np.median(r[k]):{p}} ({min(r[k]):{p}}–{max(r[k]):{p}})" for k, p in (
+                    ("modes", ".0f"), ("modes_mean_late", ".1f"), ("modes_visited", ".0f"), ("hq_share", ".2f"),
+                    ("w1_exact", ".3f"), ("cpu_s", ".0f"))]
+                lines.append(f"| {make_toy(dataset).std:g} | {steps:,} | {labels.get(method, method)} | "
+                             f"{found['seeds']} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + f"\n\nMedian (lowest–highest) over the seeds; {table.get('machine', '')}."
 
 
 def _table_line(dataset: str, steps: int, table: dict | None, n_modes: int) -> str | None:
