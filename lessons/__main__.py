@@ -116,7 +116,10 @@ def _figure_2(args: argparse.Namespace, out: Path, fresh_process: bool) -> int:
     import os
 
     from wgan_core.compare import COMPARE_METHODS, COMPARE_STEPS, compare
+    from wgan_core.config import TOY_DATASETS
 
+    if args.dataset is not None and args.dataset not in TOY_DATASETS:
+        raise ValueError(f"--dataset for figure 2 must be one of {', '.join(TOY_DATASETS)}; got {args.dataset!r}")
     if args.threads:
         import torch
 
