@@ -2,9 +2,10 @@
 
 It prints the numbers behind the figure and one line per claim with the measured value, and writes
 ``figure.json`` (and ``figure.npz`` with the curves) under ``--out``. Figures 1, 3, 4 and 5 run the
-lessons' computations (:mod:`lessons.figures`); figure 2 is ``python -m wgan_core compare`` with the
-presets of the mode-collapse lesson; figures 6–8 are two ``python -m wgan_core train-images`` runs
-(WGAN and GAN) with the images lesson's classroom settings on the offline digits.
+lessons' computations (:mod:`lessons.figures`); figure 2 is :func:`wgan_core.compare.compare` (what
+``python -m wgan_core compare`` prints) with the presets of the mode-collapse lesson; figures 6–8 are
+two ``python -m wgan_core train-images`` runs (WGAN and GAN) with the images lesson's classroom
+settings on the offline digits.
 
 Bad flags or values print one line ``lessons: error: ...`` and exit with status 2.
 """
@@ -24,7 +25,7 @@ IMAGE_FIGURE_GENERATOR = {"6": "dcgan", "7": "dcgan-nobn", "8": "mlp"}
 IMAGE_FIGURE_STEPS = 300
 FIGURES = """\
   1    W, JS, KL, TV between parallel lines (closed form, and POT/scipy from samples)
-  2    8 Gaussians: GAN vs WGAN vs WGAN-GP (runs `python -m wgan_core compare`)
+  2    8 Gaussians: GAN vs WGAN vs WGAN-GP (the comparison of `python -m wgan_core compare`)
   3    optimal discriminator vs optimal critic between two 1-D Gaussians
   4, 5 the WGAN critic's estimate and the GAN's JS estimate beside the exact W1
   6-8  images: WGAN and GAN with a DCGAN (6), no-batch-norm (7) or MLP (8) generator
@@ -39,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from wgan_core.cli import COMPARE_STEPS
+    from wgan_core.compare import COMPARE_STEPS
 
     parser = _Parser(prog="python -m lessons", description=__doc__,
                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 f"and 6-8 ({IMAGE_FIGURE_STEPS} per run); critic iterations for 3 (500)")
     a("--samples", type=int, default=2000,
       help="figure 1: points per line for the sample estimates (default %(default)s)")
-    a("--dataset", help="2: a toy dataset (8gaussians); 4-5: 8gaussians, 25gaussians or swissroll; "
+    a("--dataset", help="2: 8gaussians or 8gaussians-narrow; 4-5: 8gaussians, 25gaussians or swissroll; "
                         "6-8: digits, lsun or folder (digits)")
     a("--data-root", help="6-8 with --dataset lsun or folder: where the images are")
     a("--seed", type=int, default=0, help="seed of figures 2 and 6-8 (default 0)")
@@ -77,18 +78,14 @@ def _positive(name: str, value) -> None:
 
 
 def _figure(args: argparse.Namespace, fresh_process: bool) -> int:
-    from wgan_core import cli
     from wgan_core.runs import new_run_dir, write_json
 
     n = args.number
     _positive("--steps", args.steps)
     _positive("--samples", args.samples)
     out = Path(args.out) if args.out else new_run_dir(f"figure-{n}")
-    common = ["--seed", str(args.seed), "--device", args.device, "--out", str(out)]
-    common += (["--threads", str(args.threads)] if args.threads else []) + ([] if args.progress else ["--no-progress"])
     if n == "2":
-        return cli.main(["compare", "--dataset", args.dataset or "8gaussians",
-                         "--steps", str(args.steps or cli.COMPARE_STEPS), *common], fresh_process=fresh_process)
+        return _figure_2(args, out, fresh_process)
     if n in IMAGE_FIGURE_GENERATOR:
         return _image_figure(args, out)
     import numpy as np
@@ -110,6 +107,33 @@ def _figure(args: argparse.Namespace, fresh_process: bool) -> int:
     print(f"Figure {fig.number}: {fig.title}\n\n{fig.table()}\n")
     for claim in fig.claims:
         print(f"- {claim}")
+    print(f"\nwritten to {out}")
+    return 0
+
+
+def _figure_2(args: argparse.Namespace, out: Path, fresh_process: bool) -> int:
+    """Figure 2: the three methods on the ring, each run's coverage and the seed table's verdict."""
+    import os
+
+    from wgan_core.compare import COMPARE_METHODS, COMPARE_STEPS, compare
+    from wgan_core.config import TOY_DATASETS
+
+    if args.dataset is not None and args.dataset not in TOY_DATASETS:
+        raise ValueError(f"--dataset for figure 2 must be one of {', '.join(TOY_DATASETS)}; got {args.dataset!r}")
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    jobs = min(len(COMPARE_METHODS), os.cpu_count() or 1)
+    result = compare(args.dataset or "8gaussians", args.seed, args.steps or COMPARE_STEPS, out=out,
+                     device=args.device, jobs=jobs, threads=args.threads or max(1, (os.cpu_count() or 1) // jobs),
+                     progress=args.progress, fork=fresh_process)
+    print(f"Figure 2: {args.dataset or '8gaussians'}, seed {args.seed}, {args.steps or COMPARE_STEPS} generator "
+          "steps per method")
+    for m, r in result.results.items():
+        print(f"{m:8s} " + "  ".join(f"{k} {_fmt(r.get(k), '{:.4g}')}" for k in (
+            "modes", "modes_mean_late", "modes_visited", "hq_share", "w1_exact")))
+    print(f"- {result.verdict}")
     print(f"\nwritten to {out}")
     return 0
 

@@ -14,7 +14,8 @@ the arrays behind the curves. The CLI prints the table and the lines, and writes
 * Figures 4 and 5 (:func:`figures_4_5`): the critic's estimate of $W$ and the GAN's estimate of JS
   during training, each beside the exact $W_1$ between real and generated samples.
 
-Figure 2 (mixture of Gaussians) is ``python -m wgan_core compare``, and Figures 6–8 (images) are
+Figure 2 (mixture of Gaussians) is :func:`wgan_core.compare.compare`, whose verdict states each run's
+coverage and what the seed table measured at the same setting; Figures 6–8 (images) are
 ``train-images`` runs; :mod:`lessons.__main__` runs those for ``figure 2`` and ``figure 6|7|8``.
 """
 

@@ -68,3 +68,32 @@ def circle_vs_bumps(logs: list[dict], member: str, marks: dict[str, int | None])
     fig.update_xaxes(title="generator step")
     fig.update_yaxes(title="share of samples", range=[0, 1.02])
     return base_layout(fig, "WGAN: the circle first, the bumps second", height=320)
+
+
+def mode_mass_heatmaps(traces: dict[str, tuple[list[int], list[list[float]]]], labels: dict[str, str],
+                       title: str, height: int = 520) -> go.Figure:
+    """Per method, the share of samples on each mode (rows) against the generator step (columns).
+
+    ``traces`` maps a method to ``(steps, mass)`` with ``mass[t][k]`` the share of the samples of step
+    ``steps[t]`` within 3σ of mode ``k``. One shared colour scale from 0 to twice the even share
+    ($2/K$, larger shares saturate), so an even cover is a band of $K$ equal mid-bright rows, a mode held
+    by a collapsing generator glows and the modes it left go dark.
+    """
+    from plotly.subplots import make_subplots
+
+    methods = list(traces)
+    fig = make_subplots(rows=max(len(methods), 1), cols=1, shared_xaxes=True, vertical_spacing=0.08,
+                        subplot_titles=[labels.get(m, m) for m in methods])
+    modes = max((len(mass[0]) for _, mass in traces.values() if mass), default=8)
+    top = 2.0 / modes
+    for i, method in enumerate(methods, start=1):
+        steps, mass = traces[method]
+        z = np.asarray(mass, dtype=float).T if len(mass) else np.zeros((modes, 0))
+        fig.add_heatmap(x=steps, y=list(range(1, z.shape[0] + 1)), z=z, zmin=0.0, zmax=top, coloraxis="coloraxis",
+                        hovertemplate="step %{x}<br>mode %{y}<br>share %{z:.3f}<extra></extra>", row=i, col=1)
+        fig.update_yaxes(title_text="mode", tickmode="linear", tick0=1, dtick=1, row=i, col=1)
+    fig.update_xaxes(title_text="generator step", tickformat="d", row=len(methods), col=1)
+    fig.update_layout(coloraxis=dict(colorscale="Viridis", cmin=0.0, cmax=top,
+                                     colorbar=dict(title="share of samples", tickformat=".2f")))
+    base_layout(fig, title, height=height)
+    return fig.update_layout(margin=dict(t=90))  # room for the title above the first method's subplot title

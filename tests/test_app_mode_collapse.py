@@ -23,6 +23,28 @@ def test_page_renders_and_url_restores_the_controls(app_test):
     assert float(at.query_params["clip_value"]) == value
 
 
+DEVELOPER_TEXT = ("python -m", "wgan_core.", "WGAN_", "bench/", "lessons figure", "METHOD_PRESETS")
+
+
+def test_the_recorded_seeds_show_the_table_and_developer_text_stays_with_the_instructors(app_test):
+    at = app_test("mode_collapse")
+    assert not at.exception
+    assert "What the recorded seeds show" in [h.value for h in at.subheader]
+    assert any(lesson.table_markdown() == m.value for m in at.markdown)
+    seed = at.select_slider(key="mode_collapse.recorded_seed")
+    assert list(seed.options) == [str(s) for s in lesson.findings()["seed_list"]]
+    seed.set_value(lesson.findings()["seed_list"][-1]).run()
+    assert not at.exception
+    (instructors,) = [e for e in at.expander if e.label == "For instructors"]
+    inside = {m.value for m in instructors.markdown}
+    assert any("python -m wgan_core compare" in text for text in inside)
+    outside = [m.value for m in at.markdown if m.value not in inside] + [c.value for c in at.caption]
+    outside = [t for t in outside if not t.startswith("Live runs train on")]  # the shared live panel's line
+    leaks = [(needle, text[:80]) for text in outside for needle in DEVELOPER_TEXT if needle in text]
+    assert not leaks
+    assert not any("No recorded runs" in i.value for i in at.info)  # no empty replay block
+
+
 def test_live_job_start_pause_step_slider_stop_and_session_release(app_test):
     at = app_test("mode_collapse", run=False)
     at.run()
@@ -35,6 +57,9 @@ def test_live_job_start_pause_step_slider_stop_and_session_release(app_test):
     wgan_rows = [e for e in job.logs() if e["member"] == "wgan"]
     assert job.status == "paused" and wgan_rows[-1]["g_step"] == 1  # the trainer (in its worker) did one step
     assert len(at.metric) >= 9  # modes, high quality and exact W1 for each of the three methods
+    line = next(m.value for m in at.markdown if m.value.startswith("**Modes covered in this run**"))
+    for method, row in lesson.run_summary(job.logs()).items():  # the run's own summary, app-side
+        assert f"{lesson.METHOD_LABELS[method]}: {row['modes']} of 8 now" in line
     assert any("clip c = 0.05" in c.value for c in at.caption)
 
     at.button(key="mode_collapse.live.start").click().run()

@@ -35,14 +35,30 @@ def test_compare_writes_one_entry_per_method_and_a_verdict(tmp_path, capsys):
     assert main(["compare", "--dataset", "8gaussians", *FAST, "--jobs", "2", "--out", str(out)]) == 0
     summary = json.loads((out / "summary.json").read_text())
     for method in ("gan", "wgan", "wgan-gp"):
-        assert set(summary[method]) >= {"g_steps_per_s", "modes", "hq_share", "w1_exact", "critic_estimate", "seconds"}
+        assert set(summary[method]) >= {"g_steps_per_s", "modes", "hq_share", "w1_exact", "critic_estimate", "seconds",
+                                        "modes_mean_late", "modes_visited"}
+        assert 0 <= summary[method]["modes_mean_late"] <= 8 and 0 <= summary[method]["modes_visited"] <= 8
+        assert summary[method]["modes_visited"] >= summary[method]["modes"]
         assert (out / method / "checkpoint.pt").is_file()
-    assert summary["verdict"].startswith("verdict: ")
+    assert summary["verdict"].startswith("verdict: this run: ")
+    assert "no seed table at this data set and budget" in summary["verdict"]  # 4 steps: not a recorded budget
     assert summary["verdict"] in capsys.readouterr().out
     for method in ("gan", "wgan", "wgan-gp"):  # the methods' presets, and the cores shared by the 2 jobs
         config = json.loads((out / method / "config.json").read_text())
         assert config["lr"] == PRESETS[METHOD_PRESETS[method]]["lr"]
         assert config["cpu_threads"] == max(1, (os.cpu_count() or 1) // 2)
+
+
+def test_compare_is_a_library_function_returning_data(tmp_path):
+    from wgan_core.compare import COMPARE_METHODS, compare
+
+    result = compare("8gaussians-narrow", 1, 4, out=tmp_path / "c", device="cpu",
+                     overrides=dict(width=16, depth=2, batch_size=32, metrics_every=2, eval_samples=64))
+    assert tuple(result.results) == COMPARE_METHODS and result.verdict.startswith("verdict: ")
+    assert json.loads((tmp_path / "c" / "summary.json").read_text())["verdict"] == result.verdict
+    for method, row in result.results.items():
+        config = json.loads((tmp_path / "c" / method / "config.json").read_text())
+        assert config["dataset"] == "8gaussians-narrow" and row["g_steps"] == 4
 
 
 def test_a_single_run_uses_every_core_unless_told():

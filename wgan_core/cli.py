@@ -19,16 +19,13 @@ import os
 import sys
 from pathlib import Path
 
+from .compare import COMPARE_METHODS, COMPARE_STEPS, train_and_record
 from .config import LOSSES, METHOD_PRESETS, PRESETS, TOY_DATASETS, preset
 
-__all__ = ["main", "build_parser", "toy_config", "verdict", "TOY_PRESET_OF", "COMPARE_METHODS", "COMPARE_STEPS"]
+__all__ = ["main", "build_parser", "toy_config", "TOY_PRESET_OF"]
 
 #: The fast toy preset each objective starts from (flags override it).
 TOY_PRESET_OF = {**METHOD_PRESETS, "gan-minimax": METHOD_PRESETS["gan"]}
-#: The methods `compare` trains, each from its preset in config.METHOD_PRESETS.
-COMPARE_METHODS = tuple(METHOD_PRESETS)
-#: compare's default number of generator iterations per method.
-COMPARE_STEPS = 1500
 
 
 class _Parser(argparse.ArgumentParser):
@@ -51,7 +48,8 @@ def _positive_int(text: str) -> int:
 def _add_common(p: argparse.ArgumentParser) -> None:
     a = p.add_argument
     a("--dataset", choices=TOY_DATASETS, default="8gaussians",
-      help="toy data: 8gaussians (ring), 25gaussians (grid), swissroll, gaussians-1d, parallel-lines")
+      help="toy data: 8gaussians (ring, sigma 0.05), 8gaussians-narrow (the literature's ring, sigma 0.02), "
+           "25gaussians (grid), swissroll, gaussians-1d, parallel-lines")
     a("--steps", type=_positive_int, default=1000, help="generator iterations to train (default %(default)s)")
     a("--width", type=int, help="hidden units per MLP layer (generator and critic)")
     a("--depth", type=int, help="hidden layers per MLP")
@@ -133,22 +131,6 @@ def _fmt(value, pattern: str = "{:.3f}") -> str:
     return "n/a" if value is None else pattern.format(value)
 
 
-def _train(config, out: Path, steps: int, progress: bool, label: str, snapshot_every=None, position=None) -> dict:
-    from tqdm import tqdm
-
-    from .runs import record_run
-    from .trainer import Trainer
-
-    trainer = Trainer(config)
-    with tqdm(total=steps, desc=f"{label:8s}", unit="G-step", disable=not progress, file=sys.stderr,
-              position=position) as bar:
-        def advance(log: dict) -> None:
-            bar.update(log["g_step"] - bar.n)
-            bar.set_postfix(W1=_fmt(log.get("w1_exact")), modes=_fmt(log.get("modes"), "{:.0f}"))
-
-        return record_run(trainer, out, steps, snapshot_every=snapshot_every, callback=advance)
-
-
 def toy_config(args: argparse.Namespace):
     """The validated TrainConfig of parsed ``train-toy`` flags (its preset, then every flag given)."""
     return preset(args.preset or TOY_PRESET_OF[args.loss], dataset=args.dataset, loss=args.loss, seed=args.seed,
@@ -158,110 +140,27 @@ def toy_config(args: argparse.Namespace):
 def _train_toy(args: argparse.Namespace) -> int:
     config = toy_config(args)
     out = Path(args.out) if args.out else _default_out(args, f"toy-{args.loss}")
-    summary = _train(config, out, args.steps, args.progress, args.loss, args.snapshot_every)
+    summary = train_and_record(config, out, args.steps, args.progress, args.loss, args.snapshot_every)
     print(json.dumps({k: summary[k] for k in ("g_steps_per_s", "modes", "hq_share", "w1_exact",
                                               "critic_estimate", "seconds")}))
     print(f"recorded in {out}")
     return 0
 
 
-def verdict(results: dict, n_modes: int | None) -> str:
-    """One line naming the method with the lowest exact W1 and any collapsed method."""
-    best = min(results, key=lambda m: results[m]["w1_exact"] if results[m]["w1_exact"] is not None else 1e9)
-    parts = [f"best W1: {best} ({_fmt(results[best]['w1_exact'])})"]
-    if n_modes:
-        cover = ", ".join(f"{m} {_fmt(r['modes'], '{:.0f}')}/{n_modes} modes "
-                          f"({_fmt(r['hq_share'] and 100 * r['hq_share'], '{:.0f}')}% high quality)"
-                          for m, r in results.items())
-        few = [m for m, r in results.items() if r["modes"] is not None and r["modes"] <= n_modes / 4]
-        parts.append(cover)
-        if few:  # collapsed, or (WGAN early on) still spread along the support before the bumps
-            parts.append(f"at most {n_modes // 4}/{n_modes} modes: " + ", ".join(few))
-        short = [m for m, r in results.items() if m != "gan" and r["modes"] is not None and r["modes"] < n_modes]
-        if short:  # the paper's claim is about a critic trained to optimality, i.e. about convergence
-            steps = {r.get("g_steps") for m, r in results.items() if m in short} - {None}
-            budget = f"{steps.pop()} generator steps" if len(steps) == 1 else "this budget"
-            parts.append(", ".join(short) + f": not converged in {budget} (not all {n_modes} modes yet; the "
-                         "paper's no-collapse claim is about a critic trained to convergence — try more --steps)")
-    return "verdict: " + "; ".join(parts)
-
-
 def _compare(args: argparse.Namespace) -> int:
-    import time
-
-    from .data import make_toy
-    from .runs import write_json
+    from .compare import compare
 
     out = Path(args.out) if args.out else _default_out(args, "compare")
     jobs = min(args.jobs, len(COMPARE_METHODS))
-    configs = {m: preset(METHOD_PRESETS[m], dataset=args.dataset, seed=args.seed, device=args.device,
-                         cpu_threads=_threads(args, jobs), **_overrides(args))
-               for m in COMPARE_METHODS}  # validate all before training
-    start = time.perf_counter()
-    if jobs == 1:
-        results = {m: _train(cfg, out / m, args.steps, args.progress, m) for m, cfg in configs.items()}
-    else:
-        results = _train_in_processes(configs, out, args, jobs)
-    source = make_toy(args.dataset)
-    n_modes = len(source.centers) if hasattr(source, "centers") else None
-    line = verdict(results, n_modes)
-    summary = {**results, "verdict": line, "seconds": time.perf_counter() - start}
-    write_json(out / "summary.json", summary)
-    for m, r in results.items():
+    result = compare(args.dataset, args.seed, args.steps, out=out, device=args.device, jobs=jobs,
+                     threads=_threads(args, jobs), overrides=_overrides(args), progress=args.progress,
+                     fork=args.fresh_process)
+    for m, r in result.results.items():
         print(f"{m:8s} W1 {_fmt(r['w1_exact'])}  modes {_fmt(r['modes'], '{:.0f}')}  hq {_fmt(r['hq_share'])}  "
               f"critic {_fmt(r['critic_estimate'])}  {_fmt(r['g_steps_per_s'], '{:.1f}')} G-steps/s")
-    print(line)
-    print(f"recorded in {out} ({summary['seconds']:.1f} s)")
+    print(result.verdict)
+    print(f"recorded in {out} ({result.seconds:.1f} s)")
     return 0
-
-
-def _train_in_processes(configs: dict, out: Path, args: argparse.Namespace, jobs: int) -> dict:
-    """Independent runs, one process per method, so that they use the machine's cores."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    from . import runs, trainer  # noqa: F401 - imported once here, inherited by forked workers
-    from .models import resolve_device
-
-    # Fork only where it is known to be safe and it pays: a fresh process (``python -m wgan_core``
-    # that has only parsed flags, passed here as ``fresh_process``) on Linux, training on the CPU.
-    # The workers then inherit the imports instead of paying ~3 s each. A process that has already
-    # computed something may have a running OpenMP thread team, and a forked child of it can hang
-    # at its first parallel region (seen under pytest after a figure-3 run). Elsewhere the workers
-    # come from the live jobs' forkserver (imports preloaded once). CUDA cannot be used after a fork.
-    cpu = all(resolve_device(cfg.device).type == "cpu" for cfg in configs.values())
-    if args.fresh_process and cpu and sys.platform == "linux":
-        context = multiprocessing.get_context("fork")
-    else:
-        from .live import worker_context
-
-        context = _NamedWorkers(worker_context())
-    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
-        # longest first (WGAN-GP's penalty makes its steps the dearest, GAN's n_critic = 1 the
-        # cheapest): with fewer workers than methods the short runs share a worker meanwhile
-        order = sorted(configs, key=COMPARE_METHODS.index, reverse=True)
-        futures = {m: pool.submit(_train, configs[m], out / m, args.steps, args.progress, m, None,
-                                  COMPARE_METHODS.index(m)) for m in order}
-        return {m: futures[m].result() for m in COMPARE_METHODS}
-
-
-class _NamedWorkers:
-    """A multiprocessing context whose processes carry the live workers' name, so that, like them, they
-    never re-run the parent's ``__main__`` (after a Streamlit page ran in this process, that is the page
-    script; see :mod:`wgan_core.live.worker`)."""
-
-    def __init__(self, context):
-        self._context = context
-
-    def __getattr__(self, name: str):
-        return getattr(self._context, name)
-
-    def Process(self, *args, **kwargs):  # noqa: N802 - multiprocessing's name
-        from .live import WORKER_NAME
-
-        process = self._context.Process(*args, **kwargs)
-        process.name = f"{WORKER_NAME}-compare-{process.name}"
-        return process
 
 
 def main(argv: list[str] | None = None, fresh_process: bool = False) -> int:

@@ -34,7 +34,7 @@ from typing import Any
 __all__ = ["TrainConfig", "PRESETS", "METHOD_PRESETS", "preset", "TOY_DATASETS", "IMAGE_DATASETS", "LOSSES",
            "HPARAM_NAMES", "ENGINES", "validate_hparam"]
 
-TOY_DATASETS = ("8gaussians", "25gaussians", "swissroll", "gaussians-1d", "parallel-lines")
+TOY_DATASETS = ("8gaussians", "8gaussians-narrow", "25gaussians", "swissroll", "gaussians-1d", "parallel-lines")
 IMAGE_DATASETS = ("digits", "lsun", "folder")
 LOSSES = ("gan", "gan-minimax", "wgan", "wgan-gp")
 OPTIMIZERS = ("rmsprop", "adam")
@@ -95,7 +95,8 @@ class TrainConfig:
     Attributes
     ----------
     dataset : str
-        Toy: ``8gaussians``, ``25gaussians``, ``swissroll``, ``gaussians-1d``, ``parallel-lines``;
+        Toy: ``8gaussians``, ``8gaussians-narrow`` (σ 0.02), ``25gaussians``, ``swissroll``, ``gaussians-1d``,
+        ``parallel-lines``;
         images: ``digits``, ``lsun``, ``folder`` (built by ``wgan_core.images``).
     loss : str
         ``gan`` (non-saturating, the $-\\log D$ trick), ``gan-minimax`` (saturating

@@ -15,6 +15,8 @@ Toys
     radius 2 and $\sigma = 0.05$ (the ring of the WGAN paper's Fig 2). VEEGAN/PacGAN use
     $\sigma = 0.02$; we widen the bumps so that the few hundred generator iterations a CPU
     classroom can afford already resolve them (high quality = within $3\sigma = 0.15$).
+``8gaussians-narrow``
+    The same ring with the literature's $\sigma = 0.02$ (Metz et al.'s Unrolled GANs, VEEGAN, PacGAN).
 ``25gaussians``
     A $5 \times 5$ grid of means $\{-4, -2, 0, 2, 4\}^2$, $\sigma = 0.05$.
 ``swissroll``
@@ -161,10 +163,11 @@ class GaussianMixture(ToySource):
         return self._centers_t[k] + self.std * noise
 
     def evaluate(self, fake) -> dict[str, float]:
-        r"""``w1_exact``, ``modes`` (covered components) and ``hq_share`` (within $3\sigma$ of a mean)."""
+        r"""``w1_exact``, ``modes`` (covered components), ``hq_share`` (within $3\sigma$ of a mean) and
+        ``mode_mass`` (a list: the share of ``fake`` within $3\sigma$ of each mean, in the order of ``centers``)."""
         out = super().evaluate(fake)
         cover = mode_coverage(_as_numpy(fake, self.shape[0]), self.centers, self.std)
-        out.update(modes=float(cover.modes), hq_share=cover.hq_share)
+        out.update(modes=float(cover.modes), hq_share=cover.hq_share, mode_mass=[float(v) for v in cover.mass])
         return out
 
 
@@ -211,6 +214,8 @@ def make_toy(name: str, device="cpu", seed: int = 0, eval_samples: int = 512) ->
     common = dict(device=device, seed=seed, eval_samples=eval_samples)
     if name == "8gaussians":
         return GaussianMixture(name, _ring(), 0.05, **common)
+    if name == "8gaussians-narrow":
+        return GaussianMixture(name, _ring(), 0.02, **common)
     if name == "25gaussians":
         return GaussianMixture(name, _grid(), 0.05, **common)
     if name == "gaussians-1d":

@@ -1,7 +1,10 @@
 r"""Measurements of a training run, in plain numpy (and torch where gradients are needed).
 
 * :func:`mode_coverage` — how many mixture components the generator covers, and the share of
-  high-quality samples (within $3\sigma$ of some mean).
+  high-quality samples (within $3\sigma$ of some mean); ``ModeCoverage.mass`` is the share of samples
+  on each mode.
+* :func:`coverage_summary` — a run's coverage the way the mode-collapse literature reports it:
+  modes at the end, mean modes over the second half, modes ever visited.
 * :func:`input_grad_norms` — $\|\nabla_x f(x)\|_2$ per point: a Lipschitz meter for the critic.
 * :func:`critic_field` — the critic evaluated on a grid, for drawing.
 * :func:`weight_histogram` — the distribution of critic weights (clipping piles them at $\pm c$).
@@ -15,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-__all__ = ["ModeCoverage", "mode_coverage", "MODE_MIN_FRACTION", "MODE_MIN_COUNT", "input_grad_norms",
+__all__ = ["ModeCoverage", "mode_coverage", "MODE_MIN_FRACTION", "MODE_MIN_COUNT", "covered_modes",
+           "coverage_summary", "COVERAGE_KEYS", "input_grad_norms",
            "critic_field", "weight_histogram", "median_filter", "spearman", "flat_params"]
 
 #: A mode counts as covered when at least this fraction of the samples lie within 3σ of its mean …
@@ -36,11 +40,20 @@ class ModeCoverage:
         Fraction of samples within $3\sigma$ of the nearest mean.
     counts : ndarray, shape (K,)
         High-quality samples assigned to each component.
+    n_samples : int
+        Samples measured (``mass = counts / n_samples``).
     """
 
     modes: int
     hq_share: float
     counts: np.ndarray
+
+    n_samples: int = 0
+
+    @property
+    def mass(self) -> np.ndarray:
+        """Share of all samples that are high quality and nearest each component, shape (K,)."""
+        return self.counts / max(self.n_samples, 1)
 
 
 def mode_coverage(samples, centers, std: float, n_sigma: float = 3.0) -> ModeCoverage:
@@ -67,7 +80,41 @@ def mode_coverage(samples, centers, std: float, n_sigma: float = 3.0) -> ModeCov
     good = dist[np.arange(len(x)), nearest] <= n_sigma * std
     counts = np.bincount(nearest[good], minlength=len(c))
     threshold = max(MODE_MIN_COUNT, MODE_MIN_FRACTION * len(x))
-    return ModeCoverage(int((counts >= threshold).sum()), float(good.mean()), counts)
+    return ModeCoverage(int((counts >= threshold).sum()), float(good.mean()), counts, len(x))
+
+
+def covered_modes(mass, n_samples: int) -> np.ndarray:
+    """Which components a per-mode ``mass`` (shape (K,), shares of ``n_samples``) covers, by the rule of
+    :func:`mode_coverage`: at least ``max(MODE_MIN_COUNT, MODE_MIN_FRACTION * n_samples)`` samples."""
+    threshold = max(MODE_MIN_COUNT, MODE_MIN_FRACTION * n_samples)
+    return np.asarray(mass, dtype=np.float64) * n_samples >= threshold - 1e-9
+
+
+#: The per-method keys of :func:`coverage_summary`.
+COVERAGE_KEYS = ("modes", "modes_mean_late", "modes_visited", "hq_share", "w1_exact")
+
+
+def coverage_summary(logs: list[dict], n_samples: int) -> dict:
+    r"""A run's mode coverage as the mode-collapse literature reports it, from its metric logs.
+
+    ``logs`` are one run's logs in step order, each with ``modes``, ``hq_share``, ``w1_exact`` and
+    ``mode_mass`` (the per-mode shares of the ``n_samples`` evaluation samples, see
+    :attr:`ModeCoverage.mass`). Returns ``modes``, ``hq_share`` and ``w1_exact`` of the last log;
+    ``modes_mean_late``, the mean of ``modes`` over the logs of the run's second half (steps after half
+    the last step); ``modes_visited``, the components covered in at least one log. A generator that
+    hops between modes covers few at a time but visits many; one that holds all of them has
+    ``modes_mean_late`` = ``modes_visited`` = $K$.
+    """
+    rows = [e for e in logs if e.get("modes") is not None]
+    if not rows:
+        raise ValueError("coverage_summary needs logs with 'modes'")
+    last = rows[-1]
+    half = last["g_step"] / 2
+    late = [float(e["modes"]) for e in rows if e["g_step"] > half] or [float(last["modes"])]
+    masses = [e["mode_mass"] for e in rows if e.get("mode_mass") is not None]
+    visited = int(np.any([covered_modes(m, n_samples) for m in masses], axis=0).sum()) if masses else None
+    return {"modes": int(last["modes"]), "modes_mean_late": float(np.mean(late)), "modes_visited": visited,
+            "hq_share": float(last["hq_share"]), "w1_exact": last.get("w1_exact")}
 
 
 def input_grad_norms(critic: torch.nn.Module, points: torch.Tensor) -> torch.Tensor:

@@ -9,12 +9,28 @@ from app import live, replay, shell
 from app.live_chart import live_chart
 from plots import live as live_plots
 from plots import mode_collapse as plots
+from wgan_core.runs import runs_root
 
 SLUG = "mode_collapse"
 
 st.title(lesson.TITLE)
 st.markdown(lesson.INTRO)
 st.markdown(lesson.OBJECTIVES)
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def recorded_heatmap(seed: int):
+    title = (f"Recorded run, seed {seed}: share of samples on each mode "
+             f"(σ = {lesson.RING_SIGMA[lesson.SEED_DATASET]:g})")
+    return plots.mode_mass_heatmaps(lesson.recorded_traces(seed), lesson.METHOD_LABELS, title)
+
+
+st.subheader("What the recorded seeds show")
+st.markdown(lesson.SEEDS_TEXT)
+st.markdown(lesson.table_markdown())
+recorded = lesson.findings()["seed_list"]
+seed_shown = st.select_slider("Recorded seed", recorded, value=recorded[0], key=f"{SLUG}.recorded_seed")
+st.plotly_chart(recorded_heatmap(int(seed_shown)), key=f"{SLUG}.recorded_heatmap")
 
 st.subheader("Train live")
 settings = shell.controls_ui(SLUG, lesson.CONTROLS, columns=2)
@@ -57,12 +73,15 @@ def draw(job) -> None:
             c.metric("exact W₁", f"{row.get('w1_exact', float('nan')):.3f}")
             st.caption(lesson.knob_caption(method, hp[method]))
     if settings["dataset"] != "swissroll":
-        st.markdown(lesson.coverage_sentence(logs, 8 if settings["dataset"] == "8gaussians" else 25))
+        st.markdown(lesson.coverage_sentence(logs, 25 if settings["dataset"] == "25gaussians" else 8))
+        heat = live.cached_figure(f"{SLUG}.heat", logs_version, lambda: plots.mode_mass_heatmaps(
+            lesson.mass_traces(logs), lesson.METHOD_LABELS, "Your run: share of samples on each mode"))
+        live_chart(heat, key=f"{SLUG}.heat")
     left, right = st.columns(2)
     w1 = live.cached_figure(f"{SLUG}.w1", logs_version, lambda: live_plots.curves(
         logs, "w1_exact", "exact W₁ to held-out data", lesson.METHOD_LABELS))
     live_chart(w1, key=f"{SLUG}.curve.w1", container=left)
-    if settings["dataset"] == "8gaussians":
+    if settings["dataset"] in lesson.RING_SIGMA:
         ring = live.cached_figure(f"{SLUG}.ring", logs_version, lambda: plots.circle_vs_bumps(
             logs, "wgan", lesson.circle_then_bumps(logs)))
         live_chart(ring, key=f"{SLUG}.curve.ring", container=right)
@@ -88,5 +107,9 @@ figures["w1-curves"] = lambda: live_plots.curves(panel.job.logs(), "w1_exact", "
 panel.export(figures)
 
 st.markdown(lesson.CIRCLE_THEN_BUMPS)
-replay.replay_ui(SLUG, accept=lambda cfg: cfg.dataset in lesson.DATASETS)
+accept = lambda cfg: cfg.dataset in lesson.DATASETS  # noqa: E731
+if replay._run_names(runs_root(), accept)[0]:  # the replay block only where there are recorded runs
+    replay.replay_ui(SLUG, accept=accept, title="Replay a run your teacher recorded")
 shell.footer(SLUG, lesson)
+with st.expander("For instructors"):
+    st.markdown(lesson.INSTRUCTORS)

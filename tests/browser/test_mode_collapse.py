@@ -24,6 +24,11 @@ def clip_curve(page) -> list[float]:
 def test_live_run_follows_the_clip_slider(app_server, page):
     open_page(page, app_server, "mode_collapse", "dataset=8gaussians&seed=0&clip_value=0.05")
     no_exception(page)
+    page.get_by_text("Recorded seed").first.scroll_into_view_if_needed()
+    page.mouse.wheel(0, 300)
+    page.locator(".gtitle", has_text="Recorded run, seed").first.wait_for(timeout=120_000)
+    page.screenshot(path=str(ARTIFACTS / "mode_collapse-recorded.png"), full_page=False)
+    assert page.get_by_text("For instructors").count() == 1
     page.get_by_role("button", name="Start").click()
     caption = page.get_by_text("clip c = 0.05 ·")
     caption.wait_for(timeout=120_000)
