@@ -64,8 +64,8 @@ A GAN pits two networks against each other. The **discriminator** $D(x) \in [0, 
 $x$ is to be real; the **generator** maps noise to samples with density $p_g$ and tries to fool it.
 Both play with one value function:
 
-$$\min_G \max_D \; L(G, D) = \mathbb{E}_{x \sim p_r}\big[\log D(x)\big]
-  + \mathbb{E}_{x \sim p_g}\big[\log(1 - D(x))\big].$$
+$$\min_G \max_D \; L(G, D) = \mathbb{E}_{x \sim p_r}\big[\log D(x)\big] +
+  \mathbb{E}_{x \sim p_g}\big[\log(1 - D(x))\big].$$
 
 The discriminator pushes $L$ up (confident on real data, dismissive of fakes); the generator pushes
 the second term down. Below, $p_r$ is a mixture of two Gaussian bumps and $p_g$ a single Gaussian:

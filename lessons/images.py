@@ -1,6 +1,30 @@
 r"""Training on images (WGAN paper, §4.2–4.3 and Figs 4, 6–8).
 
-**Motivation.** On toy data every distance can be computed exactly. On images the paper asks two
+The lesson's text is :data:`INTRO` below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lessons import Choice, Exercise, Slider
+from lessons.image_replay import (  # noqa: F401 - the lesson's replay API, re-exported
+    checkpoint_grid,
+    list_checkpoints,
+    list_image_runs,
+    load_image_run,
+    run_grid,
+    run_thumbnails,
+    runs_dir,
+    skipped_image_runs,
+)
+from lessons.image_run import GRID_IMAGES, MAX_THUMBNAILS, ImageRun, Thumbnails  # noqa: F401 - re-exported
+
+INTRO = r"""**Motivation.** On toy data every distance can be computed exactly. On images the paper asks two
 practical questions: does the critic's estimate of $W_1$ track sample quality (Fig 4), and does a
 WGAN keep learning where a GAN fails? The test is to *weaken the generator*. Besides the standard
 DCGAN the paper trains (Fig 7) a DCGAN generator **without batch norm and with a constant number of
@@ -26,29 +50,6 @@ histogram is from uniform (*class KL*, $0$ when balanced, $\log 10 \approx 2.30$
 mode collapse measured on real data. The sample grid always comes from the same fixed noise, so
 pictures taken at different steps are comparable.
 """
-
-from __future__ import annotations
-
-import os
-from pathlib import Path
-from typing import Any
-
-import numpy as np
-
-from lessons import Choice, Exercise, Slider
-from lessons.image_replay import (  # noqa: F401 - the lesson's replay API, re-exported
-    checkpoint_grid,
-    list_checkpoints,
-    list_image_runs,
-    load_image_run,
-    run_grid,
-    run_thumbnails,
-    runs_dir,
-    skipped_image_runs,
-)
-from lessons.image_run import GRID_IMAGES, MAX_THUMBNAILS, ImageRun, Thumbnails  # noqa: F401 - re-exported
-
-INTRO = __doc__.split("\n", 2)[2]
 #: The page shows INTRO up to its experiment paragraph, then :func:`experiment_text` (which follows the
 #: chosen dataset and profile) in its place.
 OPENING, _, _DIGITS_EXPERIMENT = INTRO.partition("**The experiment.**")
