@@ -25,8 +25,10 @@ optimality.
 
 **The alternative.** WGAN-GP replaces the box by a soft penalty at random interpolates
 $\hat x = \epsilon x + (1 - \epsilon) g_\theta(z)$, $\epsilon \sim U[0,1]$ per example:
-$$L = \mathbb{E}_z[f_w(g_\theta(z))] - \mathbb{E}_x[f_w(x)] +
-  \lambda\,\mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} f_w(\hat x)\rVert_2 - 1)^2\big],$$
+$$
+L = \mathbb{E}_z[f_w(g_\theta(z))] - \mathbb{E}_x[f_w(x)] +
+\lambda\,\mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} f_w(\hat x)\rVert_2 - 1)^2\big],
+$$
 with $\lambda = 10$, $n_{critic} = 5$ and Adam ($\alpha = 10^{-4}$, $\beta_1 = 0$, $\beta_2 = 0.9$)
 in its paper.
 """

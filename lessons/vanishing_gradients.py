@@ -8,8 +8,10 @@ fakes (Arjovsky & Bottou, 2017; Weng §4.2–4.3).
 **Why that kills the generator's gradient.** With $D = \sigma(f_w)$, the original (minimax,
 "saturating") generator loss $\mathbb{E}_z[\log(1 - D(g_\theta(z)))]$ has gradient
 
-$$\nabla_\theta \log\big(1 - \sigma(f_w(g_\theta(z)))\big) = -\,
-  D(g_\theta(z))\,\nabla_x f_w(g_\theta(z))\,J_\theta g_\theta(z).$$
+$$
+\nabla_\theta \log\big(1 - \sigma(f_w(g_\theta(z)))\big) = -\,
+D(g_\theta(z))\,\nabla_x f_w(g_\theta(z))\,J_\theta g_\theta(z).
+$$
 
 As the discriminator approaches perfection, $D(g_\theta(z)) \to 0$ exponentially in the logit while
 $\nabla_x f_w$ grows far more slowly, so the gradient vanishes. Arjovsky & Bottou (Thm 2.4)
@@ -84,8 +86,10 @@ WHY = r"""
 **Why the gradient vanishes.** The discriminator outputs a logit $f_w$ and $D = \sigma(f_w)$. The original
 generator loss $\mathbb{E}_z[\log(1 - D(g_\theta(z)))]$ has gradient
 
-$$\nabla_\theta \log\big(1 - D(g_\theta(z))\big) = -\,
-  D(g_\theta(z))\;\nabla_x f_w\big(g_\theta(z)\big)\,J_\theta g_\theta(z).$$
+$$
+\nabla_\theta \log\big(1 - D(g_\theta(z))\big) = -\,
+D(g_\theta(z))\;\nabla_x f_w\big(g_\theta(z)\big)\,J_\theta g_\theta(z).
+$$
 
 As the discriminator gets better, $D(g_\theta(z)) = \sigma(f_w) \approx e^{f_w}$ goes to 0 *exponentially*
 in the logit, faster than $\nabla_x f_w$ can grow: the product vanishes. Arjovsky & Bottou (2017, Thm 2.4)

@@ -25,7 +25,12 @@ def display_math_problems(text: str) -> list[str]:
     """Inner lines of ``$$`` blocks that Markdown would not leave to KaTeX, and unbalanced ``$``."""
     problems = []
     for block in _DISPLAY.findall(text):
-        for line in block.split("\n")[1:]:
+        lines = block.split("\n")
+        if len(lines) > 1 and (lines[0].strip() or lines[-1].strip()):
+            # remark-math reads a line-leading "$$..." as a fence whose first line is discarded meta
+            problems.append(f"display maths over several lines with {lines[0].strip()[:30]!r} beside its "
+                            "opening $$ (or text before its closing $$): put each $$ on a line of its own")
+        for line in lines[1:]:
             if _BREAKS.match(line):
                 problems.append(f"display maths line {line.strip()!r} starts like Markdown syntax")
     inline = _DISPLAY.sub("", text).replace(r"\$", "")
@@ -67,8 +72,9 @@ def notebook_strings():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("$$a\n  + b$$", 1), ("$$a\n= b$$", 1), ("$$a\n - b$$", 1), ("$$a\n* b$$", 1), ("$$a\n# b$$", 1),
-    ("$$a\n1. b$$", 1), ("$$a +\n  b$$", 0), ("$x$ and $y", 1), (r"costs \$5 and $x$", 0), ("$$a$$ $$b", 1),
+    ("$$\na\n  + b\n$$", 1), ("$$\na\n= b\n$$", 1), ("$$\na\n - b\n$$", 1), ("$$\na\n* b\n$$", 1),
+    ("$$\na\n# b\n$$", 1), ("$$\na\n1. b\n$$", 1), ("$$\na +\n  b\n$$", 0), ("$$a +\n  b$$", 1),
+    ("$$a\n  + b$$", 2), ("$x$ and $y", 1), (r"costs \$5 and $x$", 0), ("$$a$$ $$b", 1),
     ("$x$, $$\\sum_i x_i$$", 0),
 ])
 def test_the_check_finds_what_markdown_breaks(text, expected):

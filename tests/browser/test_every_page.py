@@ -1,0 +1,130 @@
+"""Real Chromium over every page of the app, one visit per page on one shared server:
+
+* every formula renders: no ``.katex-error`` and no TeX source (``$``, ``\\frac``...) in the visible text;
+* lesson pages speak to students: commands, module paths, environment variables and bench scripts
+  appear only inside collapsed sections ("For instructors");
+* no plotly chart's title overlaps its legend, and no title runs out of its chart, at 1280×800 and at
+  1920×1080;
+* nothing leaves the room: every request the page makes goes to the server's own origin.
+
+A full-page screenshot of each page at both sizes lands in ``tests/_artifacts/pages/``.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+import lessons
+from lessons import precomputed
+from tests.browser.helpers import no_exception, open_page
+from tests.conftest import ARTIFACTS
+
+pytestmark = pytest.mark.browser
+
+#: Every page: home (""), each lesson of the course, the teacher's panel.
+PAGES = [""] + [info.slug for info in lessons.COURSE] + ["teacher"]
+SIZES = ((1280, 800), (1920, 1080))
+
+#: Text of rendered elements that a student sees: text nodes whose element is visible, outside KaTeX's
+#: output (its MathML copy holds the TeX source) and outside closed <details> (collapsed expanders).
+VISIBLE_TEXT_JS = """() => {
+  const main = document.querySelector('[data-testid="stMain"]');
+  const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
+  const out = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const el = n.parentElement;
+    if (!el || el.closest('.katex, .katex-display, script, style')) continue;
+    const closed = el.closest('details:not([open])');
+    if (closed && !el.closest('summary')) continue;
+    if (!el.checkVisibility({visibilityProperty: true, opacityProperty: true})) continue;
+    out.push(n.textContent);
+  }
+  return out.join(' ');
+}"""
+
+#: For every plotly chart: its box, its title's box and its legend's box (null when absent).
+CHART_BOXES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot')).map(gd => {
+  const box = e => { if (!e) return null; const r = e.getBoundingClientRect();
+                     return r.width && r.height ? [r.left, r.top, r.right, r.bottom] : null; };
+  const title = gd.querySelector('.g-gtitle .gtitle');
+  return {title: title ? title.textContent : '', titleBox: box(title),
+          legend: box(gd.querySelector('.legend .bg')), chart: box(gd.querySelector('.main-svg'))};
+})"""
+
+#: TeX a student should never read as source: a dollar sign or a backslash command.
+TEX = re.compile(r"\$|\\(frac|mathbb|lambda|theta|nabla|sum|log|sqrt|mathrm|big|left|right|tfrac|cdot|"
+                 r"[a-zA-Z]+\{)")
+#: Developer text: commands, module paths, environment variables, bench scripts, class internals.
+DEVELOPER = re.compile(r"python -m|\bWGAN_[A-Z_]+|\bwgan_core\b|\bbench/|\bTrainer\.|METHOD_PRESETS|"
+                       r"--out\b|\b\w+\.py\b|train-toy|train-images|\bpip install")
+
+
+def _overlap(a, b) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+@pytest.fixture(scope="module")
+def visits(app_server, browser):
+    """Each page visited once: what the checks below read, per page."""
+    out_dir = ARTIFACTS / "pages"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    origin = urlsplit(app_server).netloc
+    found = {}
+    for path in PAGES:
+        context = browser.new_context(viewport={"width": SIZES[0][0], "height": SIZES[0][1]})
+        pg = context.new_page()
+        pg.set_default_timeout(30_000)
+        requests: list[str] = []
+        pg.on("request", lambda r, requests=requests: requests.append(r.url))
+        if path in precomputed.HEAVY:  # the default setting's heavy run, on the disk cache the server shares
+            precomputed.run(lessons.lesson_module(path), precomputed.HEAVY[path], precomputed.defaults_of(path))
+        open_page(pg, app_server, path)
+        no_exception(pg)
+        visit = {"text": pg.evaluate(VISIBLE_TEXT_JS), "katex_errors": pg.locator(".katex-error").count(),
+                 "charts": {}}
+        for width, height in SIZES:
+            pg.set_viewport_size({"width": width, "height": height})
+            pg.wait_for_timeout(1500)  # plotly relayouts on resize
+            visit["charts"][(width, height)] = pg.evaluate(CHART_BOXES_JS)
+            pg.screenshot(path=str(out_dir / f"{path or 'home'}-{width}.png"), full_page=True)
+        visit["external"] = [u for u in requests
+                             if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != origin]
+        found[path] = visit
+        context.close()
+    return found
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_formula_renders(visits, path):
+    visit = visits[path]
+    assert visit["katex_errors"] == 0, f"{visit['katex_errors']} KaTeX errors on /{path}"
+    tex = [visit["text"][max(0, m.start() - 60):m.end() + 20] for m in TEX.finditer(visit["text"])]
+    assert not tex, f"TeX source in the visible text of /{path}: {tex[:5]}"
+
+
+@pytest.mark.parametrize("path", [p for p in PAGES if p != "teacher"])
+def test_no_developer_text_outside_the_instructors_section(visits, path):
+    text = visits[path]["text"]
+    dev = [text[max(0, m.start() - 50):m.end() + 30] for m in DEVELOPER.finditer(text)]
+    assert not dev, f"developer text on /{path} outside a collapsed section: {dev[:6]}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_chart_titles_clear_of_legends_and_inside_their_chart(visits, path):
+    problems = []
+    for size, charts in visits[path]["charts"].items():
+        for chart in charts:
+            title, legend, box = chart["titleBox"], chart["legend"], chart["chart"]
+            if title and legend and _overlap(title, legend):
+                problems.append(f"{size}: title {chart['title']!r} overlaps its legend")
+            if title and box and (title[0] < box[0] - 1 or title[2] > box[2] + 1):
+                problems.append(f"{size}: title {chart['title']!r} runs out of its chart")
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_request_leaves_the_origin(visits, path):
+    assert not visits[path]["external"], f"/{path} fetched {visits[path]['external']}"
