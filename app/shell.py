@@ -29,7 +29,7 @@ NAV_TITLES = {
     "vanishing_gradients": "Vanishing gradients",
     "optimal_critic": "Discriminator vs critic",
     "mode_collapse": "Mode collapse",
-    "meaningful_loss": "A loss that means something",
+    "meaningful_loss": "A meaningful loss",
     "clipping_vs_gp": "Clipping vs penalty",
     "optimizers": "Optimizers",
     "images": "Training on images",
