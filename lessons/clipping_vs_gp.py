@@ -56,7 +56,7 @@ CRITIC_LAYERS = NETWORK["depth"] + 1
 CONTROLS = (
     Choice("generator", "Generator", ("frozen", "trained"), "frozen",
            labels={"frozen": "frozen (critic only: its value surface converges)", "trained": "trained"},
-           help="Frozen: only the critics train, against one fixed generator (Trainer.train_critic)."),
+           help="Frozen: only the critics train, against one fixed generator."),
     Toggle("official_schedule", "Official Diters schedule", False,
            help="100 critic iterations for the first 25 generator iterations and every 500th (official code)."),
     Slider("seed", "Seed", 0, 9, 0, integer=True),

@@ -109,9 +109,14 @@ PROFILES: dict[str, dict[str, Any]] = {
             "DCGAN 64×64, ngf = ndf = 64, batch 64, RMSProp α = 5·10⁻⁵, c = 0.01, n_critic = 5 (WGAN-GP: Adam 10⁻⁴, "
             "λ = 10) — in bf16, channels_last, images on the GPU as uint8, CUDA graphs (the first steps compile)."),
 }
+#: For the page's "For instructors" section: the server's data and profile settings.
+INSTRUCTORS = ("**Data.** The digits ship with scikit-learn. LSUN bedrooms appear in the dataset menu when the "
+               "folder named by `WGAN_DATA_DIR` holds `bedroom_train_lmdb/`.\n\n"
+               "**Profile.** The device picks the classroom or the paper's profile; `WGAN_IMAGES_PROFILE` "
+               "(`classroom` or `paper`) overrides it.")
 PROFILE_ENV = "WGAN_IMAGES_PROFILE"  # classroom | paper overrides the device's choice
 LIVE_LSUN_IMAGES = 10_000  # ~120 MB of uint8 at 64x64, read in the job's process (it may not fork loaders)
-LSUN_EXPERIMENT = r"""**The experiment.** LSUN bedrooms from this server's data (`WGAN_DATA_DIR`), centre-cropped
+LSUN_EXPERIMENT = r"""**The experiment.** LSUN bedrooms from this server's data folder, centre-cropped
 to $64\times64$ in colour — the paper's dataset. Bedrooms have no labels, so mode collapse is not counted;
 the page tracks the exact $W_1$ in pixel space between 256 generated and 256 real images, and the critic's
 estimate with samples along the way (Fig 4). The grid always comes from the same fixed noise."""
@@ -143,7 +148,7 @@ def experiment_text(dataset: str, profile: dict[str, Any] | None) -> str:
 CONTROLS = (
     Choice("dataset", "Dataset", available_datasets(), available_datasets()[-1],  # lsun when the server has it
            labels={"digits": "Handwritten digits (offline)", "lsun": "LSUN bedrooms (server data, 64×64)"},
-           help="LSUN appears when the server's WGAN_DATA_DIR holds bedroom_train_lmdb/."),
+           help="LSUN appears when the server holds the bedroom data (see For instructors at the end of the page)."),
     Choice("generator", "Generator", ("dcgan", "dcgan-nobn", "mlp"), "dcgan-nobn", labels=GENERATOR_LABELS),
     Choice("method", "Method", tuple(METHOD_LABELS), "wgan", labels=METHOD_LABELS),
     Slider("seed", "Seed", 0, 9, 0, integer=True),

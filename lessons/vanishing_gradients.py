@@ -103,13 +103,17 @@ the best it can do is rise with slope about $K$ from the fakes to the data — a
 the gradient the generator needs.
 """
 
+#: For the page's "For instructors" section: where the experiment lives in the code.
+INSTRUCTORS = ("Both runs call the course's trainer (`wgan_core/trainer.py`): `Trainer.train_critic` trains the "
+               "discriminator or critic against the frozen generator, `Trainer.generator_grad_norm` reads the "
+               "generator's gradient norm.")
+
 EXPERIMENT = r"""
 **The experiment** (after Arjovsky & Bottou, 2017, shown as Weng's Fig. 5): the generator is **fixed**;
 a fresh discriminator is trained with the loss $-L(D, g_\theta)$ (Adam), and after $k$ iterations we
 read $\|\nabla_\theta\, \mathbb{E}_z[\log(1 - D(g_\theta(z)))]\|_2$ on a fresh batch. Beside it a WGAN
 critic, trained by RMSProp with clipping after every step, gives
-$\|\nabla_\theta\, \mathbb{E}_z[-f_w(g_\theta(z))]\|_2$. Both runs use the course's one trainer
-(`Trainer.train_critic`, `Trainer.generator_grad_norm`). In the original experiment (a DCGAN generator
+$\|\nabla_\theta\, \mathbb{E}_z[-f_w(g_\theta(z))]\|_2$. Both runs use the course's one trainer. In the original experiment (a DCGAN generator
 trained for 1, 10 or 25 epochs, then frozen) the norm fell by up to 5 orders of magnitude in 4000
 discriminator iterations.
 """
