@@ -111,18 +111,30 @@ def cached_figure(name: str, version: Any, build: Callable[[], Any]) -> Any:
 
 
 def device_notice() -> bool:
-    """Say where this server's live jobs train (``WGAN_DEVICE``); when that device cannot be used (CUDA
-    requested on a machine without a GPU, or a bad value) show why — no traceback — and return False."""
+    """When this server's live-training device cannot be used (CUDA requested on a machine without a
+    GPU, or a bad ``WGAN_DEVICE``) show why — no traceback — and return False; else True, silently
+    (:func:`instructor_note` says where the runs train)."""
+    from wgan_core.device import server_device
+
+    try:
+        server_device()
+    except ValueError as exc:
+        st.error(f"Live training is off on this server: {exc}. Set WGAN_DEVICE to auto or cpu on the server.",
+                 icon=":material/memory:")
+        return False
+    return True
+
+
+def instructor_note() -> str:
+    """Where this server's live runs train, and the setting that chooses it, for "For instructors"."""
     from wgan_core.device import describe_device, server_device
 
     try:
         where = describe_device(server_device())
     except ValueError as exc:
-        st.error(f"Live training is off: {exc}. Set WGAN_DEVICE to auto or cpu on the server.",
-                 icon=":material/memory:")
-        return False
-    st.caption(f"Live runs train on this server's {where} (`WGAN_DEVICE`).")
-    return True
+        return f"**Live runs** are off on this server: {exc}. `WGAN_DEVICE` (auto, cpu or cuda) chooses the device."
+    return (f"**Live runs** train on this server's {where}; `WGAN_DEVICE` (auto, cpu or cuda) chooses the device, "
+            "`WGAN_MAX_JOBS` caps the runs training at once.")
 
 
 #: What a failed run says, by the kind of failure (``Job.failure``); ``{error}`` is the job's message.

@@ -114,4 +114,4 @@ if bn["bn_demo"]:
                       key=f"{SLUG}.bn", width="stretch")
     right.metric("largest γ", f"{demo['gamma'].max():.3g}")
     right.metric("largest other |w|", f"{demo['other_max']:.3g}", help="Convolution weights: always clipped to c.")
-shell.footer(SLUG, lesson)
+shell.footer(SLUG, lesson, instructors=(live.instructor_note(), replay.HOW_TO_RECORD))

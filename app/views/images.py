@@ -97,14 +97,10 @@ def replay_run_ui(name: str) -> None:
         st.plotly_chart(plots.coverage_curves(run.logs), key=f"{SLUG}.replay.coverage", width="stretch")
 
 
-st.subheader("Replay a recorded run")
 runs = lesson.list_image_runs()
-replay.skipped_note(lesson.skipped_image_runs())
-if not runs:
-    st.info("No recorded image runs in this server's runs directory (`WGAN_RUNS_DIR`, default `./runs`). "
-            "Record one — on a GPU machine, for instance — with `python -m wgan_core train-images --out "
-            "<runs dir>/<name>` and it appears here.")
-else:
+if runs:  # the replay section shows only when there is a recorded run (For instructors says how to record one)
+    st.subheader("Replay a recorded run")
+    replay.skipped_note(lesson.skipped_image_runs())
     replay_run_ui(st.selectbox("Recorded run", runs, key=f"{SLUG}.replay.run"))
 
     checkpoints = lesson.list_checkpoints()
@@ -121,4 +117,4 @@ else:
                                                         f"step {info['g_step']}"),
                                 key=f"{SLUG}.ckpt.grid", width="stretch")
 
-shell.footer(SLUG, lesson)
+shell.footer(SLUG, lesson, instructors=(live.instructor_note(), replay.HOW_TO_RECORD))
