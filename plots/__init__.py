@@ -20,9 +20,21 @@ SERIES = ["#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#8c564b", "#1f77b4"]
 pio.templates.default = "plotly_white"
 
 
+#: Ticks as plain numbers or powers of ten ("10⁻⁴"), never SI prefixes ("100µ", "10n").
+TICKS = dict(exponentformat="power", separatethousands=False)
+#: Bottom margin (px) below the x-axis title when a legend sits under the chart.
+LEGEND_ROOM = 40
+
+
 def base_layout(fig: go.Figure, title: str | None = None, height: int = 380, **kwargs) -> go.Figure:
+    """Shared layout: the title at the top, the legend as a row under the chart (so the two never meet,
+    however many entries wrap), and power-of-ten ticks on every axis."""
+    legend = kwargs.get("showlegend", True) is not False  # traces may come after the layout: keep the room
     fig.update_layout(
-        title=title, height=height, margin=dict(l=50, r=20, t=50 if title else 20, b=45),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **kwargs,
+        title=dict(text=title, x=0, xanchor="left", y=1, yanchor="top", yref="container", pad=dict(t=8, l=8)),
+        height=height, margin=dict(l=50, r=20, t=40 if title else 20, b=45 + LEGEND_ROOM * bool(legend)),
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, x=0), **kwargs,
     )
+    fig.update_xaxes(**TICKS)
+    fig.update_yaxes(**TICKS)
     return fig

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from plots import FAKE, REAL, SERIES, base_layout
@@ -47,8 +48,9 @@ def scale_vs_c(result, fit) -> go.Figure:
 def traces(result) -> go.Figure:
     """Ŵ after each critic iteration, divided by its final value, one line per c."""
     fig = go.Figure()
+    colours = sample_colorscale("Viridis", np.linspace(0.0, 0.9, len(result.clips)))  # one per c, in order
     for i, c in enumerate(result.clips):
-        fig.add_scatter(y=result.traces[i], mode="lines", name=f"c = {c:g}", line=dict(color=SERIES[i % len(SERIES)]))
+        fig.add_scatter(y=result.traces[i], mode="lines", name=f"c = {c:g}", line=dict(color=colours[i]))
     fig.add_hline(y=0.9, line_dash="dot", line_color="#888")
     fig.update_xaxes(title="critic iteration (generator frozen)")
     fig.update_yaxes(title="Ŵ / final Ŵ")

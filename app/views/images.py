@@ -43,8 +43,9 @@ def run_logs(job) -> list[dict]:
 def curve_figure(job):
     _, snaps = job.latest_snapshot()
     snap = snaps["run"]
-    title = "Critic estimate (median-filtered, as in Fig 4) with samples along the way"
-    return plots.w_curve(lesson.w_curve(run_logs(job)), title, snap["thumb_steps"], snap["thumbs"])
+    title = "Critic estimate, with samples"  # median-filtered as in Fig 4 (the legend says which line is which)
+    return plots.w_curve(lesson.w_curve(run_logs(job)), title, snap["thumb_steps"], snap["thumbs"],
+                         changes=panel.changes())
 
 
 def draw(job) -> None:
@@ -65,7 +66,7 @@ def draw(job) -> None:
     if "critic_estimate" in last:
         d.metric("critic estimate", f"{last['critic_estimate']:.4f}")
     if any("classes_covered" in e for e in logs):
-        live_chart(plots.coverage_curves(logs), key=f"{SLUG}.coverage")
+        live_chart(plots.coverage_curves(logs, changes=panel.changes()), key=f"{SLUG}.coverage")
 
 
 panel.poll(draw)

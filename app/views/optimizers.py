@@ -32,7 +32,7 @@ values = shell.controls_ui(SLUG, lesson.CONTROLS, columns=3)
 rms, adam = run_both(values["beta1"], values["lr"], values["steps"])
 
 st.plotly_chart(plots.cosine_and_w1((rms, adam)), width="stretch", key=f"{SLUG}.cosine")
-cols = st.columns(4)
+cols = st.columns(2) + st.columns(2)  # two metrics a row: their labels are long
 cols[0].metric("Negative-cosine steps — RMSProp", f"{rms.negative_share:.1%}")
 cols[1].metric(f"Negative-cosine steps — {adam.name}", f"{adam.negative_share:.1%}",
                help="Share of all critic updates of the run whose step pointed against the gradient.")
