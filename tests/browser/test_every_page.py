@@ -190,3 +190,14 @@ def test_echoed_link_values_are_never_links(app_server, page):
     for value in ECHOED.values():
         assert any(value in t for t in texts), (value, texts)
     assert not [t["links"] for t in toasts if t["links"]], toasts
+
+
+#: A signed zero as a page might print it: "-0.0", "−0.000" (a number that rounds to nothing).
+MINUS_ZERO = re.compile(r"(?<![\w.])[-−]0\.0+(?![\d])")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_minus_zero(visits, path):
+    text = visits[path]["text"]
+    found = [text[max(0, m.start() - 40):m.end() + 20] for m in MINUS_ZERO.finditer(text)]
+    assert not found, f"a signed zero on /{path}: {found}"
