@@ -32,12 +32,12 @@ a, b, c = st.columns(3)
 
 def fall_metric(col, label: str, g, loss: str, **kwargs) -> None:
     text = result.fall_text(loss)  # "-3.2 orders of magnitude", or "no fall" (no arrow, never "-0.0")
-    col.metric(label, f"{g.max():.2e} → {g[-1]:.2e}", delta=text, delta_arrow="off" if text == "no fall" else "auto",
-               **kwargs)
+    col.metric(f"{label} gradient at the end (peak {g.max():.1e})", f"{g[-1]:.1e}", delta=text,
+               delta_arrow="off" if text == "no fall" else "auto", **kwargs)
 
 
-fall_metric(a, "GAN gradient: peak → final", gan, "gan-minimax")
-fall_metric(b, "WGAN gradient: peak → final", wgan, "wgan", delta_color="off")
+fall_metric(a, "GAN", gan, "gan-minimax")
+fall_metric(b, "WGAN", wgan, "wgan", delta_color="off")
 c.metric("WGAN estimate E f(x) − E f(g(z))", f"{result.curves['wgan']['estimate'][-1]:.4f}")
 
 st.markdown(lesson.WHY)
