@@ -55,7 +55,7 @@ CRITIC_LAYERS = NETWORK["depth"] + 1
 
 CONTROLS = (
     Choice("generator", "Generator", ("frozen", "trained"), "frozen",
-           labels={"frozen": "frozen (critic only: its value surface converges)", "trained": "trained"},
+           labels={"frozen": "frozen (critic only)", "trained": "trained"},
            help="Frozen: only the critics train, against one fixed generator."),
     Toggle("official_schedule", "Official Diters schedule", False,
            help="100 critic iterations for the first 25 generator iterations and every 500th (official code)."),
@@ -91,7 +91,8 @@ PAPER_VS_CODE = r"""
 
 * **Diters = 100.** For the first 25 generator iterations, and every 500th one after, the critic is
   trained 100 times instead of $n_{critic} = 5$, so that it starts (and regularly returns) near
-  optimality. Toggle *Official Diters schedule* and press *Reset* to run with it.
+  optimality. Toggle *Official Diters schedule*: the live run is set
+  back, and **Start** trains a new one with it.
 * **Clamping batch-norm parameters.** The official code clamps *every* critic parameter, including
   batch-norm's scale and shift (``clamp_bn``). A scale initialised near 1 is cut to $c$ at the first
   step. The toy critics here are plain MLPs without batch norm; switch on the demonstration below to

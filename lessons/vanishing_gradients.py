@@ -63,7 +63,7 @@ LOG_2 = math.log(2.0)
 
 CONTROLS = (
     Choice("setting", "Supports", ("lines", "ring"), "lines",
-           labels={"lines": "Two parallel lines (paper's Example 1)", "ring": "8 Gaussians vs a 1-D generator curve"},
+           labels={"lines": "Parallel lines (Example 1)", "ring": "8 Gaussians vs a curve"},
            help="Both sets are lower-dimensional than the plane they live in, and disjoint."),
     Slider("theta", "Offset θ of the generator's line", 0.1, 2.0, 1.0, step=0.1,
            help="Parallel lines only: the generator draws (θ, Z) against the data (0, Z)."),
