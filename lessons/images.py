@@ -146,7 +146,7 @@ def experiment_text(dataset: str, profile: dict[str, Any] | None) -> str:
 
 CONTROLS = (
     Choice("dataset", "Dataset", available_datasets(), available_datasets()[-1],  # lsun when the server has it
-           labels={"digits": "Handwritten digits (offline)", "lsun": "LSUN bedrooms (64×64)"},
+           labels={"digits": "Handwritten digits", "lsun": "LSUN bedrooms"},
            help="LSUN appears when the server holds the bedroom data (see For instructors at the end of the page)."),
     Choice("generator", "Generator", ("dcgan", "dcgan-nobn", "mlp"), "dcgan-nobn", labels=GENERATOR_LABELS),
     Choice("method", "Method", tuple(METHOD_LABELS), "wgan", labels=METHOD_LABELS),
