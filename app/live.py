@@ -7,7 +7,7 @@ Usage from a view (the lesson module provides the factory, the routing of slider
     panel = live.LivePanel(SLUG, lesson.LIVE_CONTROLS,
                            make_members=functools.partial(lesson.build_members, values["seed"]),
                            route=lesson.hparam_changes, settings=values, max_steps=lesson.MAX_STEPS)
-    panel.controls()                                           # sliders + Start/Pause/Step/Reset
+    panel.controls()                                           # sliders + Start/Pause/Resume, Step, Stop, New run
     panel.poll(draw)                                           # draw(job) every second while it runs
     panel.export({'samples': lambda: fig(panel.job)})          # CSV of the logs, PNG per figure (app.live_export)
 
@@ -28,7 +28,12 @@ Rules it keeps:
   watchdog stops it when nobody has polled for ``WGAN_JOB_IDLE_TIMEOUT`` s (default 30);
 * a process-wide cap (``WGAN_MAX_JOBS``, default one per CPU core; GPU jobs apart, ``WGAN_MAX_GPU_JOBS``)
   queues the others with a message; a job paused for ``WGAN_PAUSE_GRACE_S`` (60) gives its slot back,
-  and the page says that Start resumes it, queued if the class is full;
+  and the page says that Resume picks it up again, queued if the class is full;
+* the buttons follow the run's state: **Start** → **Pause** → **Resume**, **Step** (one generator step,
+  then paused), **Stop** (ends the run, keeps its figures), **New run** (forgets the run: a fresh start).
+  A paused run reads "paused at step N"; the rate is measured over the time the run was running
+  (:class:`RunningRate`). Under the run, the values applied now (c, n_critic, λ, α per method); every
+  slider change is recorded with its step (:meth:`LivePanel.changes`) for the time-series charts to mark;
 * a run that diverges or runs out of GPU memory fails with that message and keeps its last figures;
 * torch runs with ``WGAN_TORCH_THREADS`` (default 1) intra-op threads per job, set by each worker: one
   thread per job is what keeps jobs from starving each other.
@@ -36,6 +41,7 @@ Rules it keeps:
 
 from __future__ import annotations
 
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -43,6 +49,7 @@ from typing import Any
 import streamlit as st
 
 from app import live_export, live_slots, shell
+from app.live_state import RunningRate, hparams_text, per_job
 from wgan_core.live import ACTIVE, ENDED, ClientLimitError, Job, prepare_workers
 
 POLL_SECONDS = 1.0
@@ -51,6 +58,8 @@ DRAW_SECONDS = 2.0
 #: Seconds between polls of a queued page: it shows only its place in line (and keeps the watchdog fed).
 QUEUED_POLL_SECONDS = 2.0
 STATE_KEY = "live.lease"
+#: Session-state keys of this session's job's rate meter and slider-change record, each ``(job id, …)``.
+RATE_KEY, CHANGES_KEY = "live.rate", "live.changes"
 #: What the workers' forkserver imports once besides torch, POT and the trainer: the lessons whose
 #: factories build live members.
 WORKER_PRELOAD = ("lessons", "lessons.mode_collapse", "lessons.clipping_vs_gp", "lessons.images")
@@ -111,24 +120,36 @@ def cached_figure(name: str, version: Any, build: Callable[[], Any]) -> Any:
 
 
 def device_notice() -> bool:
-    """Say where this server's live jobs train (``WGAN_DEVICE``); when that device cannot be used (CUDA
-    requested on a machine without a GPU, or a bad value) show why — no traceback — and return False."""
+    """When this server's live-training device cannot be used (CUDA requested on a machine without a
+    GPU, or a bad ``WGAN_DEVICE``) show why — no traceback — and return False; else True, silently
+    (:func:`instructor_note` says where the runs train)."""
+    from wgan_core.device import server_device
+
+    try:
+        server_device()
+    except ValueError as exc:
+        st.error(f"Live training is off on this server: {exc}. Set WGAN_DEVICE to auto or cpu on the server.",
+                 icon=":material/memory:")
+        return False
+    return True
+
+
+def instructor_note() -> str:
+    """Where this server's live runs train, and the setting that chooses it, for "For instructors"."""
     from wgan_core.device import describe_device, server_device
 
     try:
         where = describe_device(server_device())
     except ValueError as exc:
-        st.error(f"Live training is off: {exc}. Set WGAN_DEVICE to auto or cpu on the server.",
-                 icon=":material/memory:")
-        return False
-    st.caption(f"Live runs train on this server's {where} (`WGAN_DEVICE`).")
-    return True
+        return f"**Live runs** are off on this server: {exc}. `WGAN_DEVICE` (auto, cpu or cuda) chooses the device."
+    return (f"**Live runs** train on this server's {where}; `WGAN_DEVICE` (auto, cpu or cuda) chooses the device, "
+            "`WGAN_MAX_JOBS` caps the runs training at once.")
 
 
 #: What a failed run says, by the kind of failure (``Job.failure``); ``{error}`` is the job's message.
 FAILED = {
     "diverged": "The run {error}: its losses or weights stopped being finite. The figures show its last good "
-                "step. Lower the learning rate (or raise the penalty) and press **Start** for a new run.",
+                "step. {advice}",
     "gpu-memory": "The run failed: {error}.",
 }
 
@@ -198,35 +219,53 @@ class LivePanel:
         action(job)
 
     def controls(self) -> dict[str, Any]:
-        """Draw the sliders and the Start / Pause / Step / Reset buttons; act on a click."""
+        """Draw the sliders and the buttons of the run's state; act on a click."""
         self.values = shell.controls_ui(self.slug, self.live_controls, columns=len(self.live_controls))
         usable = device_notice()
-        job = self.job
         others = live_slots.other_jobs(live_slots.client_address(), session_job())
         if others:
             live_slots.other_tab_ui(self.slug, others)
             usable = False
-        start, pause, step, reset = st.columns(4)
-        running = job is not None and job.status in ("running", "queued")
-        clicked = True
-        if start.button("Start", key=f"{self.slug}.live.start", type="primary", disabled=running or not usable,
-                        icon=":material/play_arrow:", width="stretch"):
-            self._act(Job.start)
-        elif pause.button("Pause", key=f"{self.slug}.live.pause", disabled=not running,
-                          icon=":material/pause:", width="stretch"):
-            job.pause()
-        elif step.button("Step", key=f"{self.slug}.live.step", icon=":material/skip_next:", disabled=not usable,
-                         help="One generator step (each method), then pause.", width="stretch"):
-            self._act(Job.step)
-        elif reset.button("Reset", key=f"{self.slug}.live.reset", icon=":material/restart_alt:",
-                          width="stretch"):
-            release("reset by the user")
-        else:
-            clicked = False
+        clicked = self._buttons(self.job, usable)
         self.apply(self.values)
         if clicked:
             st.rerun()  # redraw the buttons (and start or stop polling) for the job's new state
         return self.values
+
+    def _buttons(self, job: Job | None, usable: bool) -> bool:
+        """Start → Pause → Resume, Step, Stop, New run, as the run's state allows; True on a click."""
+        status = job.status if job is not None else "new"
+        ended = status in ENDED
+        first, step, stop, new = st.columns(4)
+        key = f"{self.slug}.live"
+        if status in ("running", "queued"):
+            if first.button("Pause", key=f"{key}.pause", icon=":material/pause:", width="stretch"):
+                job.pause()
+                return True
+        elif first.button("Resume" if status == "paused" else "Start", key=f"{key}.start", type="primary",
+                          disabled=ended or not usable, icon=":material/play_arrow:", width="stretch",
+                          help="This run has ended: **New run** starts another." if ended else None):
+            self._act(Job.start)
+            return True
+        if step.button("Step", key=f"{key}.step", icon=":material/skip_next:", disabled=ended or not usable,
+                       help="One generator step (each method), then pause.", width="stretch"):
+            self._act(Job.step)
+            return True
+        if stop.button("Stop", key=f"{key}.stop", icon=":material/stop:", disabled=job is None or ended,
+                       help="End this run; its figures stay on the page.", width="stretch"):
+            job.stop("stopped by the user", wait=None)
+            return True
+        if new.button("New run", key=f"{key}.reset", icon=":material/restart_alt:", disabled=job is None,
+                      type="primary" if ended else "secondary", width="stretch",
+                      help="Forget this run and its figures; Start then trains a fresh one."):
+            release("a new run was asked for")
+            return True
+        return False
+
+    def changes(self) -> list[tuple[int, str]]:
+        """The slider changes sent to this page's job: ``(generator step, "c = 0.003")``, in order."""
+        job = self.job
+        return list(per_job(CHANGES_KEY, job, list)) if job is not None else []
 
     def apply(self, values: dict[str, Any]) -> None:
         """Send changed slider values to the running job (from its next step)."""
@@ -241,6 +280,12 @@ class LivePanel:
                     job.set_hparams(member, **diff)
                 except ValueError as exc:
                     st.error(str(exc))
+                else:
+                    if job.steps > 0:  # a change before the first step is the run's setting, not a change
+                        record = per_job(CHANGES_KEY, job, list)
+                        text = hparams_text(diff)
+                        if not record or record[-1] != (job.steps, text):
+                            record.append((job.steps, text))
 
     def status_ui(self, job: Job | None) -> None:
         """Progress bar, step rate and the queued / stopped messages."""
@@ -255,21 +300,44 @@ class LivePanel:
             again = "resumes where it left off" if job.pid is not None else "starts by itself"
             st.warning(f"Queued: all {cap} {job.kind.upper()} training slot{'s' * (cap > 1)} of this server are "
                        f"busy (you are number {job.queue_position() or 1} in line). Your run {again} when a slot "
-                       "frees; meanwhile, watch a recorded run under *Replay*.", icon=":material/hourglass_top:")
+                       "frees.", icon=":material/hourglass_top:")
             return
         frac = job.progress()
-        text = (f"{job.status} · step {job.steps}" + (f" of {job.max_steps}" if job.max_steps else "")
-                + f" · {job.steps_per_second():.1f} steps/s")
-        st.progress(frac if frac is not None else 0.0, text=text)
+        st.progress(frac if frac is not None else 0.0, text=self.status_text(job))
+        self.applied_ui(job)
         if job.status == "paused" and not job.holds_slot:
             st.info(f"Paused for over {job.pause_grace:g} s, so this run gave its training slot back to the class. "
-                    "**Start** resumes it where it left off (if the class is full, it waits in line first).",
+                    "**Resume** picks it up where it left off (if the class is full, it waits in line first).",
                     icon=":material/pause_circle:")
         if job.status in ("stopped", "finished"):
-            st.caption(f"Run ended: {job.stop_reason}.")
+            st.caption(f"Run ended: {job.stop_reason}. Its figures stay below; **New run** starts another.")
         if job.status == "failed":
-            st.error(FAILED.get(job.failure, "The run failed: {error}.").format(error=job.error),
+            lr = "lr" in {c.key for c in self.live_controls}
+            advice = "Lower the learning rate α and press **New run**." if lr else "Press **New run** to train again."
+            st.error(FAILED.get(job.failure, "The run failed: {error}.").format(error=job.error, advice=advice),
                      icon=":material/error:")
+
+    def applied_ui(self, job: Job) -> None:
+        """The hyper-parameters each member trains with now (those its sliders set), under the run."""
+        routed = self.route(self.values) if self.values else {}
+        parts = []
+        for member, values in job.hparams().items():
+            shown = {k: v for k, v in values.items() if not routed or k in routed.get(member, {})}
+            if shown:
+                parts.append(f"{member}: {hparams_text(shown)}")
+        if parts:
+            st.caption("Applied now: " + "  ·  ".join(parts))
+
+    def status_text(self, job: Job) -> str:
+        """``running · step 120 of 4000 · 35.2 steps/s`` while it runs (the rate over running time only),
+        ``paused at step 120`` when paused (no rate: nothing runs), ``stopped at step 120`` at the end."""
+        of = f" of {job.max_steps}" if job.max_steps else ""
+        meter = per_job(RATE_KEY, job, RunningRate)
+        meter.update(job.status, job.steps, time.monotonic())
+        if job.status == "running":
+            rate = meter.rate
+            return f"running · step {job.steps}{of}" + (f" · {rate:.1f} steps/s" if rate is not None else "")
+        return f"{job.status} at step {job.steps}{of}"
 
     def poll(self, draw: Callable[[Job], None]) -> None:
         """Poll the job while it is active: status every second, ``draw(job)`` every ``DRAW_SECONDS``.

@@ -1,8 +1,10 @@
 """Entry point: ``streamlit run app/main.py``.
 
 Routes with ``st.navigation``: the home page, then every lesson of :data:`lessons.COURSE` whose
-lesson module and view both exist, in course order, and last the teacher's panel (``app/views/teacher.py``,
-outside the lesson stepper).
+lesson module and view both exist, in course order, and last, in a section of its own, the teacher's panel
+(``app/views/teacher.py``, outside the lesson stepper). Every page is listed in the sidebar (no "View
+more"). The favicon is a file of the app (``app/static/favicon.png``): no page fetches anything from
+outside the server.
 """
 
 from __future__ import annotations
@@ -18,12 +20,14 @@ import streamlit as st  # noqa: E402
 
 from app import shell  # noqa: E402
 
-st.set_page_config(page_title="WGAN classroom", page_icon=":material/school:", layout="wide")
+FAVICON = ROOT / "app" / "static" / "favicon.png"
+
+st.set_page_config(page_title="WGAN classroom", page_icon=str(FAVICON), layout="wide")
 
 pages = shell.build_pages()
 teacher = st.Page(str(ROOT / "app" / "views" / "teacher.py"), title="Teacher's panel",
                   icon=":material/admin_panel_settings:", url_path="teacher")
-current = st.navigation(pages + [teacher], position="sidebar")
+current = st.navigation({"Course": pages, "For teachers": [teacher]}, position="sidebar", expanded=True)
 if current.url_path != teacher.url_path:  # the teacher's page is not a step of the course
     shell.stepper(pages, current)
 current.run()

@@ -98,16 +98,24 @@ def snapshot_view(run: RecordedRun, step: int) -> None:
                              key=f"replay.g.{run.path.name}", width="stretch")
 
 
+#: How a teacher records runs that the lesson's replay section then offers (for the page's
+#: "For instructors" section: the replay section itself shows only when there is a run to replay).
+HOW_TO_RECORD = ("**Recorded runs.** A run recorded on this server appears in a *Replay a recorded run* "
+                 "section of its lesson, for every student. Record one before class with "
+                 "`python -m wgan_core train-toy --out runs/NAME` (image runs: `python -m wgan_core "
+                 "train-images --out runs/NAME`, on a GPU machine for instance); the runs folder is "
+                 "`WGAN_RUNS_DIR`, by default `runs/` where the server starts.")
+
+
 def replay_ui(slug: str, accept: Callable | None = None, title: str = "Replay a recorded run") -> RecordedRun | None:
-    """The replay block: pick a run, scrub its timeline, see its curves up to that step and its snapshot."""
-    st.subheader(title)
+    """The replay block: pick a run, scrub its timeline, see its curves up to that step and its snapshot.
+    Nothing at all when the server holds no run to replay (:data:`HOW_TO_RECORD` says how to record one)."""
     root = runs_root()
     names, skipped = _run_names(root, accept)
-    skipped_note(skipped)
     if not names:
-        st.info(f"No recorded runs in the server's runs directory ({root.name}/). Record one with "
-                "`python -m wgan_core train-toy --out runs/NAME ...`; it appears here for every session.")
         return None
+    st.subheader(title)
+    skipped_note(skipped)
     choice = Choice("replay_run", "Recorded run", tuple(names), next(iter(names)))
     name = shell.control_ui(slug, choice)
     shell.sync_url({"replay_run": name})

@@ -19,11 +19,35 @@ def available_lessons() -> list[lessons.LessonInfo]:
     return [info for info in lessons.COURSE if lessons.has_module(info.slug) and (VIEWS / f"{info.slug}.py").exists()]
 
 
+#: The sidebar's name of each lesson: short enough to show whole in the sidebar (see
+#: :data:`NAV_TITLE_CHARS`); the page itself shows the lesson's full title.
+NAV_TITLES = {
+    "distances": "Measuring distances",
+    "parallel_lines": "Learning parallel lines",
+    "gan_objective": "The GAN game",
+    "nash": "Nash equilibrium",
+    "vanishing_gradients": "Vanishing gradients",
+    "optimal_critic": "Discriminator vs critic",
+    "mode_collapse": "Mode collapse",
+    "meaningful_loss": "A meaningful loss",
+    "clipping_vs_gp": "Clipping vs penalty",
+    "optimizers": "Optimizers",
+    "images": "Training on images",
+}
+#: Longest sidebar entry ("11. " included) that the default sidebar shows without cutting it.
+NAV_TITLE_CHARS = 28
+
+
+def nav_title(number: int, info: lessons.LessonInfo) -> str:
+    """``"3. The GAN game"``: the lesson's number in the course and its short name."""
+    return f"{number}. {NAV_TITLES.get(info.slug, info.title)}"
+
+
 def build_pages() -> list[st.Page]:
     home = st.Page(str(VIEWS / "home.py"), title="Home", icon=":material/home:", default=True)
     return [home] + [
-        st.Page(str(VIEWS / f"{info.slug}.py"), title=info.title, icon=info.icon, url_path=info.slug)
-        for info in available_lessons()
+        st.Page(str(VIEWS / f"{info.slug}.py"), title=nav_title(number, info), icon=info.icon, url_path=info.slug)
+        for number, info in enumerate(available_lessons(), start=1)
     ]
 
 
@@ -62,8 +86,26 @@ _MARKDOWN = frozenset("\\`*_{}[]()<>#+-.!|~$:@&^")
 
 def escape_markdown(text: str) -> str:
     """``text`` shown as itself in Streamlit's Markdown (toasts, warnings): each character that
-    Markdown would act on is backslash-escaped and line breaks become spaces."""
+    Markdown would act on is backslash-escaped and line breaks become spaces. A URL, a ``www.`` host
+    or an e-mail address in ``text`` is still made a link by Markdown: show such values with
+    :func:`code_span`."""
     return "".join("\\" + ch if ch in _MARKDOWN else ch for ch in text.replace("\n", " ").replace("\r", " "))
+
+
+def code_span(text: str) -> str:
+    """``text`` as a Markdown code span: shown as typed, never a link, emphasis or maths. Line breaks
+    become spaces; the fence is longer than any run of backticks inside."""
+    text = text.replace("\n", " ").replace("\r", " ")
+    runs = [len(r) for r in "".join(ch if ch == "`" else " " for ch in text).split()]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def echo_markdown(message: str, echoed: str) -> str:
+    """``message`` for Markdown, each occurrence of ``echoed`` (a value taken from the link) as a code
+    span and the rest escaped: the link's value reads as typed and never becomes a link."""
+    return code_span(echoed).join(escape_markdown(part) for part in message.split(echoed))
 
 
 def _seed_state(slug: str, control: Control) -> bool:
@@ -76,14 +118,15 @@ def _seed_state(slug: str, control: Control) -> bool:
     value = control.default
     raw = st.query_params.get(control.key)
     if raw is not None:
+        echoed = lessons.shown(raw)
         try:
             value = control.parse(raw)
         except ValueError as exc:
-            st.toast(escape_markdown(f"Ignored the link's value: {exc}. Using {_fmt(value)}."))
+            st.toast(echo_markdown(f"Ignored the link's value: {exc}. Using {_fmt(value)}.", echoed))
         else:
             if isinstance(control, Slider) and not control.on_grid(raw):
-                st.toast(escape_markdown(f"The link's {control.key}={lessons.shown(raw)} is not a value of the "
-                                         f"slider: snapped to the nearest one, {_fmt(value)}."))
+                st.toast(echo_markdown(f"The link's {control.key}={echoed} is not a value of the "
+                                       f"slider: snapped to the nearest one, {_fmt(value)}.", echoed))
     st.session_state[key] = value
     return value != control.default
 
@@ -195,16 +238,34 @@ def exercises_ui(slug: str, exercises: list[Exercise] | tuple[Exercise, ...]) ->
                 st.success(ex.answer)
 
 
-def footer(slug: str, module) -> None:
-    """The standard end of a lesson."""
+def footer(slug: str, module, instructors: tuple[str, ...] = ()) -> None:
+    """The standard end of a lesson; ``instructors`` are the view's notes for :func:`instructors_ui`."""
     st.divider()
     what_to_notice(module.WHAT_TO_NOTICE)
     exercises_ui(slug, module.EXERCISES)
-    figures = getattr(module, "PAPER_FIGURES", ())
-    if figures:
-        st.caption("The same computation without the app: prints the figure's numbers and a measured line per claim.")
-        st.code("\n".join(f"python -m lessons figure {n}" for n in figures), language="bash")
     notebook_download(slug)
+    instructors_ui(module, instructors)
+
+
+#: Title of the one collapsed section per page that holds what only a teacher needs.
+INSTRUCTORS_TITLE = "For instructors"
+
+
+def instructors_ui(module, notes: tuple[str, ...] = ()) -> None:
+    """One collapsed "For instructors" section: the lesson's ``INSTRUCTORS`` text, the view's ``notes``
+    (Markdown: where live runs train, how to record runs to replay) and the command that reproduces the
+    paper's figures. Commands, module paths and settings of the server belong here, not in the lesson."""
+    blocks = [text for text in (getattr(module, "INSTRUCTORS", ""), *notes) if text]
+    figures = getattr(module, "PAPER_FIGURES", ())
+    if not blocks and not figures:
+        return
+    with st.expander(INSTRUCTORS_TITLE, expanded=False, icon=":material/school:"):
+        for text in blocks:
+            st.markdown(text)
+        if figures:
+            st.markdown("The same computation without the app prints the figure's numbers and a measured "
+                        "line per claim:")
+            st.code("\n".join(f"python -m lessons figure {n}" for n in figures), language="bash")
 
 
 def notebook_download(slug: str) -> None:

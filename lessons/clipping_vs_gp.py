@@ -1,21 +1,6 @@
 r"""Weight clipping vs gradient penalty (WGAN paper §3; WGAN vs WGAN-GP slides).
 
-**Motivation.** The dual form of $W_1$ takes a supremum over 1-Lipschitz functions,
-$W(\mathbb{P}_r, \mathbb{P}_\theta) = \sup_{\lVert f\rVert_L \le 1} \mathbb{E}_{x\sim\mathbb{P}_r}[f(x)] -
-\mathbb{E}_{x\sim\mathbb{P}_\theta}[f(x)]$. A neural critic $f_w$ is not Lipschitz by construction, so
-the WGAN paper keeps its weights in a compact box: after *every* critic step,
-$w \leftarrow \mathrm{clip}(w, -c, c)$. Every $f_w$ is then $K$-Lipschitz for a $K$ that depends only
-on $c$ and the architecture — "a clearly terrible way to enforce a Lipschitz constraint", in the paper's
-own words: if $c$ is **too small** the critic is almost constant and the gradients vanish; if $c$ is
-**too large** the weights take a long time to reach their limit and the critic is slow to train to
-optimality.
-
-**The alternative.** WGAN-GP replaces the box by a soft penalty at random interpolates
-$\hat x = \epsilon x + (1 - \epsilon) g_\theta(z)$, $\epsilon \sim U[0,1]$ per example:
-$$L = \mathbb{E}_z[f_w(g_\theta(z))] - \mathbb{E}_x[f_w(x)]
-  + \lambda\,\mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} f_w(\hat x)\rVert_2 - 1)^2\big],$$
-with $\lambda = 10$, $n_{critic} = 5$ and Adam ($\alpha = 10^{-4}$, $\beta_1 = 0$, $\beta_2 = 0.9$)
-in its paper.
+The lesson's text is :data:`INTRO` below.
 """
 
 from __future__ import annotations
@@ -28,7 +13,25 @@ import numpy as np
 from lessons import Choice, Exercise, Slider, Toggle
 
 #: The lesson's opening text (motivation and experiment), shown at the top of the page.
-INTRO = __doc__.split("\n", 2)[2]
+INTRO = r"""**Motivation.** The dual form of $W_1$ takes a supremum over 1-Lipschitz functions,
+$W(\mathbb{P}_r, \mathbb{P}_\theta) = \sup_{\lVert f\rVert_L \le 1} \mathbb{E}_{x\sim\mathbb{P}_r}[f(x)] -
+\mathbb{E}_{x\sim\mathbb{P}_\theta}[f(x)]$. A neural critic $f_w$ is not Lipschitz by construction, so
+the WGAN paper keeps its weights in a compact box: after *every* critic step,
+$w \leftarrow \mathrm{clip}(w, -c, c)$. Every $f_w$ is then $K$-Lipschitz for a $K$ that depends only
+on $c$ and the architecture — "a clearly terrible way to enforce a Lipschitz constraint", in the paper's
+own words: if $c$ is **too small** the critic is almost constant and the gradients vanish; if $c$ is
+**too large** the weights take a long time to reach their limit and the critic is slow to train to
+optimality.
+
+**The alternative.** WGAN-GP replaces the box by a soft penalty at random interpolates
+$\hat x = \epsilon x + (1 - \epsilon) g_\theta(z)$, $\epsilon \sim U[0,1]$ per example:
+$$
+L = \mathbb{E}_z[f_w(g_\theta(z))] - \mathbb{E}_x[f_w(x)] +
+\lambda\,\mathbb{E}_{\hat x}\big[(\lVert \nabla_{\hat x} f_w(\hat x)\rVert_2 - 1)^2\big],
+$$
+with $\lambda = 10$, $n_{critic} = 5$ and Adam ($\alpha = 10^{-4}$, $\beta_1 = 0$, $\beta_2 = 0.9$)
+in its paper.
+"""
 
 TITLE = "Weight clipping vs gradient penalty"
 SUMMARY = "Sweep the clip c from vanishing to sluggish, watch weights pile up at ±c, and meet the gradient penalty."
@@ -52,8 +55,8 @@ CRITIC_LAYERS = NETWORK["depth"] + 1
 
 CONTROLS = (
     Choice("generator", "Generator", ("frozen", "trained"), "frozen",
-           labels={"frozen": "frozen (critic only: its value surface converges)", "trained": "trained"},
-           help="Frozen: only the critics train, against one fixed generator (Trainer.train_critic)."),
+           labels={"frozen": "frozen (critic only)", "trained": "trained"},
+           help="Frozen: only the critics train, against one fixed generator."),
     Toggle("official_schedule", "Official Diters schedule", False,
            help="100 critic iterations for the first 25 generator iterations and every 500th (official code)."),
     Slider("seed", "Seed", 0, 9, 0, integer=True),
@@ -88,7 +91,8 @@ PAPER_VS_CODE = r"""
 
 * **Diters = 100.** For the first 25 generator iterations, and every 500th one after, the critic is
   trained 100 times instead of $n_{critic} = 5$, so that it starts (and regularly returns) near
-  optimality. Toggle *Official Diters schedule* and press *Reset* to run with it.
+  optimality. Toggle *Official Diters schedule*: the live run is set
+  back, and **Start** trains a new one with it.
 * **Clamping batch-norm parameters.** The official code clamps *every* critic parameter, including
   batch-norm's scale and shift (``clamp_bn``). A scale initialised near 1 is cut to $c$ at the first
   step. The toy critics here are plain MLPs without batch norm; switch on the demonstration below to

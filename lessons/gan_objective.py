@@ -15,8 +15,10 @@ $$D^*(x) = \frac{p_r(x)}{p_r(x) + p_g(x)}.$$
 **What the generator then minimises.** Put $D^*$ back into $L$ and add and subtract $\log 2$ inside
 each logarithm; with $M = \tfrac12(p_r + p_g)$ this gives
 
-$$L(G, D^*) = 2\,JS(p_r, p_g) - 2\log 2, \qquad
-JS(P, Q) = \tfrac12 KL(P\|M) + \tfrac12 KL(Q\|M) \in [0, \log 2].$$
+$$
+L(G, D^*) = 2\,JS(p_r, p_g) - 2\log 2, \qquad
+JS(P, Q) = \tfrac12 KL(P\|M) + \tfrac12 KL(Q\|M) \in [0, \log 2].
+$$
 
 (The WGAN paper's §2 writes JS without the $\tfrac12$ factors, but its Example 1 uses the value
 $\log 2$ of the usual definition above, which is the one used throughout this course.)
@@ -64,8 +66,10 @@ A GAN pits two networks against each other. The **discriminator** $D(x) \in [0, 
 $x$ is to be real; the **generator** maps noise to samples with density $p_g$ and tries to fool it.
 Both play with one value function:
 
-$$\min_G \max_D \; L(G, D) = \mathbb{E}_{x \sim p_r}\big[\log D(x)\big]
-  + \mathbb{E}_{x \sim p_g}\big[\log(1 - D(x))\big].$$
+$$
+\min_G \max_D \; L(G, D) = \mathbb{E}_{x \sim p_r}\big[\log D(x)\big] +
+\mathbb{E}_{x \sim p_g}\big[\log(1 - D(x))\big].
+$$
 
 The discriminator pushes $L$ up (confident on real data, dismissive of fakes); the generator pushes
 the second term down. Below, $p_r$ is a mixture of two Gaussian bumps and $p_g$ a single Gaussian:

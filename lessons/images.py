@@ -1,6 +1,30 @@
 r"""Training on images (WGAN paper, §4.2–4.3 and Figs 4, 6–8).
 
-**Motivation.** On toy data every distance can be computed exactly. On images the paper asks two
+The lesson's text is :data:`INTRO` below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from lessons import Choice, Exercise, Slider
+from lessons.image_replay import (  # noqa: F401 - the lesson's replay API, re-exported
+    checkpoint_grid,
+    list_checkpoints,
+    list_image_runs,
+    load_image_run,
+    run_grid,
+    run_thumbnails,
+    runs_dir,
+    skipped_image_runs,
+)
+from lessons.image_run import GRID_IMAGES, MAX_THUMBNAILS, ImageRun, Thumbnails  # noqa: F401 - re-exported
+
+INTRO = r"""**Motivation.** On toy data every distance can be computed exactly. On images the paper asks two
 practical questions: does the critic's estimate of $W_1$ track sample quality (Fig 4), and does a
 WGAN keep learning where a GAN fails? The test is to *weaken the generator*. Besides the standard
 DCGAN the paper trains (Fig 7) a DCGAN generator **without batch norm and with a constant number of
@@ -26,29 +50,6 @@ histogram is from uniform (*class KL*, $0$ when balanced, $\log 10 \approx 2.30$
 mode collapse measured on real data. The sample grid always comes from the same fixed noise, so
 pictures taken at different steps are comparable.
 """
-
-from __future__ import annotations
-
-import os
-from pathlib import Path
-from typing import Any
-
-import numpy as np
-
-from lessons import Choice, Exercise, Slider
-from lessons.image_replay import (  # noqa: F401 - the lesson's replay API, re-exported
-    checkpoint_grid,
-    list_checkpoints,
-    list_image_runs,
-    load_image_run,
-    run_grid,
-    run_thumbnails,
-    runs_dir,
-    skipped_image_runs,
-)
-from lessons.image_run import GRID_IMAGES, MAX_THUMBNAILS, ImageRun, Thumbnails  # noqa: F401 - re-exported
-
-INTRO = __doc__.split("\n", 2)[2]
 #: The page shows INTRO up to its experiment paragraph, then :func:`experiment_text` (which follows the
 #: chosen dataset and profile) in its place.
 OPENING, _, _DIGITS_EXPERIMENT = INTRO.partition("**The experiment.**")
@@ -59,16 +60,15 @@ SUMMARY = ("DCGAN, batch-norm-free and MLP generators on real digits: the GAN co
 #: The paper's figures that `python -m lessons figure N` reproduces from this lesson's computation.
 PAPER_FIGURES = ("6", "7", "8")
 
-METHOD_LABELS = {"wgan": "WGAN (clipping)", "gan": "GAN (−log D trick, DCGAN's procedure)", "wgan-gp": "WGAN-GP",
+METHOD_LABELS = {"wgan": "WGAN (clipping)", "gan": "GAN (−log D)", "wgan-gp": "WGAN-GP",
                  "gan-wgan-settings": "GAN with the WGAN's settings (handicapped)"}
 #: The trainer preset of each method; the GAN baseline is DCGAN's standard procedure (``dcgan-gan``), the
 #: handicapped GAN keeps the WGAN's Algorithm 1 settings (RMSProp, 5 discriminator steps per generator step).
 METHOD_PRESET = {"wgan": "paper", "gan": "dcgan-gan", "wgan-gp": "gp-paper", "gan-wgan-settings": "paper"}
 #: Methods whose learning rate the classroom profile raises (the GAN baseline keeps DCGAN's 2e-4).
 RAISED_LR = ("wgan", "wgan-gp", "gan-wgan-settings")
-GENERATOR_LABELS = {"dcgan": "DCGAN (batch norm, doubling filters)",
-                    "dcgan-nobn": "No batch norm, constant filters (Fig 7)",
-                    "mlp": "4-layer ReLU MLP, 512 units (Fig 8)"}
+#: Short enough to show whole in the page's select box (the text above the controls describes each).
+GENERATOR_LABELS = {"dcgan": "DCGAN", "dcgan-nobn": "No batch norm (Fig 7)", "mlp": "ReLU MLP (Fig 8)"}
 #: Learning rates of the classroom profile (see PROFILES), raised from the paper's 5e-5 (the MLP's to
 #: 5e-4 only: 1e-3 saturates its tanh). What the runs reach is checked in tests/test_claims.py.
 CLASSROOM_LR = {"dcgan": 1e-3, "dcgan-nobn": 1e-3, "mlp": 5e-4}
@@ -108,9 +108,14 @@ PROFILES: dict[str, dict[str, Any]] = {
             "DCGAN 64×64, ngf = ndf = 64, batch 64, RMSProp α = 5·10⁻⁵, c = 0.01, n_critic = 5 (WGAN-GP: Adam 10⁻⁴, "
             "λ = 10) — in bf16, channels_last, images on the GPU as uint8, CUDA graphs (the first steps compile)."),
 }
+#: For the page's "For instructors" section: the server's data and profile settings.
+INSTRUCTORS = ("**Data.** The digits ship with scikit-learn. LSUN bedrooms appear in the dataset menu when the "
+               "folder named by `WGAN_DATA_DIR` holds `bedroom_train_lmdb/`.\n\n"
+               "**Profile.** The device picks the classroom or the paper's profile; `WGAN_IMAGES_PROFILE` "
+               "(`classroom` or `paper`) overrides it.")
 PROFILE_ENV = "WGAN_IMAGES_PROFILE"  # classroom | paper overrides the device's choice
 LIVE_LSUN_IMAGES = 10_000  # ~120 MB of uint8 at 64x64, read in the job's process (it may not fork loaders)
-LSUN_EXPERIMENT = r"""**The experiment.** LSUN bedrooms from this server's data (`WGAN_DATA_DIR`), centre-cropped
+LSUN_EXPERIMENT = r"""**The experiment.** LSUN bedrooms from this server's data folder, centre-cropped
 to $64\times64$ in colour — the paper's dataset. Bedrooms have no labels, so mode collapse is not counted;
 the page tracks the exact $W_1$ in pixel space between 256 generated and 256 real images, and the critic's
 estimate with samples along the way (Fig 4). The grid always comes from the same fixed noise."""
@@ -141,8 +146,8 @@ def experiment_text(dataset: str, profile: dict[str, Any] | None) -> str:
 
 CONTROLS = (
     Choice("dataset", "Dataset", available_datasets(), available_datasets()[-1],  # lsun when the server has it
-           labels={"digits": "Handwritten digits (offline)", "lsun": "LSUN bedrooms (server data, 64×64)"},
-           help="LSUN appears when the server's WGAN_DATA_DIR holds bedroom_train_lmdb/."),
+           labels={"digits": "Handwritten digits", "lsun": "LSUN bedrooms"},
+           help="LSUN appears when the server holds the bedroom data (see For instructors at the end of the page)."),
     Choice("generator", "Generator", ("dcgan", "dcgan-nobn", "mlp"), "dcgan-nobn", labels=GENERATOR_LABELS),
     Choice("method", "Method", tuple(METHOD_LABELS), "wgan", labels=METHOD_LABELS),
     Slider("seed", "Seed", 0, 9, 0, integer=True),

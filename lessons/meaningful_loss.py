@@ -80,9 +80,10 @@ means the loss goes down exactly when the samples get better.
 
 FAILED = r"""
 **A failed run** (the paper's lower panels): the same WGAN with a learning rate far too high for
-both networks. The first few huge updates wreck both players: the generator's samples shrink to a
-small blob away from the modes, the critic's estimate drops to $\approx 0$ and stays there, and from
-then on neither the loss nor the samples change much. The curve is honest — it just has nothing
+both networks. The first few huge updates wreck both players: the generator's samples are thrown away
+from the modes (its exact $W_1$ ends more than twice the working WGAN's),
+the critic's estimate drops to $\approx 0$ and stays there, and the loss no longer says anything about
+the samples. The curve is honest — it just has nothing
 good to report.
 """
 
@@ -95,8 +96,8 @@ WHAT_TO_NOTICE = [
     "The GAN's JS estimate is a poorer guide: it wanders down and up with no steady relation to the "
     "samples (compare its ρ with the WGAN's), and it can never exceed log 2 ≈ 0.69, so it cannot say how "
     "far apart two barely overlapping distributions are.",
-    "The failed high-learning-rate run is flat — loss constant, samples frozen in a blob — like the "
-    "lower panels of Fig 4.",
+    "The failed high-learning-rate run's loss is flat at zero while its samples sit far from the modes — "
+    "like the lower panels of Fig 4.",
 ]
 
 EXERCISES = (

@@ -45,7 +45,7 @@ CONTROLS = (
     Slider("steps", "Iterations", 10, 400, 150, step=10, integer=True),
     Slider("x0", "Start x₀", -2.0, 2.0, 1.0, step=0.1),
     Slider("y0", "Start y₀", -2.0, 2.0, 1.0, step=0.1),
-    Toggle("alternating", "Compare with alternating updates", True,
+    Toggle("alternating", "Alternating updates too", True,
            help="Player y moves after seeing player x's new position."),
 )
 

@@ -40,7 +40,7 @@ CONTROLS = (
     Slider("fake_mean", "Mean of the fake Gaussian", min=-4.0, max=4.0, default=2.5, step=0.25,
            help="The generator is frozen at N(mean, std²); the data Gaussian stays where it is."),
     Slider("iters", "Training iterations of each function", min=100, max=2000, default=500, step=100,
-           integer=True, help="Critic-only steps (Trainer.train_critic) with the generator frozen."),
+           integer=True, help="Steps that train only the critic; the generator stays frozen."),
     Slider("clip_value", "WGAN clipping value c", min=0.001, max=0.1, default=0.01, log=True, steps=21,
            help="Every critic weight is clamped to [-c, c] after each step (Algorithm 1, line 7)."),
     Slider("fake_std", "Width (std) of the fake Gaussian", min=0.25, max=2.0, default=0.5, step=0.25,

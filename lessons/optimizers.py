@@ -52,9 +52,10 @@ CONTROLS = (
 INTRO = r"""
 Algorithm 1 uses RMSProp, not Adam — at a time when Adam was everybody's default. The paper explains
 why in one paragraph of Section 4.3: with momentum on the critic, training "becomes unstable at
-times", and when it did, **the cosine between the Adam step and the gradient usually turned
-negative** — the optimizer was walking uphill on the very loss it was meant to descend. Here you can
-reproduce that measurement on a toy WGAN and watch what happens to the run around those moments.
+times", and the paper reports that *at those unstable moments* the cosine between the Adam step and the
+gradient usually turned negative — the optimizer walking uphill on the very loss it was meant to
+descend. Here you can repeat that measurement on a toy WGAN. Negative steps are rare over a whole run
+(the page counts them below); what to look for is whether they come when the run goes wrong.
 """
 
 UPDATES = r"""

@@ -8,8 +8,10 @@ fakes (Arjovsky & Bottou, 2017; Weng §4.2–4.3).
 **Why that kills the generator's gradient.** With $D = \sigma(f_w)$, the original (minimax,
 "saturating") generator loss $\mathbb{E}_z[\log(1 - D(g_\theta(z)))]$ has gradient
 
-$$\nabla_\theta \log\big(1 - \sigma(f_w(g_\theta(z)))\big)
-  = -\,D(g_\theta(z))\,\nabla_x f_w(g_\theta(z))\,J_\theta g_\theta(z).$$
+$$
+\nabla_\theta \log\big(1 - \sigma(f_w(g_\theta(z)))\big) = -\,
+D(g_\theta(z))\,\nabla_x f_w(g_\theta(z))\,J_\theta g_\theta(z).
+$$
 
 As the discriminator approaches perfection, $D(g_\theta(z)) \to 0$ exponentially in the logit while
 $\nabla_x f_w$ grows far more slowly, so the gradient vanishes. Arjovsky & Bottou (Thm 2.4)
@@ -61,7 +63,7 @@ LOG_2 = math.log(2.0)
 
 CONTROLS = (
     Choice("setting", "Supports", ("lines", "ring"), "lines",
-           labels={"lines": "Two parallel lines (paper's Example 1)", "ring": "8 Gaussians vs a 1-D generator curve"},
+           labels={"lines": "Parallel lines (Example 1)", "ring": "8 Gaussians vs a curve"},
            help="Both sets are lower-dimensional than the plane they live in, and disjoint."),
     Slider("theta", "Offset θ of the generator's line", 0.1, 2.0, 1.0, step=0.1,
            help="Parallel lines only: the generator draws (θ, Z) against the data (0, Z)."),
@@ -84,8 +86,10 @@ WHY = r"""
 **Why the gradient vanishes.** The discriminator outputs a logit $f_w$ and $D = \sigma(f_w)$. The original
 generator loss $\mathbb{E}_z[\log(1 - D(g_\theta(z)))]$ has gradient
 
-$$\nabla_\theta \log\big(1 - D(g_\theta(z))\big)
-  = -\,D(g_\theta(z))\;\nabla_x f_w\big(g_\theta(z)\big)\,J_\theta g_\theta(z).$$
+$$
+\nabla_\theta \log\big(1 - D(g_\theta(z))\big) = -\,
+D(g_\theta(z))\;\nabla_x f_w\big(g_\theta(z)\big)\,J_\theta g_\theta(z).
+$$
 
 As the discriminator gets better, $D(g_\theta(z)) = \sigma(f_w) \approx e^{f_w}$ goes to 0 *exponentially*
 in the logit, faster than $\nabla_x f_w$ can grow: the product vanishes. Arjovsky & Bottou (2017, Thm 2.4)
@@ -99,15 +103,19 @@ the best it can do is rise with slope about $K$ from the fakes to the data — a
 the gradient the generator needs.
 """
 
+#: For the page's "For instructors" section: where the experiment lives in the code.
+INSTRUCTORS = ("Both runs call the course's trainer (`wgan_core/trainer.py`): `Trainer.train_critic` trains the "
+               "discriminator or critic against the frozen generator, `Trainer.generator_grad_norm` reads the "
+               "generator's gradient norm.")
+
 EXPERIMENT = r"""
 **The experiment** (after Arjovsky & Bottou, 2017, shown as Weng's Fig. 5): the generator is **fixed**;
 a fresh discriminator is trained with the loss $-L(D, g_\theta)$ (Adam), and after $k$ iterations we
 read $\|\nabla_\theta\, \mathbb{E}_z[\log(1 - D(g_\theta(z)))]\|_2$ on a fresh batch. Beside it a WGAN
 critic, trained by RMSProp with clipping after every step, gives
-$\|\nabla_\theta\, \mathbb{E}_z[-f_w(g_\theta(z))]\|_2$. Both runs use the course's one trainer
-(`Trainer.train_critic`, `Trainer.generator_grad_norm`). In the original experiment (a DCGAN generator
-trained for 1, 10 or 25 epochs, then frozen) the norm fell by up to 5 orders of magnitude in 4000
-discriminator iterations.
+$\|\nabla_\theta\, \mathbb{E}_z[-f_w(g_\theta(z))]\|_2$. Both runs use the course's one trainer. In the
+original experiment (a DCGAN generator trained for 1, 10 or 25 epochs, then frozen) the norm fell by up
+to 5 orders of magnitude in 4000 discriminator iterations.
 """
 
 WHAT_TO_NOTICE = [
@@ -249,6 +257,17 @@ class VanishingResult:
         """$\\log_{10}$ of the peak gradient norm over the final one."""
         g = self.curves[loss]["grad_norm"]
         return float(math.log10(g.max() / max(g[-1], 1e-300)))
+
+    def fall_text(self, loss: str = "gan-minimax") -> str:
+        """``"-3.2 orders of magnitude"`` (a fall, never "-0.0"), or ``"no fall"`` below 0.05 orders."""
+        return fall_text(self.orders_fallen(loss))
+
+
+def fall_text(orders: float) -> str:
+    """How many orders of magnitude a gradient fell, signed as a change: ``-3.2 orders of magnitude``;
+    a fall that rounds to 0.0 reads ``no fall`` (never ``-0.0``)."""
+    shown = round(orders, 1)
+    return f"-{shown:.1f} orders of magnitude" if shown > 0 else "no fall"
 
 
 def run_experiment(setting: str = "lines", theta: float = 1.0, iters: int = 2000, lr: float = 3.16e-3,

@@ -33,12 +33,22 @@ def _apply_template(fig: go.Figure) -> None:
         layout._validate = fig._validate
 
 
+#: Ticks as plain numbers or powers of ten ("10⁻⁴"), never SI prefixes ("100µ", "10n").
+TICKS = dict(exponentformat="power", separatethousands=False)
+#: Bottom margin (px) below the x-axis title when a legend sits under the chart.
+LEGEND_ROOM = 40
+
+
 def base_layout(fig: go.Figure, title: str | None = None, height: int = 380, **kwargs) -> go.Figure:
-    """Apply :data:`TEMPLATE`, the title, height, margins and a legend above the plot (``kwargs``: more
-    layout); returns ``fig``."""
+    """Shared layout: :data:`TEMPLATE`, the title at the top, the legend as a row under the chart (so the
+    two never meet, however many entries wrap), and power-of-ten ticks on every axis."""
     _apply_template(fig)
+    legend = kwargs.get("showlegend", True) is not False  # traces may come after the layout: keep the room
     fig.update_layout(
-        title=title, height=height, margin=dict(l=50, r=20, t=50 if title else 20, b=45),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0), **kwargs,
+        title=dict(text=title, x=0, xanchor="left", y=1, yanchor="top", yref="container", pad=dict(t=8, l=8)),
+        height=height, margin=dict(l=50, r=20, t=40 if title else 20, b=45 + LEGEND_ROOM * bool(legend)),
+        legend=dict(orientation="h", yref="container", yanchor="bottom", y=0, x=0), **kwargs,
     )
+    fig.update_xaxes(**TICKS)
+    fig.update_yaxes(**TICKS)
     return fig

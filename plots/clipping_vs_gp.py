@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from plots import FAKE, REAL, SERIES, base_layout
@@ -20,7 +21,7 @@ def sweep(result) -> go.Figure:
                     line=dict(color=SERIES[1]))
     fig.add_scatter(x=c, y=result.iters_to_90, mode="lines+markers", row=1, col=3, name="iterations",
                     line=dict(color=SERIES[2]))
-    fig.update_xaxes(type="log", title="clip c")
+    fig.update_xaxes(type="log", title="clip c", dtick=1)  # 10⁻³ … 1: one tick per decade
     fig.update_yaxes(type="log", row=1, col=1)
     fig.update_yaxes(range=[0, 1.02], row=1, col=2)
     return base_layout(fig, None, height=330, showlegend=False)
@@ -38,7 +39,7 @@ def scale_vs_c(result, fit) -> go.Figure:
     line = np.geomspace(c.min(), c.max(), 50)
     fig.add_scatter(x=line, y=np.exp(fit.intercept) * line ** fit.slope, mode="lines",
                     name=f"fit: Ŵ ∝ c^{fit.slope:.2f}", line=dict(color=SERIES[1], dash="dash"))
-    fig.update_xaxes(type="log", title="clip c")
+    fig.update_xaxes(type="log", title="clip c", dtick=1)  # 10⁻³ … 1: one tick per decade
     fig.update_yaxes(type="log", title="critic estimate Ŵ", range=[np.log10(est[shown].min()) - 0.5,
                                                                     np.log10(est[shown].max()) + 0.5])
     return base_layout(fig, "The critic's scale against c (log–log)", height=360)
@@ -47,8 +48,9 @@ def scale_vs_c(result, fit) -> go.Figure:
 def traces(result) -> go.Figure:
     """Ŵ after each critic iteration, divided by its final value, one line per c."""
     fig = go.Figure()
+    colours = sample_colorscale("Viridis", np.linspace(0.0, 0.9, len(result.clips)))  # one per c, in order
     for i, c in enumerate(result.clips):
-        fig.add_scatter(y=result.traces[i], mode="lines", name=f"c = {c:g}", line=dict(color=SERIES[i % len(SERIES)]))
+        fig.add_scatter(y=result.traces[i], mode="lines", name=f"c = {c:g}", line=dict(color=colours[i]))
     fig.add_hline(y=0.9, line_dash="dot", line_color="#888")
     fig.update_xaxes(title="critic iteration (generator frozen)")
     fig.update_yaxes(title="Ŵ / final Ŵ")

@@ -38,7 +38,7 @@ def piles(result, moves: list[tuple[int, int, float]]) -> go.Figure:
     fig.update_yaxes(title="shovelfuls", range=[0, level + 1.0])
     base_layout(fig, title="The piles and the optimal moves (from P's piles to Q's piles)", height=440,
                 barmode="overlay")
-    return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, x=0), margin=dict(b=70))
+    return fig
 
 
 def plan_heatmap(result) -> go.Figure:
@@ -66,7 +66,7 @@ def gaussians(cmp) -> go.Figure:
                     line=dict(color=FAKE, width=1.5), opacity=0.6, row=1, col=2)
     fig.update_xaxes(title="x")
     base_layout(fig, height=420)
-    return fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.22, x=0), margin=dict(b=90))
+    return fig
 
 
 def number(value: float, digits: int = 4) -> str:

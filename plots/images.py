@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from plots import METHOD_COLOURS, base_layout
+from plots.live import mark_changes
 
 
 def _rgb(grid: np.ndarray) -> np.ndarray:
@@ -23,9 +24,24 @@ def sample_grid(grid: np.ndarray, title: str, height: int = 420) -> go.Figure:
     return base_layout(fig, title, height=height)
 
 
+#: Thumbnails across the width of the W-curve: each is this share of the x-span wide.
+THUMB_WIDTH = 1 / 9
+
+
+def spaced_thumbnails(steps, min_gap: float) -> list[int]:
+    """Indices of ``steps`` (ascending) kept so that kept neighbours are at least ``min_gap`` apart:
+    thumbnails as wide as ``min_gap`` and centred on their steps then never overlap."""
+    kept: list[int] = []
+    for i, step in enumerate(steps):
+        if not kept or step - steps[kept[-1]] >= min_gap:
+            kept.append(i)
+    return kept
+
+
 def w_curve(curve: dict, title: str, thumb_steps=(), thumbs=(), colour: str = METHOD_COLOURS["wgan"],
-            height: int = 380) -> go.Figure:
-    """The critic's estimate (faint: raw, bold: median-filtered) with sample thumbnails on the curve."""
+            height: int = 380, changes=()) -> go.Figure:
+    """The critic's estimate (faint: raw, bold: median-filtered) with sample thumbnails on the curve, laid
+    out so that no two overlap, and the slider ``changes`` marked."""
     fig = go.Figure()
     steps, raw, filtered = curve["steps"], curve["raw"], curve["filtered"]
     fig.add_scatter(x=steps, y=raw, mode="lines", name="raw", line=dict(color=colour, width=1), opacity=0.35)
@@ -35,18 +51,23 @@ def w_curve(curve: dict, title: str, thumb_steps=(), thumbs=(), colour: str = ME
         span_y = (hi - lo) or max(abs(hi), 1e-3)
         span_x = float(max(steps.max() - steps.min(), 1))
         fig.update_yaxes(range=[lo - 0.1 * span_y, hi + 0.45 * span_y])
-        for step, thumb in zip(thumb_steps, thumbs, strict=True):
+        fig.update_xaxes(range=[steps.min() - span_x * THUMB_WIDTH / 2, steps.max() + span_x * THUMB_WIDTH / 2])
+        for i in spaced_thumbnails(list(thumb_steps), span_x * THUMB_WIDTH):
+            step = thumb_steps[i]
             y = float(np.interp(step, steps, filtered))
-            fig.add_layout_image(source=Image.fromarray(_rgb(thumb)), x=step, y=y, xref="x", yref="y",
-                                 sizex=span_x / 9, sizey=0.3 * span_y, xanchor="center", yanchor="bottom",
-                                 layer="above")
+            fig.add_layout_image(source=Image.fromarray(_rgb(thumbs[i])), x=step, y=y, xref="x", yref="y",
+                                 sizex=span_x * THUMB_WIDTH, sizey=0.3 * span_y, xanchor="center",
+                                 yanchor="bottom", layer="above")
     fig.update_xaxes(title="generator step")
     fig.update_yaxes(title="E f(x) − E f(g(z))")
+    mark_changes(fig, changes)
     return base_layout(fig, title, height=height)
 
 
-def coverage_curves(logs: list[dict], title: str = "Classes covered and class KL", height: int = 300) -> go.Figure:
-    """``classes_covered`` (left axis) and ``class_kl`` (right axis) against the generator step."""
+def coverage_curves(logs: list[dict], title: str = "Classes covered and class KL", height: int = 300,
+                    changes=()) -> go.Figure:
+    """``classes_covered`` (left axis) and ``class_kl`` (right axis) against the generator step, with the
+    slider ``changes`` marked."""
     rows = [e for e in logs if "classes_covered" in e]
     x = [e["g_step"] for e in rows]
     fig = go.Figure()
@@ -57,4 +78,5 @@ def coverage_curves(logs: list[dict], title: str = "Classes covered and class KL
     fig.update_layout(yaxis=dict(title="classes", range=[0, 10.5]),
                       yaxis2=dict(title="nats", overlaying="y", side="right", range=[0, 2.4]))
     fig.update_xaxes(title="generator step")
+    mark_changes(fig, changes)
     return base_layout(fig, title, height=height)

@@ -11,9 +11,19 @@ def _colour(member: str, i: int) -> str:
     return METHOD_COLOURS.get(member, SERIES[i % len(SERIES)])
 
 
+def mark_changes(fig: go.Figure, changes=()) -> go.Figure:
+    """A dotted vertical line at each slider change ``(generator step, "c = 0.003")``, labelled with the
+    new value, so that a jump in a curve reads as the change that caused it."""
+    for step, text in changes:
+        fig.add_vline(x=step, line_dash="dot", line_color="#555", line_width=1, annotation_text=text,
+                      annotation_position="top left", annotation_font_size=11, annotation_textangle=-90)
+    return fig
+
+
 def curves(logs: list[dict], key: str, title: str, labels: dict[str, str] | None = None,
-           ylog: bool = False, height: int = 300) -> go.Figure:
-    """``key`` against ``g_step``, one line per member of the logs (members without the key are skipped)."""
+           ylog: bool = False, height: int = 300, changes=()) -> go.Figure:
+    """``key`` against ``g_step``, one line per member of the logs (members without the key are skipped),
+    with the slider ``changes`` marked (:func:`mark_changes`)."""
     labels = labels or {}
     fig = go.Figure()
     members = list(dict.fromkeys(e["member"] for e in logs))
@@ -25,6 +35,7 @@ def curves(logs: list[dict], key: str, title: str, labels: dict[str, str] | None
     fig.update_xaxes(title="generator step")
     if ylog:
         fig.update_yaxes(type="log")
+    mark_changes(fig, changes)
     return base_layout(fig, title, height=height)
 
 

@@ -51,7 +51,6 @@ def cosine_and_w1(runs) -> go.Figure:
                 fig.add_vrect(x0=lo, x1=hi, fillcolor=NEGATIVE, line_width=0, layer="below", row=row, col=1)
     fig.add_hline(y=0, line=dict(color="#888888", dash="dash", width=1), row=1, col=1)
     base_layout(fig, height=600)
-    fig.update_layout(margin=dict(t=90))  # room for the legend above the first panel's title
     fig.update_yaxes(range=[-1.05, 1.05], row=1, col=1)
     fig.update_yaxes(rangemode="tozero", row=2, col=1)
     fig.update_xaxes(title_text="generator iteration", row=2, col=1)

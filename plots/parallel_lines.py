@@ -15,8 +15,6 @@ from plotly.subplots import make_subplots
 from plots import FAKE, REAL, SERIES, base_layout
 
 #: Legends of the multi-panel figures go below the panels, clear of the subplot titles.
-LEGEND_BELOW = dict(orientation="h", yanchor="top", y=-0.25, x=0)
-
 COLOURS = dict(zip(("W", "JS", "KL", "KL_reverse", "TV"), SERIES, strict=False))
 
 
@@ -44,7 +42,6 @@ def _lines_layout() -> dict:
     fig.update_xaxes(range=[-1.1, 1.1], title="x", zeroline=False)
     fig.update_yaxes(range=[-0.05, 1.05], title="z")
     base_layout(fig, title="The two distributions", height=400)  # θ is added per redraw (below)
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.18, x=0), margin=dict(b=80))
     return fig.to_dict()["layout"]
 
 
@@ -117,7 +114,7 @@ def divergence_base(thetas, curves: dict, estimates, names, labels: dict) -> dic
             fig.update_yaxes(range=[-0.05 * top, 1.12 * top], row=1, col=col)
     fig.update_xaxes(title="θ", range=[-1.08, 1.08])
     base_layout(fig, height=400)
-    fig.update_layout(meta={"levels": levels}, legend=LEGEND_BELOW, margin=dict(b=90))
+    fig.update_layout(meta={"levels": levels})
     return fig.to_dict()
 
 
@@ -172,7 +169,6 @@ def _descent_layout() -> dict:
     fig.update_xaxes(range=[-1.1, 1.1], title="x", row=1, col=2)
     fig.update_yaxes(range=[-0.02, 1.02], showticklabels=False, row=1, col=2)
     base_layout(fig, height=380)
-    fig.update_layout(legend=LEGEND_BELOW, margin=dict(b=90))
     return fig.to_dict()["layout"]
 
 

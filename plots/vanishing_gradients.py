@@ -51,5 +51,4 @@ def fields(fields_by_loss: dict[str, dict[str, np.ndarray]], real: np.ndarray, f
                                      marker=dict(color=colour, size=4, line=dict(color="white", width=0.5))),
                           row=1, col=col)
     base_layout(fig, height=420)
-    fig.update_layout(legend=dict(orientation="h", yanchor="top", y=-0.12, x=0))
     return fig

@@ -20,3 +20,15 @@ def test_home_lists_every_available_lesson_with_a_link_and_a_summary(app_test):
 def test_home_writes_nothing_into_the_url(app_test):
     at = app_test("main")
     assert dict(at.query_params) == {}
+
+
+def test_home_has_a_start_with_lesson_1_button_that_opens_lesson_1(app_test):
+    import lessons
+
+    at = app_test("main")
+    start = at.button(key="home.start")
+    assert start.label == "Start with lesson 1"
+    at = start.click().run()
+    assert not at.exception
+    first = shell.available_lessons()[0]
+    assert at.title[0].value == lessons.lesson_module(first.slug).TITLE

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import lessons.images as lesson
-from app import live
+from app import live, shell
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +44,11 @@ def test_page_renders_and_the_url_restores_and_records_the_controls(tmp_path, mo
     assert at.selectbox(key="images.generator").value == "mlp"
     assert at.selectbox(key="images.method").value == "gan"
     assert at.slider(key="images.n_critic").value == 3
-    assert any("No recorded image runs" in i.value for i in at.info)
+    # no recorded run: no replay section; the teacher's section says how to record one
+    assert "Replay a recorded run" not in [h.value for h in at.subheader]
+    assert not any("recorded" in i.value for i in at.info)
+    (instructors,) = [e for e in at.expander if e.label == shell.INSTRUCTORS_TITLE]
+    assert any("train-images --out" in m.value for m in instructors.markdown)
     at.selectbox(key="images.generator").select("dcgan").run()
     assert at.query_params["generator"] == "dcgan"
     value = lesson.LIVE_CONTROLS[0].options()[5]

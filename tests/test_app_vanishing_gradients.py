@@ -36,5 +36,6 @@ def test_the_ring_setting_renders(_open):
     at = _open(setting="ring")
     assert not at.exception
     assert at.selectbox(key="vanishing_gradients.setting").value == "ring"
-    gan_peak, gan_final = (float(v) for v in _metrics(at)[0].split(" → "))
-    assert gan_final < gan_peak
+    gan = at.metric[0]
+    gan_peak = float(gan.label.split("(peak ")[1].rstrip(")"))
+    assert float(gan.value) < gan_peak

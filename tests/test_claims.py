@@ -28,6 +28,9 @@ CLAIMS = (
     ("meaningful_loss", "can never exceed log 2 ≈ 0.69", "test_meaningful_loss_defaults"),
     ("meaningful_loss", "ends far below the exact W1", "test_meaningful_loss_defaults"),
     ("meaningful_loss", "the critic's estimate drops to $\\approx 0$ and stays there", "test_meaningful_loss_defaults"),
+    ("meaningful_loss", "its exact $W_1$ ends more than twice the working WGAN's", "test_meaningful_loss_defaults"),
+    ("meaningful_loss", "its samples sit far from the modes", "test_meaningful_loss_defaults"),
+    ("optimizers", "Negative steps are rare over a whole run", "test_optimizers_defaults"),
     ("optimizers", "RMSProp's cosine never goes below zero", "test_optimizers_defaults"),
     ("optimizers", "Its worst-step line dips below zero now", "test_optimizers_defaults"),
     ("optimizers", "The run with momentum ends worse than RMSProp's", "test_optimizers_defaults"),
@@ -127,6 +130,7 @@ def test_optimizers_defaults(optimizer_runs):
     rms, adam = optimizer_runs["defaults"]
     assert rms.negative_share == 0.0 and np.all(rms.cosine_min > 0)
     assert adam.negative_share > 0.0 and adam.negative.any()
+    assert adam.negative_share < 0.05                           # rare over the whole run
     assert adam.final_w1 > 1.5 * rms.final_w1
     text = lesson.findings(rms, adam)
     assert f"{adam.negative_share:.2%}" in text and f"{rms.final_w1:.2f}" in text

@@ -111,5 +111,7 @@ def test_page_shows_where_live_jobs_train(monkeypatch, tmp_path):
     monkeypatch.setenv("WGAN_RUNS_DIR", str(tmp_path))
     at = AppTest.from_file(str(ROOT / "app" / "views" / "images.py"), default_timeout=120).run()
     assert not at.exception
-    assert any("Live runs train on this server's CPU" in c.value for c in at.caption)
+    # said to the teacher, in the page's collapsed "For instructors" section
+    (notes,) = [e for e in at.expander if e.label == "For instructors"]
+    assert any("**Live runs** train on this server's CPU" in m.value for m in notes.markdown)
     assert not at.button(key="images.live.start").disabled

@@ -44,11 +44,12 @@ def test_a_shared_link_restores_run_and_step(runs_root, monkeypatch, app_test):
     assert any("wgan-gp on 8gaussians" in c.value for c in at.caption)
 
 
-def test_an_empty_runs_directory_says_how_to_record(tmp_path, monkeypatch, app_test):
+def test_an_empty_runs_directory_shows_no_replay_section(tmp_path, monkeypatch, app_test):
     monkeypatch.setenv("WGAN_RUNS_DIR", str(tmp_path))
     at = app_test("mode_collapse")
     assert not at.exception
-    assert any("No recorded runs" in i.value for i in at.info)
+    assert "Replay a recorded run" not in [h.value for h in at.subheader]
+    assert not any("No recorded runs" in i.value for i in at.info)
 
 
 def test_a_crafted_replay_step_is_ignored(runs_root, monkeypatch, app_test):

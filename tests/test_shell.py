@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -104,16 +105,31 @@ def test_a_link_on_the_grid_is_taken_without_a_toast():
     assert at.query_params["x"] == "-1" and at.query_params["k"] == "9" and at.query_params["lr"] == "0.1"
 
 
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+
+
 @pytest.mark.parametrize("raw", ["[click](http://evil.example)", "**bold** :red[red] $x^2$ <b>b</b> www.evil.example",
-                                 "a@evil.example", "`code`" + "x" * 500])
-def test_a_link_value_echoed_in_a_toast_is_escaped_and_cut_short(raw):
+                                 "a@evil.example", "http://evil.example/x", "www.evil.example",
+                                 "mailto:a@evil.example", "`code`" + "x" * 500, "a``b`c"])
+def test_a_link_value_echoed_in_a_toast_is_a_code_span_and_cut_short(raw):
+    """Markdown autolinks a URL, a www. host or an e-mail address even when its characters are
+    escaped; inside a code span it is shown as typed and never linked."""
     at = _run(_controls_script, {"mode": raw})
     (toast,) = at.toast
     text = toast.value
+    spans = _CODE_SPAN.findall(text)
+    assert [body.strip() for _, body in spans] == [lessons.shown(raw)], text
+    outside = _CODE_SPAN.sub("", text)
     for ch in "[]()*:$<>`@":
-        assert all(text[i - 1] == "\\" for i, c in enumerate(text) if c == ch), (ch, text)
-    assert "http:" not in text and "www." not in text and "evil.example" not in text
+        assert all(outside[i - 1] == "\\" for i, c in enumerate(outside) if c == ch), (ch, text)
+    assert "evil" not in outside and "www" not in outside
     assert len(text) < 200
+
+
+def test_code_span_fences_longer_than_any_backtick_run():
+    assert shell.code_span("a``b") == "```a``b```"
+    assert shell.code_span("`x") == "`` `x ``"
+    assert shell.code_span("two\nlines") == "`two lines`"
 
 
 def test_escape_markdown_keeps_the_text_readable():
@@ -283,3 +299,9 @@ def test_a_crafted_link_to_a_heavy_lesson_computes_only_what_the_server_has(monk
         assert at.query_params[key] == str(used)
     finally:
         st.cache_data.clear()  # the small runs must not be served to a later test under the full key
+
+
+def test_every_page_has_a_short_numbered_sidebar_title():
+    titles = [shell.nav_title(n, info) for n, info in enumerate(lessons.COURSE, start=1)]
+    assert titles == [f"{n}. {shell.NAV_TITLES[i.slug]}" for n, i in enumerate(lessons.COURSE, start=1)]
+    assert max(len(t) for t in titles) <= shell.NAV_TITLE_CHARS, titles

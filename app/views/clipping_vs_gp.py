@@ -53,7 +53,9 @@ def draw(job) -> None:
     logs = job.logs()
     last = {e["member"]: e for e in logs}
     hp = job.hparams()
-    snap_version, logs_version = (job.id, step), (job.id, len(logs), logs[-1]["g_step"] if logs else -1)
+    changes = panel.changes()  # slider changes, marked on the time-series charts
+    snap_version = (job.id, step)
+    logs_version = (job.id, len(logs), logs[-1]["g_step"] if logs else -1, len(changes))
     for col, method, colour in zip(st.columns(2), lesson.METHODS, SERIES, strict=False):
         snap, row = snaps[method], last.get(method, {})
         with col:
@@ -80,10 +82,10 @@ def draw(job) -> None:
             live_chart(norms, key=f"{SLUG}.gradnorms.{method}")
     left, right = st.columns(2)
     lip = live.cached_figure(f"{SLUG}.lip", logs_version, lambda: live_plots.curves(
-        logs, "grad_norm_max", "Lipschitz meter over time", lesson.METHOD_LABELS, ylog=True))
+        logs, "grad_norm_max", "Lipschitz meter over time", lesson.METHOD_LABELS, ylog=True, changes=changes))
     live_chart(lip, key=f"{SLUG}.curve.lip", container=left)
     est = live.cached_figure(f"{SLUG}.est", logs_version, lambda: live_plots.curves(
-        logs, "critic_estimate_eval", "critic estimate Ŵ", lesson.METHOD_LABELS))
+        logs, "critic_estimate_eval", "critic estimate Ŵ", lesson.METHOD_LABELS, changes=changes))
     live_chart(est, key=f"{SLUG}.curve.est", container=right)
 
 
@@ -114,4 +116,4 @@ if bn["bn_demo"]:
                       key=f"{SLUG}.bn", width="stretch")
     right.metric("largest γ", f"{demo['gamma'].max():.3g}")
     right.metric("largest other |w|", f"{demo['other_max']:.3g}", help="Convolution weights: always clipped to c.")
-shell.footer(SLUG, lesson)
+shell.footer(SLUG, lesson, instructors=(live.instructor_note(), replay.HOW_TO_RECORD))

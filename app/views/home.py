@@ -20,9 +20,14 @@ Every control is mirrored in the page address, so copying the URL shares the exa
 """
 )
 
+course = shell.available_lessons()
+if course and st.button("Start with lesson 1", type="primary", icon=":material/play_arrow:",
+                        key="home.start"):
+    st.switch_page(f"views/{course[0].slug}.py")
+
 # Numbered as the sidebar stepper counts them ("lesson k of N"): in course order, available ones only.
 st.subheader("The course")
-for number, info in enumerate(shell.available_lessons(), start=1):
+for number, info in enumerate(course, start=1):
     try:
         st.page_link(f"views/{info.slug}.py", label=f"{number}. {info.title}", icon=info.icon)
     except StreamlitPageNotFoundError:

@@ -43,8 +43,9 @@ def run_logs(job) -> list[dict]:
 def curve_figure(job):
     _, snaps = job.latest_snapshot()
     snap = snaps["run"]
-    title = "Critic estimate (median-filtered, as in Fig 4) with samples along the way"
-    return plots.w_curve(lesson.w_curve(run_logs(job)), title, snap["thumb_steps"], snap["thumbs"])
+    title = "Critic estimate, with samples"  # median-filtered as in Fig 4 (the legend says which line is which)
+    return plots.w_curve(lesson.w_curve(run_logs(job)), title, snap["thumb_steps"], snap["thumbs"],
+                         changes=panel.changes())
 
 
 def draw(job) -> None:
@@ -65,7 +66,7 @@ def draw(job) -> None:
     if "critic_estimate" in last:
         d.metric("critic estimate", f"{last['critic_estimate']:.4f}")
     if any("classes_covered" in e for e in logs):
-        live_chart(plots.coverage_curves(logs), key=f"{SLUG}.coverage")
+        live_chart(plots.coverage_curves(logs, changes=panel.changes()), key=f"{SLUG}.coverage")
 
 
 panel.poll(draw)
@@ -97,14 +98,10 @@ def replay_run_ui(name: str) -> None:
         st.plotly_chart(plots.coverage_curves(run.logs), key=f"{SLUG}.replay.coverage", width="stretch")
 
 
-st.subheader("Replay a recorded run")
 runs = lesson.list_image_runs()
-replay.skipped_note(lesson.skipped_image_runs())
-if not runs:
-    st.info("No recorded image runs in this server's runs directory (`WGAN_RUNS_DIR`, default `./runs`). "
-            "Record one — on a GPU machine, for instance — with `python -m wgan_core train-images --out "
-            "<runs dir>/<name>` and it appears here.")
-else:
+if runs:  # the replay section shows only when there is a recorded run (For instructors says how to record one)
+    st.subheader("Replay a recorded run")
+    replay.skipped_note(lesson.skipped_image_runs())
     replay_run_ui(st.selectbox("Recorded run", runs, key=f"{SLUG}.replay.run"))
 
     checkpoints = lesson.list_checkpoints()
@@ -121,4 +118,4 @@ else:
                                                         f"step {info['g_step']}"),
                                 key=f"{SLUG}.ckpt.grid", width="stretch")
 
-shell.footer(SLUG, lesson)
+shell.footer(SLUG, lesson, instructors=(live.instructor_note(), replay.HOW_TO_RECORD))

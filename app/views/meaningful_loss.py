@@ -35,9 +35,10 @@ st.markdown(lesson.settings_note())
 result = run_three(values["dataset"], values["steps"], values["failed_lr"])
 wgan, gan, failed = result.runs
 
+st.markdown("**Spearman ρ between each run's loss and the exact W1 of its samples**")
 cols = st.columns(3)
 for col, run in zip(cols, result.runs, strict=True):
-    col.metric(f"{run.name}: ρ(loss, exact W1)", _rho(run.rho),
+    col.metric(run.name, _rho(run.rho),
                help=f"Spearman correlation of the raw {run.estimate_label} with the exact W1 of the samples "
                     f"over {len(run.steps)} reads; +1 = the loss falls exactly when the samples improve.")
 st.markdown(lesson.findings(result))

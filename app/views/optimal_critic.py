@@ -32,11 +32,11 @@ st.markdown(lesson.FAIRNESS)
 st.plotly_chart(plots.slopes(result), width="stretch", key="slopes")
 
 left, mid, right = st.columns(3)
-left.metric("Normalised |∇D| at fake samples (median)", f"{result.disc_at_fake:.2e}",
-            help=f"Raw median |D'(x)| there: {result.disc_raw_at_fake:.2e}; "
+left.metric("|∇D| at fakes (normalised)", f"{result.disc_at_fake:.2e}",
+            help=f"Median over the fake samples. Raw median |D'(x)| there: {result.disc_raw_at_fake:.2e}; "
                  f"share of fake samples where D is saturated: {result.saturated_share:.0%}")
-mid.metric("Normalised |∇f| at fake samples (median)", f"{result.critic_at_fake:.2f}",
-           help=f"Raw median |f'(x)| there: {result.critic_raw_at_fake:.2e}; range of f: {result.critic_range:.2e}")
+mid.metric("|∇f| at fakes (normalised)", f"{result.critic_at_fake:.2f}",
+           help=f"Median over the fake samples. Raw median |f'(x)| there: {result.critic_raw_at_fake:.2e}; range of f: {result.critic_range:.2e}")
 right.metric("Ratio |∇D| / |∇f|", f"{result.ratio:.1e}")
 st.markdown(lesson.NON_SATURATING)
 

@@ -28,10 +28,16 @@ result = run_experiment(tuple(sorted(values.items())))
 st.plotly_chart(plots.grad_norms(result.iters, result.curves), key="vanishing_grad_norms")
 gan, wgan = result.curves["gan-minimax"]["grad_norm"], result.curves["wgan"]["grad_norm"]
 a, b, c = st.columns(3)
-a.metric("GAN gradient: peak → final", f"{gan.max():.2e} → {gan[-1]:.2e}",
-         delta=f"-{result.orders_fallen('gan-minimax'):.1f} orders of magnitude")
-b.metric("WGAN gradient: peak → final", f"{wgan.max():.2e} → {wgan[-1]:.2e}",
-         delta=f"-{result.orders_fallen('wgan'):.1f} orders of magnitude", delta_color="off")
+
+
+def fall_metric(col, label: str, g, loss: str, **kwargs) -> None:
+    text = result.fall_text(loss)  # "-3.2 orders of magnitude", or "no fall" (no arrow, never "-0.0")
+    col.metric(f"{label} gradient at the end (peak {g.max():.1e})", f"{g[-1]:.1e}", delta=text,
+               delta_arrow="off" if text == "no fall" else "auto", **kwargs)
+
+
+fall_metric(a, "GAN", gan, "gan-minimax")
+fall_metric(b, "WGAN", wgan, "wgan", delta_color="off")
 c.metric("WGAN estimate E f(x) − E f(g(z))", f"{result.curves['wgan']['estimate'][-1]:.4f}")
 
 st.markdown(lesson.WHY)

@@ -28,9 +28,9 @@ def test_images_page_steps_a_live_digits_run(app_server, page):
     charts = page.locator(".js-plotly-plot")
     wait_until(lambda: charts.count() >= 3, lambda: f"three charts (found {charts.count()})")
     page.screenshot(path=str(ARTIFACTS / "images-live.png"), full_page=False)
-    page.get_by_role("button", name="Reset", exact=True).click()
-    # Reset drops the run: its live figures go away
-    wait_until(lambda: page.get_by_text("Fixed noise, step").count() == 0, "Reset to clear the live run")
+    page.get_by_role("button", name="New run", exact=True).click()
+    # New run drops the run: its live figures go away
+    wait_until(lambda: page.get_by_text("Fixed noise, step").count() == 0, "New run to clear the live run")
     wait_idle(page)
     no_exception(page)
     assert lesson_title
