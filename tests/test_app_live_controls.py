@@ -56,7 +56,7 @@ def test_thumbnails_are_spaced_so_that_none_overlap():
     kept = spaced_thumbnails(steps, 40)
     centres = [steps[i] for i in kept]
     assert centres == [0, 50, 100, 160, 300]
-    assert all(b - a >= 40 for a, b in zip(centres, centres[1:]))
+    assert all(b - a >= 40 for a, b in zip(centres, centres[1:], strict=False))
 
 
 def test_buttons_follow_the_state_of_the_run(app_test):

@@ -13,15 +13,7 @@ import lessons
 from tests.conftest import ROOT
 
 
-#: Lessons still reading their text from ``__doc__`` (their own module's change moves it into constants).
-_PENDING = {"mode_collapse": "lessons/mode_collapse.py sets INTRO from __doc__"}
-
-
-@pytest.mark.parametrize("slug", [
-    pytest.param(info.slug, marks=pytest.mark.xfail(reason=_PENDING[info.slug], strict=False))
-    if info.slug in _PENDING else info.slug
-    for info in lessons.COURSE
-])
+@pytest.mark.parametrize("slug", [info.slug for info in lessons.COURSE])
 def test_lesson_imports_without_docstrings(slug):
     code = f"import lessons.{slug} as m; assert m.__doc__ is None; assert m.TITLE and m.WHAT_TO_NOTICE"
     env = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -36,7 +36,8 @@ left.metric("|∇D| at fakes (normalised)", f"{result.disc_at_fake:.2e}",
             help=f"Median over the fake samples. Raw median |D'(x)| there: {result.disc_raw_at_fake:.2e}; "
                  f"share of fake samples where D is saturated: {result.saturated_share:.0%}")
 mid.metric("|∇f| at fakes (normalised)", f"{result.critic_at_fake:.2f}",
-           help=f"Median over the fake samples. Raw median |f'(x)| there: {result.critic_raw_at_fake:.2e}; range of f: {result.critic_range:.2e}")
+           help=f"Median over the fake samples. Raw median |f'(x)| there: {result.critic_raw_at_fake:.2e}; "
+                f"range of f: {result.critic_range:.2e}")
 right.metric("Ratio |∇D| / |∇f|", f"{result.ratio:.1e}")
 st.markdown(lesson.NON_SATURATING)
 

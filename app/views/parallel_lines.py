@@ -53,7 +53,8 @@ with right:
     value, slope = lesson.at_theta(theta)
     cols = st.columns(len(lesson.NAMES))
     for col, name in zip(cols, lesson.NAMES, strict=True):
-        col.metric(lesson.LABELS[name].replace(" (earth mover)", ""), "+∞" if value[name] == float("inf") else f"{value[name]:.3f}")
+        shown = "+∞" if value[name] == float("inf") else f"{value[name]:.3f}"
+        col.metric(lesson.LABELS[name].replace(" (earth mover)", ""), shown)
     w_slope = "undefined (kink)" if theta == 0 else f"{slope['W']:+.0f}"
     js_slope = "undefined (jump)" if theta == 0 else f"{slope['JS']:.0f}"
     st.markdown(f"At θ = {theta:.2f}: ∂W/∂θ = **{w_slope}**, ∂JS/∂θ = **{js_slope}**. "

@@ -144,15 +144,7 @@ def test_every_formula_renders(visits, path):
     assert not tex, f"TeX source in the visible text of /{path}: {tex[:5]}"
 
 
-#: Pages whose own module still shows developer text (its lesson's change moves it).
-_DEVELOPER_TEXT_PENDING = {"mode_collapse": "lessons/mode_collapse.py names presets, a command and a bench script"}
-
-
-@pytest.mark.parametrize("path", [
-    pytest.param(p, marks=pytest.mark.xfail(reason=_DEVELOPER_TEXT_PENDING[p], strict=False))
-    if p in _DEVELOPER_TEXT_PENDING else p
-    for p in PAGES if p != "teacher"
-])
+@pytest.mark.parametrize("path", [p for p in PAGES if p != "teacher"])
 def test_no_developer_text_outside_the_instructors_section(visits, path):
     text = _visit(visits, path)["text"]
     dev = [text[max(0, m.start() - 50):m.end() + 30] for m in DEVELOPER.finditer(text)]
