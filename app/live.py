@@ -8,7 +8,7 @@ Usage from a view (the lesson module provides the factory, the routing of slider
                            make_members=functools.partial(lesson.build_members, values["seed"]),
                            route=lesson.hparam_changes, settings=values, max_steps=lesson.MAX_STEPS)
     panel.controls()                                           # sliders + Start/Pause/Step/Reset
-    panel.poll(draw)                                           # draw(job) every second while it runs
+    panel.poll(draw)                                           # draw(job) every 2 s while it runs
     panel.export({'samples': lambda: fig(panel.job)})          # CSV of the logs, PNG per figure (app.live_export)
 
 Rules it keeps:
@@ -61,7 +61,7 @@ class _Lease:
 
     def __init__(self, slug: str, signature: str, job: Job):
         self.slug, self.signature, self.job = slug, signature, job
-        self._finalizer = weakref.finalize(self, job.stop, "the session ended", None)
+        self._finalizer = weakref.finalize(self, job.request_stop, "the session ended")  # only signals
 
     def release(self, reason: str) -> None:
         self.job.stop(reason, wait=None)
