@@ -66,8 +66,15 @@ class Backend(Protocol):
 
     #: ``"process"`` or ``"ray"``.
     name: str
+    #: Whether a paused job may give its slot back and keep its worker (False where the worker itself
+    #: holds the slot's resources, as a Ray actor holds its CPU).
+    parks: bool
 
-    def link(self, job_id: int, stop_grace: float) -> Link: ...
+    def check(self) -> None:
+        """Raise a RuntimeError naming the problem when jobs cannot train here (an unreachable cluster)."""
+
+    def link(self, job_id: int, stop_grace: float, kind: str) -> Link:
+        """A new, unstarted link for job ``job_id`` of ``kind`` (``"cpu"`` or ``"gpu"``)."""
 
     def admission(self, cap: Callable[[str], int]) -> Admission:
         """The admission for a registry whose configured cap of each kind is ``cap(kind)``."""

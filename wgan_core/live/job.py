@@ -127,7 +127,7 @@ class Job:
         self._snapshots: deque[tuple[int, dict]] = deque(maxlen=int(max_snapshots))
         self._thread: threading.Thread | None = None
         self.stop_grace = float(stop_grace)
-        self._link = link if link is not None else self.registry.backend.link(self.id, self.stop_grace)
+        self._link = link if link is not None else self.registry.backend.link(self.id, self.stop_grace, self.kind)
         self.registry.register(self)  # ClientLimitError when the client holds its share already
 
     # ---- controls (called from the page) -----------------------------------------------------------
@@ -353,7 +353,7 @@ class Job:
             self.registry.publish()
             return
         with self._lock:
-            parked = (self.status == "paused" and self._paused_at is not None
+            parked = (self.status == "paused" and self._paused_at is not None and self.registry.backend.parks
                       and now - self._paused_at >= self.pause_grace)
             if parked:
                 self._holding = False  # run and step wait in the outbox again

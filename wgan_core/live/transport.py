@@ -111,8 +111,12 @@ class ProcessBackend:
     """Worker processes of this server, admitted by this server's cap and queue."""
 
     name = "process"
+    parks = True
 
-    def link(self, job_id: int, stop_grace: float) -> ProcessLink:
+    def check(self) -> None:
+        """Worker processes of this server can always be started."""
+
+    def link(self, job_id: int, stop_grace: float, kind: str) -> ProcessLink:
         return ProcessLink(job_id, stop_grace)
 
     def admission(self, cap: Callable[[str], int]) -> LocalAdmission:
