@@ -377,7 +377,7 @@ def test_ended_jobs_are_forgotten_when_they_end(tmp_path):
         alive.add(job)
         if i % 100 == 0:  # some of them train and end through their thread and worker
             job.step(1)
-            wait_for(lambda: job.steps == 1)
+            wait_for(lambda j=job: j.steps == 1)
         job.stop()
         assert job.join(30)
     assert registry.jobs() == [] and registry.status()["jobs"] == [] and registry.admission.counts()["queued"] == 0

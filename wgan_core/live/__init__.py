@@ -27,9 +27,9 @@ from .registry import ACTIVE, ENDED, ClientLimitError, JobRegistry, default_regi
 from .settings import default_max_jobs
 from .worker import WORKER_NAME, configure_torch_threads, prepare_workers, worker_context
 
-__all__ = ["ACTIVE", "ENDED", "LIVE_HPARAMS", "REGISTRY", "default_registry", "WORKER_NAME", "ClientLimitError", "Job", "JobMember",
-           "JobRegistry", "check_members", "configure_torch_threads", "default_max_jobs", "prepare_workers",
-           "route_hparams", "worker_context"]
+__all__ = ["ACTIVE", "ENDED", "LIVE_HPARAMS", "REGISTRY", "WORKER_NAME", "ClientLimitError", "Job", "JobMember",
+           "JobRegistry", "check_members", "configure_torch_threads", "default_max_jobs", "default_registry",
+           "events", "prepare_workers", "route_hparams", "worker_context"]
 
 
 def __getattr__(name: str):

@@ -25,9 +25,8 @@ from typing import Any
 from wgan_core.config import validate_hparam
 
 from . import commands as C
-from . import events
+from . import events, settings
 from .backend import Link
-from . import settings
 from .loop import ThinningLog
 from .member import LIVE_HPARAMS, HparamMirror
 from .registry import ENDED, JobRegistry, Watch, default_registry

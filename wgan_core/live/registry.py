@@ -195,7 +195,8 @@ class JobRegistry:
         """Plain data: the caps, slot use, queue length and every job not ended."""
         jobs = self.jobs()
         counts = self.admission.counts()
-        gpu_cap = self._max_gpu_jobs if self._max_gpu_jobs is not None or not counts["admitted_gpu"] else self.max_gpu_jobs
+        gpu_known = self._max_gpu_jobs is not None or not counts["admitted_gpu"]
+        gpu_cap = self._max_gpu_jobs if gpu_known else self.max_gpu_jobs
         return {"max_jobs": self.cap("cpu"), "max_gpu_jobs": gpu_cap, "jobs_per_client": self.jobs_per_client,
                 "backend": self.backend.name, **counts, "active": sum(j.status in ACTIVE for j in jobs),
                 "time": time.time(), "jobs": [j.describe() for j in jobs]}

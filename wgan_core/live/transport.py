@@ -20,7 +20,8 @@ from .worker import WORKER_NAME, worker_context, worker_main
 
 
 class ProcessLink:
-    """One worker process and its pipes, seen from the server (job ``job_id``); a :class:`~wgan_core.live.backend.Link`."""
+    """One worker process and its pipes, seen from the server (job ``job_id``): a
+    :class:`~wgan_core.live.backend.Link`."""
 
     def __init__(self, job_id: int, stop_grace: float):
         self.job_id, self.stop_grace = job_id, float(stop_grace)
