@@ -121,7 +121,19 @@ def device_notice() -> bool:
         st.error(f"Live training is off: {exc}. Set WGAN_DEVICE to auto or cpu on the server.",
                  icon=":material/memory:")
         return False
-    st.caption(f"Live runs train on this server's {where} (`WGAN_DEVICE`).")
+    from wgan_core.live import default_registry
+
+    backend = default_registry().backend
+    try:
+        backend.check()  # a cluster that does not answer is named here, once, instead of at Start
+    except RuntimeError as exc:
+        st.error(f"Live training is off: {exc}. The other lessons work as usual.", icon=":material/cloud_off:")
+        return False
+    if backend.name == "ray":
+        st.caption(f"Live runs train on the Ray cluster at {backend.address} (`WGAN_RAY_ADDRESS`), one CPU "
+                   "(or a share of a GPU) each.")
+    else:
+        st.caption(f"Live runs train on this server's {where} (`WGAN_DEVICE`).")
     return True
 
 
