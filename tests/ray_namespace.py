@@ -37,22 +37,38 @@ def _unshare() -> list[str]:
 
 def head_script(num_cpus: int = 2, port: int = PORT) -> str:
     """Bash lines that start a Ray head on ``127.0.0.1:port`` and export ``WGAN_RAY_ADDRESS``."""
-    return (f"ray start --head --port={port} --num-cpus={num_cpus} --node-ip-address=127.0.0.1 "
+    # The raylet gives its agents about 15 s to write their ports; importing their modules once first
+    # (into the page cache and the bytecode cache) helps a loaded machine make it.
+    warm = 'python -c "import ray.dashboard.agent, ray._private.runtime_env.agent.main" 2>/dev/null || true\n'
+    return warm + (f"ray start --head --port={port} --num-cpus={num_cpus} --node-ip-address=127.0.0.1 "
             '--temp-dir="$RAY_TMP" --object-store-memory=200000000 --include-dashboard=false '
-            "--disable-usage-stats >/dev/null 2>\"$RAY_TMP.log\" || { cat \"$RAY_TMP.log\" >&2; exit 97; }\n"
-            f"export WGAN_RAY_ADDRESS=127.0.0.1:{port}\n")
+            "--disable-usage-stats >/dev/null 2>\"$RAY_TMP.log\" || { cat \"$RAY_TMP.log\" >&2; exit %d; }\n"
+            f"export WGAN_RAY_ADDRESS=127.0.0.1:{port}\n") % HEAD_FAILED
+
+
+#: Exit status of a namespace whose Ray head did not start.
+HEAD_FAILED = 97
 
 
 def run_in_namespace(body: str, timeout: float, num_cpus: int = 2, env: dict | None = None,
-                     ) -> subprocess.CompletedProcess:
+                     attempts: int = 3) -> subprocess.CompletedProcess:
     """Start a Ray head in a fresh namespace, run the bash ``body`` there, return its result.
 
     The namespace and all in it are killed when ``body`` ends or ``timeout`` s pass (``TimeoutExpired``).
+    A head that does not start (on a loaded machine its raylet gives up waiting for its agents after
+    about 15 s) is tried again in a new namespace, up to ``attempts`` times in all.
     """
+    for _ in range(attempts - 1):
+        done = _run_once(body, timeout, num_cpus, env)
+        if done.returncode != HEAD_FAILED:
+            return done
+    return _run_once(body, timeout, num_cpus, env)
+
+
+def _run_once(body: str, timeout: float, num_cpus: int, env: dict | None) -> subprocess.CompletedProcess:
     home = tempfile.mkdtemp(prefix="wr", dir="/tmp")  # short: Ray's socket paths are limited to 107 bytes
     script = ("set -e\nip link set lo up\n"
               f"export HOME={home} RAY_TMP={home}/r RAY_AUTH_MODE=disabled RAY_USAGE_STATS_ENABLED=0 "
-              "RAY_agent_register_timeout_ms=180000 RAY_raylet_start_wait_time_s=180 "
               f"PYTHONPATH={shlex.quote(str(ROOT))}\n"
               f"cd {shlex.quote(str(ROOT))}\n" + head_script(num_cpus) + body)
     full_env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", **(env or {})}

@@ -103,8 +103,9 @@ class _JobActor:
 class _ClassQueue:
     """The class's cap and first-come queue, shared by every app server on the cluster (a detached actor)."""
 
-    def __init__(self):
+    def __init__(self, clock: Callable[[], float] = time.time):
         self.entries: dict[str, dict] = {}  # key -> {kind, admitted, seen, info}, in ask order
+        self.clock = clock
 
     def _expire(self, now: float) -> None:
         for key in [k for k, e in self.entries.items() if now - e["seen"] > ENTRY_TTL_S]:
@@ -113,7 +114,7 @@ class _ClassQueue:
     def ask(self, key: str, kind: str, cap: int, admit: bool, info: dict) -> int:
         """0 when ``key`` holds a slot (taking one if ``admit``, it is first in line and one is free),
         else its place in its kind's line."""
-        now = time.time()
+        now = self.clock()
         self._expire(now)
         entry = self.entries.setdefault(key, {"kind": kind, "admitted": False})
         entry.update(seen=now, info=info)
@@ -133,7 +134,7 @@ class _ClassQueue:
         return [k for k, e in self.entries.items() if e["kind"] == entry["kind"] and not e["admitted"]].index(key) + 1
 
     def renew(self, keys: list[str]) -> None:
-        now = time.time()
+        now = self.clock()
         for key in keys:
             if key in self.entries:
                 self.entries[key]["seen"] = now
@@ -142,14 +143,14 @@ class _ClassQueue:
         self.entries.pop(key, None)
 
     def counts(self) -> dict[str, int]:
-        self._expire(time.time())
+        self._expire(self.clock())
         admitted = [e["kind"] for e in self.entries.values() if e["admitted"]]
         return {"admitted": len(admitted), "admitted_gpu": admitted.count("gpu"),
                 "queued": sum(not e["admitted"] for e in self.entries.values())}
 
     def jobs(self) -> list[dict]:
         """What every server said of its jobs when it last asked, in ask order."""
-        self._expire(time.time())
+        self._expire(self.clock())
         return [dict(e["info"], key=k, holds_slot=e["admitted"]) for k, e in self.entries.items()]
 
 
@@ -218,7 +219,10 @@ class ClusterAdmission:
     def release(self, job) -> None:
         with self._lock:
             self._held.pop(job.id, None)
-        self._ray.get(self._queue.release.remote(self._key(job)))
+        try:
+            self._ray.get(self._queue.release.remote(self._key(job)), timeout=30)
+        except Exception:  # the cluster is gone or does not answer: its entry expires by itself
+            pass
 
     def position(self, job) -> int | None:
         return self._ray.get(self._queue.position.remote(self._key(job)))
