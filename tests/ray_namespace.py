@@ -36,11 +36,26 @@ def _unshare() -> list[str]:
 
 
 def head_script(num_cpus: int = 2, port: int = PORT) -> str:
-    """Bash lines that start a Ray head on ``127.0.0.1:port`` and export ``WGAN_RAY_ADDRESS``."""
-    # The raylet gives its agents about 15 s to write their ports; importing their modules once first
-    # (into the page cache and the bytecode cache) helps a loaded machine make it.
-    warm = 'python -c "import ray.dashboard.agent, ray._private.runtime_env.agent.main" 2>/dev/null || true\n'
-    return warm + (f"ray start --head --port={port} --num-cpus={num_cpus} --node-ip-address=127.0.0.1 "
+    """Bash lines that start a Ray head on ``127.0.0.1:port`` and export ``WGAN_RAY_ADDRESS``.
+
+    The raylet waits a fixed 15 s for its agents to write their ports into the session folder and
+    aborts the head when they are late; on a loaded 2-core machine their Python start-up alone takes
+    longer (measured here: 16-34 s at a load of 10-20). So the head gets a known node id and a fixed
+    runtime-env agent port, and a watcher writes the files the agents would write (``-1`` for the
+    dashboard agent's ports, which a minimal install does not serve, and the fixed port) as soon as
+    the session folder appears; the agents write the same values when they are up.
+    """
+    env_port = port + 4
+    names = "metrics_agent_port metrics_export_port dashboard_agent_listen_port"
+    watcher = ("( for _ in $(seq 1200); do d=\"$RAY_TMP/session_latest\"; if [ -d \"$d\" ]; then "
+               f"for n in {names}; do f=\"$d/${{n}}_$RAY_OVERRIDE_NODE_ID_FOR_TESTING\"; "
+               "[ -e \"$f\" ] || echo -1 > \"$f\"; done; "
+               f"f=\"$d/runtime_env_agent_port_$RAY_OVERRIDE_NODE_ID_FOR_TESTING\"; [ -e \"$f\" ] || echo {env_port} "
+               "> \"$f\"; break; fi; sleep 0.1; done ) &\n")
+    return ('export RAY_OVERRIDE_NODE_ID_FOR_TESTING=$(python -c "import secrets; print(secrets.token_hex(28))")\n'
+            + watcher
+            + f"ray start --head --port={port} --num-cpus={num_cpus} --node-ip-address=127.0.0.1 "
+            f"--runtime-env-agent-port={env_port} "
             '--temp-dir="$RAY_TMP" --object-store-memory=200000000 --include-dashboard=false '
             "--disable-usage-stats >/dev/null 2>\"$RAY_TMP.log\" || { cat \"$RAY_TMP.log\" >&2; exit %d; }\n"
             f"export WGAN_RAY_ADDRESS=127.0.0.1:{port}\n") % HEAD_FAILED
@@ -55,8 +70,7 @@ def run_in_namespace(body: str, timeout: float, num_cpus: int = 2, env: dict | N
     """Start a Ray head in a fresh namespace, run the bash ``body`` there, return its result.
 
     The namespace and all in it are killed when ``body`` ends or ``timeout`` s pass (``TimeoutExpired``).
-    A head that does not start (on a loaded machine its raylet gives up waiting for its agents after
-    about 15 s) is tried again in a new namespace, up to ``attempts`` times in all.
+    A head that does not start is tried again in a new namespace, up to ``attempts`` times in all.
     """
     for _ in range(attempts - 1):
         done = _run_once(body, timeout, num_cpus, env)
