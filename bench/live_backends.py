@@ -44,7 +44,7 @@ def worker_pid(job) -> int:
 
 def measure(seconds: float) -> dict:
     """The numbers for the backend ``WGAN_RAY_ADDRESS`` selects (worker processes when unset)."""
-    from tests.test_live_contract import tiny_members
+    from tests.live_factories import tiny_members
     from wgan_core import live
 
     live.configure_torch_threads()

@@ -21,23 +21,12 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import wait_for
+from tests.live_factories import broken_members, tiny_members
 from wgan_core import live
-from wgan_core.config import preset
-from wgan_core.trainer import Trainer
 
 live.configure_torch_threads()
-TINY = dict(width=16, depth=2, batch_size=32, eval_samples=64, metrics_every=5, device="cpu")
 IN_NAMESPACE = os.environ.get("WGAN_RAY_ADDRESS")  # set only by the namespace run below
 BACKENDS = ["ray"] if IN_NAMESPACE else ["process"]
-
-
-# Factories are module-level: a worker process or a Ray actor unpickles them by name.
-def tiny_members(seed: int = 0) -> dict:
-    return {"wgan": Trainer(preset("toy-wgan", seed=seed, **TINY))}
-
-
-def broken_members() -> dict:
-    raise RuntimeError("no data for this lesson")
 
 
 @pytest.fixture(params=BACKENDS)
@@ -80,7 +69,12 @@ def test_start_pause_step_stop_logs_snapshots_status_and_nothing_left(registry):
     job = make(registry, log_every=2, snapshot_every_s=0.0)
     assert job.pid is None and job.status == "new"
     job.start()
-    wait_for(lambda: job.steps >= 3 and len(job.logs()) >= 2 and job.latest_snapshot() is not None, timeout=300)
+    try:
+        wait_for(lambda: job.steps >= 3 and len(job.logs()) >= 2 and job.latest_snapshot() is not None
+                 or job.status == "failed", timeout=300)
+    finally:
+        print("first job:", job.describe(), len(job.logs()), job.latest_snapshot() is not None)
+    assert job.status == "running", job.error
     status = registry.status()
     assert status["backend"] == registry.backend.name and status["admitted"] == 1
     assert [j["status"] for j in status["jobs"]] == ["running"] and status["jobs"][0]["pid"] == job.pid
@@ -176,7 +170,7 @@ def test_two_app_servers_on_one_cluster_share_one_cap_and_one_queue(tmp_path):
 
 
 def test_without_a_ray_address_a_laptop_imports_no_ray():
-    code = ("import sys, functools\nfrom wgan_core import live\nfrom tests.test_live_contract import tiny_members\n"
+    code = ("import sys, functools\nfrom wgan_core import live\nfrom tests.live_factories import tiny_members\n"
             "job = live.Job(functools.partial(tiny_members), registry=live.JobRegistry(1, jobs_per_client=0))\n"
             "job.step(1)\nimport time\nwhile job.steps < 1: time.sleep(0.05)\njob.stop()\n"
             "print(job.registry.backend.name, 'ray' in sys.modules)\n")

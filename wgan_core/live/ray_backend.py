@@ -292,10 +292,11 @@ class RayLink:
     def death_note(self) -> str | None:
         if self._death is None:
             return None
-        detail = str(self._death).strip().splitlines()
-        why = next((line.strip() for line in detail if line.strip()), type(self._death).__name__)
+        lines = [line.strip() for line in str(self._death).splitlines() if line.strip()]
+        why = " … ".join(dict.fromkeys([lines[0], lines[-1]])) if lines else type(self._death).__name__
         return (f"WorkerDied: the training actor ({self.worker_id}) on the Ray cluster died without reporting "
-                f"an error (its node was lost or it was killed): {type(self._death).__name__}: {why}"[:500])
+                f"an error (its node was lost, it was killed, or it could not start): {type(self._death).__name__}: "
+                f"{why}"[:800])
 
     def close(self) -> None:
         """End the actor (the job's thread calls this after the end event or the stop grace): its
