@@ -8,7 +8,7 @@ Usage from a view (the lesson module provides the factory, the routing of slider
                            make_members=functools.partial(lesson.build_members, values["seed"]),
                            route=lesson.hparam_changes, settings=values, max_steps=lesson.MAX_STEPS)
     panel.controls()                                           # sliders + Start/Pause/Resume, Step, Stop, New run
-    panel.poll(draw)                                           # draw(job) every second while it runs
+    panel.poll(draw)                                           # draw(job) every 2 s while it runs
     panel.export({'samples': lambda: fig(panel.job)})          # CSV of the logs, PNG per figure (app.live_export)
 
 Rules it keeps:
@@ -70,7 +70,7 @@ class _Lease:
 
     def __init__(self, slug: str, signature: str, job: Job):
         self.slug, self.signature, self.job = slug, signature, job
-        self._finalizer = weakref.finalize(self, job.stop, "the session ended", None)
+        self._finalizer = weakref.finalize(self, job.request_stop, "the session ended")  # only signals
 
     def release(self, reason: str) -> None:
         self.job.stop(reason, wait=None)
@@ -121,7 +121,8 @@ def cached_figure(name: str, version: Any, build: Callable[[], Any]) -> Any:
 
 def device_notice() -> bool:
     """When this server's live-training device cannot be used (CUDA requested on a machine without a
-    GPU, or a bad ``WGAN_DEVICE``) show why — no traceback — and return False; else True, silently
+    GPU, a bad ``WGAN_DEVICE``, or a Ray cluster that does not answer) show why — no traceback — and
+    return False; else True, silently
     (:func:`instructor_note` says where the runs train)."""
     from wgan_core.device import server_device
 
@@ -130,6 +131,13 @@ def device_notice() -> bool:
     except ValueError as exc:
         st.error(f"Live training is off on this server: {exc}. Set WGAN_DEVICE to auto or cpu on the server.",
                  icon=":material/memory:")
+        return False
+    from wgan_core.live import default_registry
+
+    try:
+        default_registry().backend.check()  # a cluster that does not answer is named here, once, not at Start
+    except RuntimeError as exc:
+        st.error(f"Live training is off: {exc}. The other lessons work as usual.", icon=":material/cloud_off:")
         return False
     return True
 
@@ -142,6 +150,12 @@ def instructor_note() -> str:
         where = describe_device(server_device())
     except ValueError as exc:
         return f"**Live runs** are off on this server: {exc}. `WGAN_DEVICE` (auto, cpu or cuda) chooses the device."
+    from wgan_core.live import default_registry
+
+    backend = default_registry().backend
+    if backend.name == "ray":
+        return (f"**Live runs** train on the Ray cluster at `{backend.address}` (`WGAN_RAY_ADDRESS`), one CPU "
+                "(or a share of a GPU) each; the cluster's resources decide how many train at once.")
     return (f"**Live runs** train on this server's {where}; `WGAN_DEVICE` (auto, cpu or cuda) chooses the device, "
             "`WGAN_MAX_JOBS` caps the runs training at once.")
 

@@ -68,7 +68,7 @@ def test_the_three_members_start_from_the_same_seed_and_report_the_paper_metrics
     members = lesson.build_members("8gaussians", 2)
     data = [m.data.sample(16) for m in members.values()]
     assert all(torch.equal(data[0], d) for d in data[1:])  # same data stream
-    # a process-mode job pickles its extra metric into the worker: a round trip must keep it working
+    # a job pickles its extra metric into the worker: a round trip must keep it working
     extra = pickle.loads(pickle.dumps(lesson.ring_metrics("8gaussians")))
     gan = members["gan"]
     gan.step()

@@ -4,12 +4,16 @@ cap and queue, watchdog, owner check, bounded buffers, crashes, the member proto
 from __future__ import annotations
 
 import functools
+import gc
 import json
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -338,17 +342,76 @@ def _publish_with_a_hook(registry, monkeypatch, hook):
 
 
 def test_the_status_file_ends_with_the_newest_state_when_another_thread_publishes_mid_write(registry, monkeypatch):
-    """A stale snapshot written last would say a job is alive after the last one ended."""
+    """A stale snapshot written last would say a job is alive after it ended (and was forgotten)."""
     job = process_job(registry)
     stopper = threading.Thread(target=job.stop, kwargs={"wait": None})  # its own publish, a newer snapshot
-    _publish_with_a_hook(registry, monkeypatch, lambda: (stopper.start(), time.sleep(0.5)))
+    first = _publish_with_a_hook(registry, monkeypatch, lambda: (stopper.start(), time.sleep(0.5)))
     stopper.join(10)
-    status = json.loads(registry.status_file.read_text())
-    assert [j["status"] for j in status["jobs"]] == ["stopped"]
+    assert [j["id"] for j in first["jobs"]] in ([job.id], [])
+    assert json.loads(registry.status_file.read_text())["jobs"] == []
 
 
-def test_a_publish_nested_in_a_publish_of_the_same_thread_is_written_not_deadlocked(registry, monkeypatch):
-    """A session's finalizer may stop its job (and publish) in the middle of this thread's write."""
+def test_a_closed_sessions_finalizer_only_signals_and_the_registry_drops_the_job(registry):
+    """The finalizer may run inside any lock of the thread that collects the session: it takes none."""
     job = process_job(registry)
-    status = _publish_with_a_hook(registry, monkeypatch, lambda: job.stop(wait=None))
-    assert [j["status"] for j in status["jobs"]] == ["stopped"]
+    with job._lock, registry._lock, registry._publish_lock:
+        job.request_stop("the session ended")  # would deadlock if it locked or published
+    assert job.status == "stopped" and job.stop_reason == "the session ended" and not job.live
+    assert registry.jobs() == [] and registry.find(job.id) is None
+    running = process_job(registry)
+    running.start()
+    wait_for(lambda: running.steps >= 1)
+    with running._lock:
+        running.request_stop("the session ended")
+    assert running.join(30) and running.status == "stopped" and running.stop_reason == "the session ended"
+    wait_for(lambda: worker_gone(running.pid))
+    assert registry.jobs() == [] and registry.status()["admitted"] == 0
+
+
+def test_ended_jobs_are_forgotten_when_they_end(tmp_path):
+    """A server that runs a class's Resets keeps no ended job: after 500 ended jobs the registry holds none."""
+    registry = live.JobRegistry(2, jobs_per_client=0)
+    alive = weakref.WeakSet()
+    for i in range(500):
+        job = process_job(registry)
+        alive.add(job)
+        if i % 100 == 0:  # some of them train and end through their thread and worker
+            job.step(1)
+            wait_for(lambda j=job: j.steps == 1)
+        job.stop()
+        assert job.join(30)
+    assert registry.jobs() == [] and registry.status()["jobs"] == [] and registry.admission.counts()["queued"] == 0
+    del job
+    gc.collect()
+    assert len(alive) == 0  # nothing else holds them either
+
+
+def test_importing_the_live_package_reads_no_setting(tmp_path):
+    """The app's registry is built on first use: a bad WGAN_MAX_JOBS never makes the import raise."""
+    code = ("import wgan_core.live as live, wgan_core.live.registry as r\n"
+            "assert r._default is None\n"
+            "try:\n    live.REGISTRY\nexcept ValueError as exc:\n    print(exc)\n")
+    env = {**os.environ, "WGAN_MAX_JOBS": "lots", "PYTHONPATH": str(Path(__file__).parents[1])}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "WGAN_MAX_JOBS='lots' is not a number"
+
+
+def test_events_have_one_decoder():
+    calls = []
+
+    class Handler:
+        def __getattr__(self, name):
+            return lambda *fields: calls.append((name, *fields))
+
+    handler = Handler()
+    assert not live.events.apply(handler, live.events.ready(12, {"wgan": {"n_critic": 5}}))
+    assert not live.events.apply(handler, live.events.record(3, [{"member": "wgan"}], None))
+    assert live.events.apply(handler, live.events.failed("RuntimeError: boom", "error"))
+    assert live.events.apply(handler, live.events.end("finished", "reached 4 steps"))
+    assert calls == [("on_ready", 12, {"wgan": {"n_critic": 5}}), ("on_record", 3, [{"member": "wgan"}], None),
+                     ("on_failed", "RuntimeError: boom", "error"), ("on_end", "finished", "reached 4 steps")]
+    with pytest.raises(ValueError, match="unknown job event"):
+        live.events.apply(handler, ("fly",))
+    with pytest.raises(ValueError, match="ends"):
+        live.events.end("exploded")

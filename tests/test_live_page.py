@@ -99,3 +99,17 @@ def test_png_export_renders_on_click_and_a_second_click_at_once_is_refused(app_t
         assert "mode_collapse.export.panel-gan.png" not in at.session_state
     finally:
         job.stop()
+
+
+def test_an_unreachable_ray_cluster_is_named_once_on_the_live_page_and_other_lessons_work(app_test, monkeypatch):
+    from wgan_core.live import registry as registry_module
+
+    monkeypatch.setenv("WGAN_RAY_ADDRESS", "127.0.0.1:9")  # loopback, where nothing listens
+    monkeypatch.setattr(registry_module, "_default", None)  # the app's registry is built anew from the settings
+    at = app_test("mode_collapse")
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "cannot reach the Ray cluster at 127.0.0.1:9" in errors[0]
+    assert at.button(key="mode_collapse.live.start").disabled and at.button(key="mode_collapse.live.step").disabled
+    other = app_test("parallel_lines")
+    assert not other.exception and not other.error

@@ -8,14 +8,17 @@ A command is a small tuple (it crosses the worker's pipe as it is):
   server shows only the answer to the latest);
 * ``("stop",)`` — end the loop.
 
-``run`` and ``step`` make the loop train, so they need a slot: the server holds them while its job has
-none (see :class:`wgan_core.live.transport.WorkerLink`); ``hparams`` and ``stop`` always pass.
+``run`` and ``step`` make the loop train, so they need a slot: a job holds them back while it has
+none (:meth:`wgan_core.live.job.Job.holds_slot`); ``hparams`` and ``stop`` always pass. The worker's
+answers are events (:mod:`wgan_core.live.events`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+
+from . import events
 
 STOP = ("stop",)
 #: Commands that make the loop train, held back while the job holds no slot.
@@ -37,7 +40,7 @@ def hparams(seq: int, member: str | None, changes: dict[str, Any]) -> tuple:
 def apply(loop, command: tuple, reply: Callable[[tuple], None]) -> bool:
     """Act on ``command`` in ``loop`` (a :class:`wgan_core.live.loop.Loop`); True when it was the stop.
 
-    ``reply`` receives the answer to a hyper-parameter change: ``("hparams", seq, {member: values})``.
+    ``reply`` receives the answer to a hyper-parameter change: :func:`wgan_core.live.events.hparams`.
     """
     kind = command[0]
     if kind == "run":
@@ -50,7 +53,7 @@ def apply(loop, command: tuple, reply: Callable[[tuple], None]) -> bool:
             values = loop.set_hparams(member, changes)
         except Exception:  # validated by the server already; keep serving commands, report the truth
             values = loop.hparams()
-        reply(("hparams", seq, values))
+        reply(events.hparams(seq, values))
     elif kind == "stop":
         loop.wake()
         return True

@@ -2,7 +2,8 @@
 
 Lifetime: ``new`` → ``start``/``step`` → ``queued`` (until the registry gives it a slot) → ``running``
 ⇄ ``paused`` → ``stopped`` | ``finished`` | ``failed``. A queued job has no worker yet; once admitted,
-its members are built and trained in a worker process (:mod:`wgan_core.live.worker`). A job paused
+its members are built and trained by its worker (a :class:`~wgan_core.live.backend.Link` of the
+registry's backend: a worker process, or a Ray actor). A job paused
 for ``pause_grace`` seconds gives its slot back (polling does not reset that clock) and stays
 ``paused``; Resume or Step queues it again (it is admitted at once when a slot is free) and its
 worker, kept meanwhile, carries on where it was. The job ends when told to, at ``max_steps``, when
@@ -24,17 +25,21 @@ from typing import Any
 from wgan_core.config import validate_hparam
 
 from . import commands as C
-from . import settings
+from . import events, settings
+from .backend import Link
 from .loop import ThinningLog
 from .member import LIVE_HPARAMS, HparamMirror
-from .registry import ENDED, REGISTRY, JobRegistry, Watch
-from .transport import WorkerLink
+from .registry import ENDED, JobRegistry, Watch, default_registry
 
 _log = logging.getLogger(__name__)
 
 
 class Job:
-    """Train ``factory(*args) -> {name: member}`` in a worker process, under the registry's cap.
+    """Train ``factory(*args) -> {name: member}`` in a worker, under the registry's cap.
+
+    The job is a state machine plus bounded buffers: its worker is reached only through ``link``,
+    by commands (:mod:`~wgan_core.live.commands`) and events (:mod:`~wgan_core.live.events`). The job
+    owns its slot state: commands that train (run, step) wait in its outbox while it holds no slot.
 
     Parameters
     ----------
@@ -59,7 +64,9 @@ class Job:
     stop_grace : float
         Seconds the worker has to exit after being told to stop before it is terminated (then killed).
     registry : JobRegistry, optional
-        Where to take a slot (default :data:`wgan_core.live.registry.REGISTRY`).
+        Where to take a slot (default :func:`wgan_core.live.registry.default_registry`).
+    link : Link, optional
+        The worker's link (default: a new one from the registry's backend).
     label, client : str
         The lesson, and the client address the per-client limit counts (None: this computer).
     device : str
@@ -76,7 +83,7 @@ class Job:
                  owner_alive: Callable[[], bool] | None = None, owner_grace: float = 5.0,
                  pause_grace: float | None = None, stop_grace: float = 3.0, registry: JobRegistry | None = None,
                  label: str = "", client: str | None = None, device: str = "cpu",
-                 extra_metrics: Callable[[str, Any], dict] | None = None):
+                 extra_metrics: Callable[[str, Any], dict] | None = None, link: Link | None = None):
         if not callable(factory):
             raise ValueError(f"factory must be callable; got {factory!r}")
         if max_steps is not None and int(max_steps) < 1:
@@ -100,11 +107,11 @@ class Job:
         self.pause_grace = settings.default_pause_grace() if pause_grace is None else float(pause_grace)
         self.watch = Watch(settings.default_idle_timeout() if idle_timeout is None else idle_timeout,
                            owner_alive, owner_grace)
-        self.registry = registry if registry is not None else REGISTRY
+        self.registry = registry if registry is not None else default_registry()
         self.status, self.stop_reason, self.error = "new", "", ""
         self.failure = ""  # what kind of failure ended it (wgan_core.live.worker.FAILURES), if one did
         self.steps = 0
-        self.pid: int | None = None  # the worker process, once admitted
+        self.pid: Any = None  # the worker's id once admitted (a process id, or a Ray actor's id)
         self.created_at = time.time()
         self.started_at: float | None = None
         self._lock = threading.Condition()
@@ -112,11 +119,14 @@ class Job:
         self._want_running = False
         self._holding = False  # holds a slot of the registry
         self._paused_at: float | None = None  # when the pause-grace clock started
-        self._hparams = HparamMirror(lambda seq, member, changes: self._link.send(C.hparams(seq, member, changes)))
+        self._outbox: list[tuple] = []  # commands held until the worker runs with a slot
+        self._stop_sent: float | None = None  # when the worker was told to stop
+        self._hparams = HparamMirror(lambda seq, member, changes: self._send(C.hparams(seq, member, changes)))
         self._logs = ThinningLog(int(max_logs))
         self._snapshots: deque[tuple[int, dict]] = deque(maxlen=int(max_snapshots))
         self._thread: threading.Thread | None = None
-        self._link = WorkerLink(self.id, stop_grace)
+        self.stop_grace = float(stop_grace)
+        self._link = link if link is not None else self.registry.backend.link(self.id, self.stop_grace, self.kind)
         self.registry.register(self)  # ClientLimitError when the client holds its share already
 
     # ---- controls (called from the page) -----------------------------------------------------------
@@ -127,7 +137,7 @@ class Job:
             self._want_running, self._paused_at = True, None
             if self.status == "paused" and self._holding:
                 self.status = "running"
-            self._link.send(C.run(True))
+            self._send(C.run(True))
             self._wake()
 
     def pause(self) -> None:
@@ -135,7 +145,7 @@ class Job:
             self._want_running = False
             if self.status == "running":
                 self.status, self._paused_at = "paused", time.monotonic()
-            self._link.send(C.run(False))
+            self._send(C.run(False))
 
     def step(self, n: int = 1) -> None:
         """Run ``n`` generator steps, then stay paused (queues for a slot if the job holds none)."""
@@ -146,23 +156,30 @@ class Job:
             self._want_running, self._paused_at = False, time.monotonic()
             if self.status == "running":
                 self.status = "paused"
-            self._link.send(C.step(n))
+            self._send(C.step(n))
             self._wake()
 
     def stop(self, reason: str = "stopped by the user", wait: float | None = 5.0) -> None:
-        """Stop for good and give the slot back; waits up to ``wait`` seconds for the job to end."""
+        """Stop for good and give the slot back; waits up to ``wait`` seconds for the job to end.
+
+        The job's thread tells the worker; a job that never started ends here.
+        """
+        self.request_stop(reason)
         with self._lock:
-            self.stop_reason = self.stop_reason or reason
-            self._stop.set()
-            self._link.send(C.STOP)
             self._lock.notify_all()
             thread = self._thread
-            if thread is None and self.status == "new":
-                self.status = "stopped"
         if thread is None:
-            self.registry.publish()
+            self.registry.forget(self)
         elif wait and thread is not threading.current_thread():
             thread.join(wait)
+
+    def request_stop(self, reason: str) -> None:
+        """Only signal the stop (safe from a garbage-collector finalizer: takes no lock, sends nothing);
+        the job's thread does the stopping, and the registry drops a job that never started."""
+        self.stop_reason = self.stop_reason or reason
+        self._stop.set()
+        if self._thread is None and self.status == "new":
+            self.status = "stopped"
 
     def touch(self) -> None:
         """Heartbeat from the page that shows the job (resets the watchdog, not the pause grace)."""
@@ -185,6 +202,7 @@ class Job:
 
     @property
     def holds_slot(self) -> bool:
+        """Whether the job holds a slot (the job is the one owner of this state)."""
         return self._holding
 
     def hparams(self) -> dict[str, dict]:
@@ -228,8 +246,25 @@ class Job:
         return True
 
     def close_worker(self) -> None:
-        """Make sure the worker has exited (terminate, then kill, after the stop grace)."""
+        """Make sure the worker has ended (terminate, then kill, after the stop grace)."""
         self._link.close()
+
+    # ---- commands to the worker --------------------------------------------------------------------
+    def _send(self, command: tuple) -> None:
+        """Send ``command`` now, or hold it in the outbox while the worker is not running with a slot
+        (stop and hparams are never held once the worker exists)."""
+        with self._lock:
+            if self.pid is None or (not self._holding and command[0] in C.NEEDS_SLOT):
+                if self.status not in ENDED:
+                    self._outbox.append(command)
+                return
+            self._link.send(command)
+
+    def _flush(self) -> None:
+        """Under the lock, with a slot: send the held commands, in order."""
+        pending, self._outbox = self._outbox, []
+        for command in pending:
+            self._link.send(command)
 
     # ---- supervision (the job's thread in the server) ---------------------------------------------
     def _check_usable(self) -> None:
@@ -255,8 +290,8 @@ class Job:
             self._fail(f"{type(exc).__name__}: {exc}")
         finally:
             self._link.close()
-            self._link.close_events()
             with self._lock:
+                self._outbox.clear()
                 if self.status not in ENDED:
                     self.status = "stopped"
                 self._holding = False
@@ -266,15 +301,16 @@ class Job:
         while True:
             now = time.monotonic()
             if self._should_end(now):
-                if not self._link.started:
+                if self._link.worker_id is None:
                     return
-                if self._link.stop_sent is None:
+                if self._stop_sent is None:
+                    self._stop_sent = now
                     self._link.send(C.STOP)
-                elif now - self._link.stop_sent > self._link.stop_grace:
+                elif now - self._stop_sent > self.stop_grace:
                     return  # it had its chance: close() terminates it
             else:
                 self._manage_slot(now)
-            if not self._link.started:
+            if self._link.worker_id is None:
                 with self._lock:
                     self._lock.wait(0.25)
                 continue
@@ -285,7 +321,7 @@ class Job:
                 if note is not None:
                     self._fail(note)
                 return
-            if message is not None and self._handle(message):
+            if message is not None and events.apply(self, message):
                 return
 
     def _should_end(self, now: float) -> bool:
@@ -304,23 +340,22 @@ class Job:
                 return
             with self._lock:
                 self._holding = True  # still "queued" while its worker starts; holds_slot tells them apart
-            if not self._link.started:  # not under the job's lock: the forkserver's first start takes seconds
+            if self._link.worker_id is None:  # not under the job's lock: a worker's first start takes seconds
                 self._link.start(self.factory, self.args, self._loop_options())
-                self.pid = self._link.pid
             with self._lock:
+                self.pid = self._link.worker_id
                 if self.status not in ENDED:
                     self.status = "running" if self._want_running else "paused"
                     if self.status == "paused":
                         self._paused_at = time.monotonic()  # the grace counts from admission, not the queue
-                self._link.open_gate()
+                self._flush()
             self.registry.publish()
             return
         with self._lock:
-            parked = (self.status == "paused" and self._paused_at is not None
+            parked = (self.status == "paused" and self._paused_at is not None and self.registry.backend.parks
                       and now - self._paused_at >= self.pause_grace)
             if parked:
-                self._link.close_gate()
-                self._holding = False
+                self._holding = False  # run and step wait in the outbox again
         if parked:
             self.registry.release(self)
 
@@ -328,34 +363,33 @@ class Job:
         return dict(max_steps=self.max_steps, log_every=self.log_every, snapshot_every_s=self.snapshot_every_s,
                     extra_metrics=self.extra_metrics)
 
-    def _handle(self, message: tuple) -> bool:
-        """Apply one message from the worker; True when it was the last."""
-        kind = message[0]
-        if kind == "steps":
-            self.steps = int(message[1])
-        elif kind == "record":
-            _, steps, logs, snapshot = message
+    # ---- events from the worker (wgan_core.live.events.apply calls these) --------------------------
+    def on_ready(self, worker_id: Any, hparams: dict[str, dict]) -> None:
+        for dropped in self._hparams.adopt(hparams):
+            _log.warning("job %s: dropped an early hyper-parameter change: %s", self.id, dropped)
+        self.started_at = time.monotonic()
+
+    def on_steps(self, steps: int) -> None:
+        self.steps = int(steps)
+
+    def on_record(self, steps: int, logs: list[dict], snapshot: dict | None) -> None:
+        with self._lock:
+            self.steps = max(self.steps, int(steps))
+            if logs:
+                self._logs.offer(logs)
+            if snapshot is not None:
+                self._snapshots.append((int(steps), snapshot))
+
+    def on_hparams(self, seq: int, values: dict[str, dict]) -> None:
+        self._hparams.answer(seq, values)
+
+    def on_end(self, how: str, reason: str) -> None:
+        if how == "finished":
             with self._lock:
-                self.steps = max(self.steps, int(steps))
-                if logs:
-                    self._logs.offer(logs)
-                if snapshot is not None:
-                    self._snapshots.append((int(steps), snapshot))
-        elif kind == "hparams":
-            self._hparams.answer(message[1], message[2])
-        elif kind == "ready":
-            for dropped in self._hparams.adopt(message[2]):
-                _log.warning("job %s: dropped an early hyper-parameter change: %s", self.id, dropped)
-            self.started_at = time.monotonic()
-        elif kind == "end":
-            if message[1] == "finished":
-                with self._lock:
-                    self.status, self.stop_reason = "finished", message[2]
-            return True
-        elif kind == "failed":
-            self._fail(message[1], message[2])
-            return True
-        return False
+                self.status, self.stop_reason = "finished", reason
+
+    def on_failed(self, message: str, kind: str) -> None:
+        self._fail(message, kind)
 
     def _fail(self, message: str, kind: str = "error") -> None:
         with self._lock:

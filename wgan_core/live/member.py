@@ -56,8 +56,11 @@ def route_hparams(current: Mapping[str, Mapping[str, Any]], member: str | None, 
                   only_changed: bool = False) -> dict[str, dict[str, Any]]:
     """THE per-member filter: ``{name: the changes that member has}`` for ``member`` (None: every member).
 
-    ``current`` maps each member's name to its hyper-parameters; a member takes only the names it has
-    (a GAN has no ``clip_value``), and with ``only_changed`` only values that differ from its own.
+    ``current`` maps each member's name to its hyper-parameters; a member takes only the names its
+    ``hparams()`` reports, and with ``only_changed`` only values that differ from its own. A
+    :class:`~wgan_core.trainer.Trainer` reports all of :data:`LIVE_HPARAMS` whatever its loss (a GAN's
+    trainer keeps a ``clip_value`` it never uses), so for trainers the filter passes every name; an
+    adapter that reports fewer names gets only those.
     """
     if member is not None and member not in current:
         raise ValueError(f"no member {member!r}; members are {sorted(current)}")

@@ -1,9 +1,11 @@
-"""Admission of live jobs: the cap (CPU and GPU jobs counted apart), the FIFO queue, the per-client
-limit, and each job's watch (the watchdog and the owner check).
+"""The live jobs of this server: who they are, the per-client limit, admission through the backend's
+:class:`~wgan_core.live.backend.Admission` (the cap, CPU and GPU jobs counted apart, and the FIFO
+queue), and each job's watch (the watchdog and the owner check).
 
 A job takes a slot when it is first started and holds it while it runs or stays paused; a job paused
 for longer than its pause grace gives the slot back (:class:`wgan_core.live.job.Job` asks
-:meth:`JobRegistry.release`) and queues again on Resume. Everything here runs in the server process.
+:meth:`JobRegistry.release`) and queues again on Resume. A job is forgotten as soon as it ends.
+The app's registry, :func:`default_registry`, is built from the settings on first use (not at import).
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ import os
 import threading
 import time
 import weakref
-from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,12 @@ from typing import Any
 from wgan_core.atomic import atomic_write
 
 from . import settings
+from .backend import Backend, default_backend
 
 #: States in which a job holds or waits for a slot.
 ACTIVE = ("queued", "running", "paused")
 #: States a job never leaves.
 ENDED = ("stopped", "finished", "failed")
-KINDS = ("cpu", "gpu")
 
 
 class ClientLimitError(ValueError):
@@ -69,7 +70,7 @@ _REGISTRIES: weakref.WeakSet = weakref.WeakSet()
 
 
 class JobRegistry:
-    """A process-wide cap on admitted jobs per kind (``"cpu"``, ``"gpu"``), with a FIFO queue per kind.
+    """This server's live jobs, admitted by ``backend`` with a cap per kind (``"cpu"``, ``"gpu"``).
 
     Parameters
     ----------
@@ -84,11 +85,14 @@ class JobRegistry:
         Live jobs one client address may hold (0: no limit; default ``WGAN_JOBS_PER_CLIENT``).
     gpu_memory : callable, optional
         ``gpu_memory() -> bytes or None``, the device's memory (injected by tests).
+    backend : Backend, optional
+        Where jobs train and who admits them (default: :func:`wgan_core.live.backend.default_backend`,
+        worker processes unless ``WGAN_RAY_ADDRESS`` is set).
     """
 
     def __init__(self, max_jobs: int, status_file: str | os.PathLike | None = None, *,
                  max_gpu_jobs: int | None = None, jobs_per_client: int | None = None,
-                 gpu_memory: Callable[[], int | None] = settings.cuda_memory_bytes):
+                 gpu_memory: Callable[[], int | None] = settings.cuda_memory_bytes, backend: Backend | None = None):
         for name, value in (("max_jobs", max_jobs), ("max_gpu_jobs", max_gpu_jobs)):
             if value is not None and int(value) < 1:
                 raise ValueError(f"{name} must be at least 1, got {value}")
@@ -100,12 +104,10 @@ class JobRegistry:
             raise ValueError(f"jobs_per_client must be 0 (no limit) or more, got {jobs_per_client}")
         settings.worker_nice()  # each worker reads it; a bad value is named here, before any Start
         self.status_file = Path(status_file) if status_file else None
-        self._cond = threading.Condition()
+        self.backend = backend if backend is not None else default_backend()
+        self.admission = self.backend.admission(self._configured_cap)
+        self._lock = threading.Lock()
         self._publish_lock = threading.Lock()  # one snapshot-and-write at a time, so files land in order
-        self._publishing = threading.local()
-        self._publish_again = False
-        self._admitted: list = []
-        self._queue: deque = deque()
         self._jobs: dict[int, Any] = {}
         _REGISTRIES.add(self)
 
@@ -115,13 +117,18 @@ class JobRegistry:
             self._max_gpu_jobs = settings.default_max_gpu_jobs(self._gpu_memory())
         return self._max_gpu_jobs
 
-    def cap(self, kind: str) -> int:
+    def _configured_cap(self, kind: str) -> int:
         return self.max_gpu_jobs if kind == "gpu" else self.max_jobs
+
+    def cap(self, kind: str) -> int:
+        """The cap the admission applies to ``kind`` (a cluster's may differ from the configured one)."""
+        return self.admission.cap(kind)
 
     # ---- membership --------------------------------------------------------------------------------
     def register(self, job) -> None:
         """Track ``job``; ClientLimitError if its client already holds ``jobs_per_client`` live jobs."""
-        with self._cond:
+        with self._lock:
+            self._prune()
             if self.jobs_per_client:
                 held = [j for j in self._jobs.values() if j is not job and j.client == job.client and j.live]
                 if len(held) >= self.jobs_per_client:
@@ -129,98 +136,82 @@ class JobRegistry:
             self._jobs[job.id] = job
         self.publish()
 
+    def forget(self, job) -> None:
+        """Drop an ended job (its slot was given back already)."""
+        with self._lock:
+            self._jobs.pop(job.id, None)
+        self.publish()
+
+    def _prune(self) -> None:
+        """Under the lock: drop jobs that ended without passing :meth:`release` (a job that a closed
+        session's finalizer stopped before it ever started: the finalizer only signals)."""
+        for job in [j for j in self._jobs.values() if j.status in ENDED]:
+            del self._jobs[job.id]
+
+    def jobs(self) -> list:
+        """Every job this registry still tracks (none of them ended)."""
+        with self._lock:
+            self._prune()
+            return list(self._jobs.values())
+
     def jobs_of(self, client: str | None) -> list:
         """The live jobs of one client address."""
-        with self._cond:
-            return [j for j in self._jobs.values() if j.client == client and j.live]
+        return [j for j in self.jobs() if j.client == client and j.live]
 
     def find(self, job_id: int):
-        with self._cond:
+        with self._lock:
             return self._jobs.get(int(job_id))
 
     def active_jobs(self) -> list:
-        with self._cond:
-            return [j for j in self._jobs.values() if j.status in ACTIVE]
+        return [j for j in self.jobs() if j.status in ACTIVE]
 
-    # ---- slots -------------------------------------------------------------------------------------
+    # ---- slots (the backend's admission decides) ---------------------------------------------------
     def enqueue(self, job) -> None:
-        with self._cond:
-            if job not in self._queue and job not in self._admitted:
-                self._queue.append(job)
+        self.admission.enqueue(job)
         self.publish()
 
     def try_admit(self, job) -> bool:
         """Give ``job`` a slot if it is first in its kind's line and one is free; True when it holds one."""
-        with self._cond:
-            if job in self._admitted:
-                return True
-            if job not in self._queue:
-                self._queue.append(job)
-            head = next(j for j in self._queue if j.kind == job.kind)
-            if head is not job or sum(j.kind == job.kind for j in self._admitted) >= self.cap(job.kind):
-                return False
-            self._queue.remove(job)
-            self._admitted.append(job)
-        self.publish()
-        return True
+        admitted = self.admission.try_admit(job)
+        if admitted:
+            self.publish()
+        return admitted
 
     def release(self, job) -> None:
-        """Give the job's slot back, or take it out of the queue (a no-op if it has neither)."""
-        with self._cond:
-            if job in self._admitted:
-                self._admitted.remove(job)
-            if job in self._queue:
-                self._queue.remove(job)
-            self._cond.notify_all()
-        self.publish()
-
-    def holds_slot(self, job) -> bool:
-        with self._cond:
-            return job in self._admitted
+        """Give the job's slot back, or take it out of the queue (a no-op if it has neither); an ended
+        job is forgotten."""
+        self.admission.release(job)
+        if job.status in ENDED:
+            self.forget(job)
+        else:
+            self.publish()
 
     def queue_position(self, job) -> int | None:
         """1 for the next job of its kind to be admitted, None when not queued."""
-        with self._cond:
-            if job not in self._queue:
-                return None
-            return [j for j in self._queue if j.kind == job.kind].index(job) + 1
+        return self.admission.position(job)
 
     # ---- reporting and the end ---------------------------------------------------------------------
     def status(self) -> dict[str, Any]:
-        """Plain data: the caps, slot use, queue length and every job not yet reported as ended."""
-        with self._cond:
-            jobs = list(self._jobs.values())
-            admitted = [j.kind for j in self._admitted]
-            queued = len(self._queue)
-            for j in [j for j in jobs if j.status in ENDED]:
-                self._jobs.pop(j.id, None)  # forget ended jobs once reported
-        gpu_cap = self._max_gpu_jobs if self._max_gpu_jobs is not None or "gpu" not in admitted else self.max_gpu_jobs
-        return {"max_jobs": self.max_jobs, "max_gpu_jobs": gpu_cap, "jobs_per_client": self.jobs_per_client,
-                "admitted": len(admitted), "admitted_gpu": admitted.count("gpu"), "queued": queued,
-                "active": sum(j.status in ACTIVE for j in jobs), "time": time.time(),
-                "jobs": [j.describe() for j in jobs]}
+        """Plain data: the caps, slot use, queue length and every job not ended."""
+        jobs = self.jobs()
+        counts = self.admission.counts()
+        gpu_known = self._max_gpu_jobs is not None or not counts["admitted_gpu"]
+        gpu_cap = self._max_gpu_jobs if gpu_known else self.max_gpu_jobs
+        return {"max_jobs": self.cap("cpu"), "max_gpu_jobs": gpu_cap, "jobs_per_client": self.jobs_per_client,
+                "backend": self.backend.name, **counts, "active": sum(j.status in ACTIVE for j in jobs),
+                "time": time.time(), "jobs": [j.describe() for j in jobs]}
 
     def publish(self) -> None:
         """Rewrite the status file, if one is configured (atomically: readers never see half).
 
         The snapshot and its write happen under one lock: two threads that each took a snapshot and
         then raced to write could leave the older one on disk for good (a file that says a job is
-        still active after the last job ended). A call nested in a publish of the same thread (a
-        session's finalizer stopping its job mid-write) only asks the outer call to write once more.
+        still active after the last job ended).
         """
         if self.status_file is None:
             return
-        if getattr(self._publishing, "active", False):
-            self._publish_again = True
-            return
         with self._publish_lock:
-            self._publishing.active, self._publish_again = True, True
-            try:
-                while self._publish_again:
-                    self._publish_again = False
-                    atomic_write(self.status_file, json.dumps(self.status()))
-            finally:
-                self._publishing.active = False
+            atomic_write(self.status_file, json.dumps(self.status()))
 
     def shutdown(self, reason: str = "the server is shutting down", wait: float = 10.0) -> None:
         """Stop every active job and wait up to ``wait`` s in all for them and their workers."""
@@ -234,8 +225,24 @@ class JobRegistry:
             job.close_worker()  # a worker still alive after the wait: terminate, then kill
 
 
-#: The process-wide registry used by the app.
-REGISTRY = JobRegistry(settings.default_max_jobs(), os.environ.get("WGAN_JOB_STATUS_FILE") or None)
+_default: JobRegistry | None = None
+_default_lock = threading.Lock()
+
+
+def default_registry() -> JobRegistry:
+    """The app's registry, built from the settings (``WGAN_MAX_JOBS``, ``WGAN_JOB_STATUS_FILE``,
+    ``WGAN_RAY_ADDRESS``, ...) on first use, so a bad value is named there and never on import."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = JobRegistry(settings.default_max_jobs(), settings.status_file())
+        return _default
+
+
+def __getattr__(name: str):
+    if name == "REGISTRY":  # the app's registry, made on first use
+        return default_registry()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @atexit.register

@@ -11,7 +11,12 @@ variable                   meaning                                              
 ``WGAN_TORCH_THREADS``     torch intra-op threads of each worker                          1
 ``WGAN_WORKER_NICE``       CPU niceness each worker adds to the server's (0 to 19)        5
 ``WGAN_JOB_STATUS_FILE``   a JSON file the registry rewrites with its state               (none)
+``WGAN_RAY_ADDRESS``       the Ray cluster live jobs train on (``host:port``, ``ray://…``)  (none)
 =========================  =============================================================  ============
+
+Without ``WGAN_RAY_ADDRESS`` each job is a worker process of the app server, capped by
+``WGAN_MAX_JOBS``; with it each job is a Ray actor, and the cap is the cluster's CPUs (or
+``WGAN_MAX_JOBS`` when set), shared by every app server pointed at that cluster.
 
 A worker runs ``WGAN_WORKER_NICE`` steps nicer (0 to 19) than the server, so that on a busy machine
 the server answers the class's pages first and the training takes the CPU time left; with a core
@@ -95,3 +100,23 @@ def torch_threads() -> int:
 
 def worker_nice() -> int:
     return int(env_number("WGAN_WORKER_NICE", 5, 0, 19))
+
+
+def status_file() -> str | None:
+    """``WGAN_JOB_STATUS_FILE``, or None."""
+    return os.environ.get("WGAN_JOB_STATUS_FILE", "").strip() or None
+
+
+def ray_address() -> str | None:
+    """``WGAN_RAY_ADDRESS`` (``host:port`` or ``ray://host:port``), or None for the local worker processes."""
+    raw = os.environ.get("WGAN_RAY_ADDRESS", "").strip()
+    if not raw:
+        return None
+    if raw == "auto" or ":" not in raw:
+        raise ValueError(f"WGAN_RAY_ADDRESS={raw!r} must be the cluster's host:port (or ray://host:port)")
+    return raw
+
+
+def max_jobs_set() -> int | None:
+    """``WGAN_MAX_JOBS`` when set, else None (a cluster then caps by its CPUs)."""
+    return int(env_number("WGAN_MAX_JOBS", 0, 1)) or None

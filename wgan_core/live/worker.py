@@ -14,10 +14,10 @@ after Start): :data:`BASE_PRELOAD` here, plus what the application passes to :fu
 (the app adds its lessons; the library never names them). Workers never re-run the server's
 ``__main__`` (under Streamlit, a page script): see :func:`_without_main_for_workers`.
 
-In the worker, :func:`worker_main` builds the members with the job's picklable factory, runs the
-loop, applies commands as they arrive (:func:`wgan_core.live.commands.apply`) and reports through the
-events pipe. A member's exception ends the job with :func:`describe_failure`; the worker then frees
-its GPU memory and exits.
+In the worker, :func:`worker_main` runs :func:`run_job`, the body every backend shares: it builds the
+members with the job's picklable factory, runs the loop, applies commands as they arrive
+(:func:`wgan_core.live.commands.apply`) and reports events (:mod:`wgan_core.live.events`). A member's
+exception ends the job with :func:`describe_failure`; the worker then frees its GPU memory and exits.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from . import commands as C
+from . import events
 from .loop import Loop
 from .settings import torch_threads, worker_nice
 
@@ -154,34 +155,35 @@ def _check_cuda_not_inherited() -> None:
                            "live workers must come from the forkserver or spawn")
 
 
-class _PipeSink:
-    """The loop's sink in a worker: progress goes to the server through the events pipe."""
+class EventSink:
+    """The loop's sink: progress leaves as events (:mod:`wgan_core.live.events`) through ``emit``,
+    one at a time (the loop's thread and the command thread both report)."""
 
-    def __init__(self, conn):
-        self.conn = conn
-        self.lock = threading.Lock()
+    def __init__(self, emit: Callable[[tuple], None]):
+        self._emit = emit
+        self._lock = threading.Lock()
 
-    def send(self, message: tuple) -> None:
-        with self.lock:
-            self.conn.send(message)
+    def send(self, event: tuple) -> None:
+        with self._lock:
+            self._emit(event)
 
     def on_steps(self, steps: int) -> None:
-        self.send(("steps", steps))
+        self.send(events.steps(steps))
 
     def on_record(self, steps: int, logs: list[dict], snapshot: dict | None) -> None:
-        self.send(("record", steps, logs, snapshot))
+        self.send(events.record(steps, logs, snapshot))
 
 
-def _serve_commands(loop: Loop, conn, stop: threading.Event, sink: _PipeSink) -> None:
-    """Worker side of the command pipe; EOF (the server went away) means stop."""
+def _serve_commands(loop: Loop, next_command: Callable[[], tuple], stop: threading.Event, sink: EventSink) -> None:
+    """Apply commands as they come; the end of the command stream (EOFError, OSError) means stop."""
     while True:
         try:
-            command = conn.recv()
+            command = next_command()
         except (EOFError, OSError):
             command = C.STOP
         try:
             done = C.apply(loop, command, sink.send)
-        except OSError:  # the events pipe is gone: nobody to train for
+        except OSError:  # the events' way back is gone: nobody to train for
             done = True
         if done:
             stop.set()
@@ -189,40 +191,49 @@ def _serve_commands(loop: Loop, conn, stop: threading.Event, sink: _PipeSink) ->
             return
 
 
-def _train(factory, args, options, commands, sink: _PipeSink) -> None:
+def _train(factory, args, options, next_command, sink: EventSink, worker_id) -> None:
     """Build the members, serve commands in a thread, run the loop, report the end."""
-    _check_cuda_not_inherited()
-    lower_worker_priority()
-    configure_torch_threads()
     loop = Loop(factory(*args), sink, **options)
-    sink.send(("ready", os.getpid(), loop.hparams()))
+    sink.send(events.ready(worker_id, loop.hparams()))
     stop = threading.Event()
-    threading.Thread(target=_serve_commands, args=(loop, commands, stop, sink), daemon=True).start()
+    threading.Thread(target=_serve_commands, args=(loop, next_command, stop, sink), daemon=True).start()
     if loop.run(stop.is_set):
-        sink.send(("end", "finished", f"reached {options['max_steps']} steps"))
+        sink.send(events.end("finished", f"reached {options['max_steps']} steps"))
     else:
-        sink.send(("end", "stopped", ""))
+        sink.send(events.end("stopped"))
 
 
-def worker_main(factory, args, options, commands, events) -> None:
-    """Entry point of a worker process: :func:`_train`, and on an exception its message to the server.
+def run_job(factory: Callable, args: Sequence[Any], options: dict, next_command: Callable[[], tuple],
+            emit: Callable[[tuple], None], worker_id: Any = None) -> None:
+    """THE body of a job's worker, whatever runs it (a worker process or a Ray actor).
 
-    The members live only in :func:`_train`'s frame; once the exception is handled they are garbage,
-    so the GPU memory they held goes back to the driver before the worker reports and exits.
+    Builds ``factory(*args)``, trains it in a :class:`~wgan_core.live.loop.Loop` with ``options``,
+    applies each ``next_command()`` (blocking; EOFError when the server is gone) and reports every event
+    through ``emit``. A member's exception ends the job with :func:`describe_failure`: the members live
+    only in :func:`_train`'s frame, so once the exception is handled they are garbage and their GPU
+    memory goes back to the driver before the failure is reported.
     """
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the server's terminal: the server decides
-    sink = _PipeSink(events)
+    sink = EventSink(emit)
     failed = None
     try:
-        _train(factory, args, options, commands, sink)
+        _train(factory, tuple(args), options, next_command, sink, os.getpid() if worker_id is None else worker_id)
     except BaseException as exc:  # reported to the server, which marks the job failed
         failed = describe_failure(exc)
+    if failed is not None:
+        gc.collect()
+        _free_gpu_memory()
+        sink.send(events.failed(failed[1], failed[0]))
+
+
+def worker_main(factory, args, options, commands, events_out) -> None:
+    """Entry point of a worker process: :func:`run_job` over its two pipes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in the server's terminal: the server decides
     try:
-        if failed is not None:
-            gc.collect()
-            _free_gpu_memory()
-            sink.send(("failed", failed[1], failed[0]))
+        _check_cuda_not_inherited()
+        lower_worker_priority()
+        configure_torch_threads()
+        run_job(factory, args, options, commands.recv, events_out.send)
     except OSError:
         pass  # the server is gone too
     finally:
-        events.close()
+        events_out.close()
