@@ -66,7 +66,7 @@ def test_notebook_uses_the_lesson_text_controls_and_the_app_builders(slug):
     after = nb.cells[nb.cells.index(params[0]) + 1].source
     assert "validate_controls(lesson, dict(" in after
     assert re.search(r"^from plots import", source, re.M), "draws with the app's figure builders"
-    assert "ipywidgets" in source and "interact" in source
+    assert "explore(" in source and "interact(" not in source
     for needle in ("urlopen", "requests", "urllib", "wget", "curl ", "http://", "https://", "pip install"):
         assert needle not in source, f"{slug} notebook code mentions {needle!r}"
 
