@@ -94,7 +94,7 @@ def _run_all(page, tries: int = 5) -> None:
         run_all.wait_for(state="visible")
         run_all.click()
         try:
-            wait_until(lambda: _started(page), "a cell started", timeout=30)
+            wait_until(lambda: _started(page), "a cell started", timeout=90)
             return
         except AssertionError:
             continue
@@ -127,6 +127,9 @@ def _run_all_and_move_a_slider(lab, page):
     page.goto(f"{lab}/lab/tree/{NOTEBOOK}?token={TOKEN}")
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
     page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(state="attached")
+    # the widget manager registers its comm target only after the kernel connects; a widget made
+    # before that shows "model not found", so give it a moment on a loaded machine
+    time.sleep(10)
     _run_all(page)
 
     wait_until(lambda: _no_question(page) and _started(page) and not _running(page), "every cell run", timeout=400)
