@@ -16,9 +16,12 @@ widget's ``outputs`` from the kernel, which every runner only records.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from lessons import Choice, Slider, Toggle
+
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
 def _spec(module, key: str):
@@ -91,12 +94,10 @@ def _output(item: Any) -> dict:
     """One Output-widget output (nbformat dict) for ``item``: a string is a line of text, else a plotly figure."""
     if isinstance(item, str):
         return {"output_type": "stream", "name": "stdout", "text": item + "\n"}
-    import plotly.io as pio
-
-    if not hasattr(item, "to_dict"):
+    if not hasattr(item, "to_json"):
         raise TypeError(f"explore shows plotly figures and strings; got {type(item).__name__}")
-    bundle = pio.renderers["plotly_mimetype"].to_mimebundle(item.to_dict())
-    return {"output_type": "display_data", "data": bundle, "metadata": {}}
+    # the figure's own JSON under plotly's MIME type (what its renderer displays); lessons import no plotly
+    return {"output_type": "display_data", "data": {PLOTLY_MIME: json.loads(item.to_json())}, "metadata": {}}
 
 
 def explore(draw, /, *, run_button: bool = False, **controls) -> None:
