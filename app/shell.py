@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 import lessons
+from app import downloads
 from lessons import Choice, Control, Exercise, Slider, Toggle
 
 VIEWS = Path(__file__).resolve().parent / "views"
@@ -275,3 +276,4 @@ def notebook_download(slug: str) -> None:
     path = notebook_path(slug)
     st.download_button("Download this lesson as a notebook", path.read_bytes(), file_name=path.name,
                        mime="application/x-ipynb+json", icon=":material/download:", key=f"{slug}.notebook")
+    downloads.lesson_pack_button(slug)

@@ -180,8 +180,12 @@ def recipe(slug: str) -> Recipe:
 
 
 def _header(module, slug: str) -> list[Cell]:
+    from lessons.notebooks.pack import install_line
+
     place = next(i for i, info in enumerate(lessons.COURSE, start=1) if info.slug == slug)
     return [md(f"# {module.TITLE}\n\n*Lesson {place} of {len(lessons.COURSE)}.* {module.SUMMARY}\n\n"
+               f"**Install** (fresh environment or hosted Jupyter, outside the repository): `{install_line()}` "
+               "with the wheel from the app's lesson pack; a torch already installed is kept.\n\n"
                f"This notebook is written from `lessons/{slug}.py` by `python -m lessons.notebooks build`; it "
                "runs top to bottom (Run All). Change a value in the **parameters** cell and run again, or move "
                "the sliders of the interactive cells. The same lesson is a page of the app "

@@ -1,18 +1,23 @@
-"""Run a lesson notebook top to bottom in a fresh kernel (nbclient), as CI and ``bench/notebook_times.py`` do.
+"""Run a lesson notebook top to bottom in a fresh kernel, with the standard tools as shipped.
 
-Parameters are set the way papermill sets them: a cell tagged ``injected-parameters`` right after the
-``parameters`` cell overrides the defaults. The run stops at the first cell that
-fails (its error output stays in the notebook); :func:`errors` lists the error outputs of an executed
-notebook and :func:`text_output` its text.
+:func:`execute` builds the notebook and runs it with a plain ``nbclient.NotebookClient`` (as
+``bench/notebook_times.py`` does); :func:`papermill` and :func:`nbconvert` run a committed notebook file
+with those tools' own command lines (as the test suite, a teacher or a CI server does). Parameters are set
+the way papermill sets them: a cell tagged ``injected-parameters`` right after the ``parameters`` cell
+overrides the defaults. A run stops at the first cell that fails (its error output stays in the notebook);
+:func:`errors` lists the error outputs of an executed notebook and :func:`text_output` its text.
 """
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from lessons.notebooks import NOTEBOOKS_DIR, build_notebook, recipe
+from lessons.notebooks import NOTEBOOKS_DIR, build_notebook, notebook_path, recipe
 
 
 def inject(nb, parameters: dict[str, Any]):
@@ -31,41 +36,6 @@ def inject(nb, parameters: dict[str, Any]):
 
 CPU_MARK = "kernel CPU seconds:"
 KERNEL_INFO_TIMEOUT_S = 20
-#: A channel read waits in slices this long. One ``socket.poll`` sometimes misses the wake-up of a
-#: message that has already arrived (seen after ipywidgets cells: kernel and client both idle until
-#: the cell timeout, then the reply is read and the run goes on); a fresh poll sees it at once.
-POLL_SLICE_S = 1.0
-
-
-def _sliced(get_msg):
-    """``get_msg(timeout)`` of a kernel channel, polled in :data:`POLL_SLICE_S` slices up to ``timeout``."""
-    from queue import Empty
-
-    async def get(timeout: float | None = None):
-        deadline = None if timeout is None else time.monotonic() + timeout
-        while True:
-            left = POLL_SLICE_S if deadline is None else max(0.0, deadline - time.monotonic())
-            try:
-                return await get_msg(timeout=min(POLL_SLICE_S, left))
-            except Empty:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise
-
-    return get
-
-
-def _client(nb, **options):
-    """An nbclient ``NotebookClient`` whose shell and IOPub reads are :func:`_sliced`."""
-    from nbclient import NotebookClient
-
-    class SlicedPollClient(NotebookClient):
-        async def async_start_new_kernel_client(self):
-            kc = await super().async_start_new_kernel_client()
-            kc.shell_channel.get_msg = _sliced(kc.shell_channel.get_msg)
-            kc.iopub_channel.get_msg = _sliced(kc.iopub_channel.get_msg)
-            return kc
-
-    return SlicedPollClient(nb, **options)
 
 
 def execute(slug: str, parameters: dict[str, Any] | None = None, quick: bool = False, timeout: int = 600,
@@ -76,6 +46,7 @@ def execute(slug: str, parameters: dict[str, Any] | None = None, quick: bool = F
     (``parameters`` are applied on top). A cell running past ``timeout`` seconds raises. ``measure_cpu``
     appends a cell printing the kernel's CPU time (user + system, all threads), read by :func:`kernel_cpu`.
     """
+    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     values = {**(recipe(slug).quick if quick else {}), **(parameters or {})}
@@ -88,7 +59,7 @@ def execute(slug: str, parameters: dict[str, Any] | None = None, quick: bool = F
         nb.cells.append(v4.new_code_cell(f"import os\nprint({CPU_MARK!r}, sum(os.times()[:2]))"))
     # nbclient waits for the kernel_info reply with the client's ``timeout`` and goes on when it times out;
     # on a loaded machine that reply is sometimes lost, so that wait is kept short and cells get ``timeout``.
-    client = _client(nb, timeout=KERNEL_INFO_TIMEOUT_S, timeout_func=lambda cell: timeout,
+    client = NotebookClient(nb, timeout=KERNEL_INFO_TIMEOUT_S, timeout_func=lambda cell: timeout,
                             kernel_name="python3", allow_errors=False,
                             resources={"metadata": {"path": str(cwd or NOTEBOOKS_DIR)}})
     start = time.perf_counter()
@@ -97,6 +68,43 @@ def execute(slug: str, parameters: dict[str, Any] | None = None, quick: bool = F
     except CellExecutionError:
         pass  # the failing cell's error output is in ``nb``
     return nb, time.perf_counter() - start
+
+
+def _run_tool(command: list[str], output: Path, timeout: int):
+    """Run a notebook tool's command line; ``(executed notebook, seconds, exit status)``.
+
+    The tool's own output is kept in ``<output>.log`` beside the notebook. A run past ``timeout``
+    seconds is killed and raises ``subprocess.TimeoutExpired``: a hang fails, it never waits forever.
+    """
+    import nbformat
+
+    start = time.perf_counter()
+    with open(output.with_suffix(".log"), "w") as log:
+        done = subprocess.run(command, stdout=log, stderr=subprocess.STDOUT, timeout=timeout, check=False)
+    return nbformat.read(output, as_version=4), time.perf_counter() - start, done.returncode
+
+
+def papermill(slug: str, output: Path, parameters: dict[str, Any] | None = None, quick: bool = False,
+              timeout: int = 600):
+    """Run the committed notebook of ``slug`` with papermill's command line into ``output``.
+
+    ``quick`` passes the recipe's small test parameters (``parameters`` on top) as papermill's YAML
+    parameters; each cell may take ``timeout`` seconds and the whole run at most twice that.
+    """
+    values = {**(recipe(slug).quick if quick else {}), **(parameters or {})}
+    command = [sys.executable, "-m", "papermill", str(notebook_path(slug)), str(output),
+               "--cwd", str(NOTEBOOKS_DIR), "--execution-timeout", str(timeout), "--no-progress-bar"]
+    if values:
+        command += ["-y", json.dumps(values)]
+    return _run_tool(command, output, 2 * timeout)
+
+
+def nbconvert(slug: str, output: Path, timeout: int = 600):
+    """Run the committed notebook of ``slug`` at its defaults with ``jupyter nbconvert --to notebook --execute``."""
+    command = [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+               str(notebook_path(slug)), "--output", str(output.resolve()),
+               f"--ExecutePreprocessor.timeout={timeout}"]
+    return _run_tool(command, output, 2 * timeout)
 
 
 def errors(nb) -> list[dict]:
@@ -130,3 +138,10 @@ def kernel_cpu(nb) -> float | None:
         if line.startswith(CPU_MARK):
             return float(line.split()[-1])
     return None
+
+
+def panel_outputs(nb) -> list[list[dict]]:
+    """The outputs of each Output widget in an executed notebook's saved widget state (the panels of
+    :func:`lessons.notebooks.widgets.explore`), in the order the kernel made them."""
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    return [list(m["state"].get("outputs", [])) for m in state.values() if m.get("model_name") == "OutputModel"]

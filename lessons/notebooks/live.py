@@ -11,8 +11,7 @@ from __future__ import annotations
 from lessons import Slider
 from lessons.notebooks import Recipe, code, md
 
-IMPORTS = ("from ipywidgets import interact_manual\nfrom tqdm.auto import tqdm\n\n"
-           "from lessons.notebooks.widgets import Redraw, control\n")
+IMPORTS = "from tqdm.auto import tqdm\n\nfrom lessons.notebooks.widgets import Redraw, control, explore\n"
 
 
 def _steps(default: int, more: int, every: int) -> tuple[Slider, ...]:
@@ -62,16 +61,17 @@ for member, knobs in {route.format(values="changes")}.items():
 print({{name: trainer.hparams() for name, trainer in members.items()}})
 train(more_steps)
 """),
-        md("With a front end, pick values and press *Run Interact* to train more steps with them."),
+        md("With a front end, pick values and press *Run* to train more steps with them."),
         code(f"""
 def more(clip_value, n_critic, steps=100):
     for member, knobs in {route.format(values="dict(clip_value=clip_value, n_critic=n_critic)")}.items():
         members[member].set_hparams(**knobs)
     train(steps)
+    return list(figures().values())
 
 
-interact_manual(more, clip_value=control(lesson, "clip_value", clip_value),
-                n_critic=control(lesson, "n_critic", n_critic));
+explore(more, run_button=True, clip_value=control(lesson, "clip_value", clip_value),
+        n_critic=control(lesson, "n_critic", n_critic))
 """),
     ]
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from lessons.notebooks import Recipe, code, md
 
-INTERACT = "from ipywidgets import interact\n\nfrom lessons.notebooks.widgets import control\n"
-MANUAL = "from ipywidgets import interact_manual\n\nfrom lessons.notebooks.widgets import control, progress_bar\n"
-BOTH = "from ipywidgets import interact\n\nfrom lessons.notebooks.widgets import control, progress_bar\n"
+INTERACT = "from lessons.notebooks.widgets import control, explore\n"
+MANUAL = "from lessons.notebooks.widgets import control, explore, progress_bar\n"
 
 
 def _distances(m):
@@ -32,12 +31,12 @@ print(f"KL(P||Q) = {plots.number(result.kl_pq)}, KL(Q||P) = {plots.number(result
         code("""
 def piles(P1, P2, P3, P4, Q1, Q2, Q3, Q4):
     result = lesson.earth_mover([P1, P2, P3, P4], [Q1, Q2, Q3, Q4])
-    plots.piles(result, lesson.plan_moves(result)).show()
-    print(f"W per unit mass = {result.w:.4g}, TV = {result.tv:.4g}, JS = {result.js:.4g}")
+    return [plots.piles(result, lesson.plan_moves(result)),
+            f"W per unit mass = {result.w:.4g}, TV = {result.tv:.4g}, JS = {result.js:.4g}"]
 
 
-interact(piles, **{k: control(lesson, k, v) for k, v in dict(P1=P1, P2=P2, P3=P3, P4=P4,
-                                                             Q1=Q1, Q2=Q2, Q3=Q3, Q4=Q4).items()});
+explore(piles, **{k: control(lesson, k, v) for k, v in dict(P1=P1, P2=P2, P3=P3, P4=P4,
+                                                            Q1=Q1, Q2=Q2, Q3=Q3, Q4=Q4).items()})
 """),
         md(m.KL_ASYMMETRY),
         code("""
@@ -78,11 +77,11 @@ plots.derivatives(derivative_base, theta, len(lesson.NAMES)).show()
         code("""
 def at(theta):
     value, _ = lesson.at_theta(theta)
-    plots.lines(*lesson.sample_lines(theta), theta).show()
-    plots.divergences(divergence_base, theta, value, lesson.NAMES).show()
+    return [plots.lines(*lesson.sample_lines(theta), theta),
+            plots.divergences(divergence_base, theta, value, lesson.NAMES)]
 
 
-interact(at, theta=control(lesson, "theta", theta));
+explore(at, theta=control(lesson, "theta", theta))
 """),
         md(m.DESCENT),
         code("""
@@ -94,11 +93,11 @@ print(f"start theta = {theta:.2f}; after {step} steps: theta = {runs['W'][step]:
         code("""
 def descend(lr, decay, step):
     runs = {name: lesson.gradient_descent(name, theta, lr, decay=decay) for name in ("W", "JS")}
-    plots.descent(runs, step, lesson.LABELS).show()
+    return [plots.descent(runs, step, lesson.LABELS)]
 
 
-interact(descend, lr=control(lesson, "lr", lr), decay=control(lesson, "decay", decay),
-         step=control(lesson, "step", step));
+explore(descend, lr=control(lesson, "lr", lr), decay=control(lesson, "decay", decay),
+        step=control(lesson, "step", step))
 """),
     ]
 
@@ -127,11 +126,11 @@ plots.js_sweep(lesson.sweep_controls(values), gen_mean, result.js, lesson.LOG_2)
         code("""
 def shape(gen_mean, gen_width):
     r = lesson.analyse_controls({**values, "gen_mean": gen_mean, "gen_width": gen_width})
-    plots.densities_and_d_star(r.x, r.p_r, r.p_g, r.d_star).show()
-    print(f"JS = {r.js:.4f} (log 2 = {lesson.LOG_2:.4f}); identity gap {r.identity_gap:.1e}")
+    return [plots.densities_and_d_star(r.x, r.p_r, r.p_g, r.d_star),
+            f"JS = {r.js:.4f} (log 2 = {lesson.LOG_2:.4f}); identity gap {r.identity_gap:.1e}"]
 
 
-interact(shape, gen_mean=control(lesson, "gen_mean", gen_mean), gen_width=control(lesson, "gen_width", gen_width));
+explore(shape, gen_mean=control(lesson, "gen_mean", gen_mean), gen_width=control(lesson, "gen_width", gen_width))
 """),
     ]
 
@@ -161,10 +160,10 @@ if alt is not None:
         code("""
 def spiral(eta, steps):
     g = lesson.play(dict(eta=eta, steps=steps, x0=x0, y0=y0, alternating=alternating))
-    plots.phase_portrait(g["simultaneous"], g.get("alternating"), g["flow"]).show()
+    return [plots.phase_portrait(g["simultaneous"], g.get("alternating"), g["flow"])]
 
 
-interact(spiral, eta=control(lesson, "eta", eta), steps=control(lesson, "steps", steps));
+explore(spiral, eta=control(lesson, "eta", eta), steps=control(lesson, "steps", steps))
 """),
     ]
 
@@ -189,14 +188,14 @@ plots.discriminator_state(result.iters, result.curves["gan-minimax"], lesson.LOG
 plots.fields(result.fields, result.real, result.fake).show()
 """),
         md(m.EXPERIMENT),
-        md("Move θ or the learning rate and press **Run Interact** to train both again (a few seconds):"),
+        md("Move θ or the learning rate and press **Run** to train both again (a few seconds):"),
         code("""
 def rerun(theta, lr):
     again = lesson.run_controls(dict(setting=setting, theta=theta, iters=iters, lr=lr, seed=seed))
-    plots.grad_norms(again.iters, again.curves).show()
+    return [plots.grad_norms(again.iters, again.curves)]
 
 
-interact_manual(rerun, theta=control(lesson, "theta", theta), lr=control(lesson, "lr", lr));
+explore(rerun, run_button=True, theta=control(lesson, "theta", theta), lr=control(lesson, "lr", lr))
 """),
     ]
 
@@ -218,15 +217,15 @@ print(f"normalised |grad f| at fake samples (median) = {result.critic_at_fake:.2
 print(f"ratio |grad D| / |grad f| = {result.ratio:.1e}")
 """),
         md(m.NON_SATURATING),
-        md("Change the clip c or the fake width and press **Run Interact** to train both functions again:"),
+        md("Change the clip c or the fake width and press **Run** to train both functions again:"),
         code("""
 def rerun(clip_value, fake_std):
     again = lesson.fig3(fake_mean, iters, clip_value, fake_std=fake_std)
-    plots.functions(again).show()
+    return [plots.functions(again)]
 
 
-interact_manual(rerun, clip_value=control(lesson, "clip_value", clip_value),
-                fake_std=control(lesson, "fake_std", fake_std));
+explore(rerun, run_button=True, clip_value=control(lesson, "clip_value", clip_value),
+        fake_std=control(lesson, "fake_std", fake_std))
 """),
     ]
 
@@ -253,10 +252,10 @@ plots.snapshots(failed, result.real, result.extent).show()
         md("Smooth the curves with a wider median window (no retraining):"),
         code("""
 def smoothed(median_window):
-    plots.curve(wgan, lesson.smooth(wgan, median_window)).show()
+    return [plots.curve(wgan, lesson.smooth(wgan, median_window))]
 
 
-interact(smoothed, median_window=control(lesson, "median_window", median_window));
+explore(smoothed, median_window=control(lesson, "median_window", median_window))
 """),
     ]
 
@@ -274,14 +273,14 @@ for run in (rms, adam):
 """),
         md(m.WHY_NONSTATIONARY),
         code("plots.estimates((rms, adam)).show()"),
-        md("Change Adam's β₁ or the learning rate and press **Run Interact** to train both again:"),
+        md("Change Adam's β₁ or the learning rate and press **Run** to train both again:"),
         code("""
 def rerun(beta1, lr):
     again = lesson.compare(beta1, lr, steps)
-    plots.cosine_and_w1(again).show()
+    return [plots.cosine_and_w1(again)]
 
 
-interact_manual(rerun, beta1=control(lesson, "beta1", beta1), lr=control(lesson, "lr", lr));
+explore(rerun, run_button=True, beta1=control(lesson, "beta1", beta1), lr=control(lesson, "lr", lr))
 """),
     ]
 
@@ -296,7 +295,7 @@ RECIPES = {
                                   quick=dict(iters=200)),
     "optimal_critic": Recipe(MANUAL + "from plots import optimal_critic as plots", _optimal_critic,
                              quick=dict(iters=100)),
-    "meaningful_loss": Recipe(BOTH + "from plots import meaningful_loss as plots", _meaningful_loss,
+    "meaningful_loss": Recipe(MANUAL + "from plots import meaningful_loss as plots", _meaningful_loss,
                               # at 400 steps rho is still noise (+0.13 on one CPU, +0.5 on another)
                               quick=dict(steps=800)),
     "optimizers": Recipe(MANUAL + "from plots import optimizers as plots", _optimizers, quick=dict(steps=300)),

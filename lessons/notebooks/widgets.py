@@ -1,14 +1,27 @@
-"""ipywidgets controls made from a lesson's control specs, for the notebooks' interactive cells.
+"""ipywidgets controls made from a lesson's control specs, and the panel that shows them, for the notebooks.
 
 ``control(lesson, "theta", theta)`` is the slider of the lesson's ``theta`` spec (its label, range, step
-and scale), starting at the notebook's current value. ipywidgets is imported only here, in a kernel.
+and scale), starting at the notebook's current value. ``explore(draw, theta=control(...))`` shows the
+controls above what ``draw(theta=...)`` returns and draws again when one moves. ipywidgets is imported
+only here, in a kernel.
+
+Why not ``ipywidgets.interact``: it runs the function at once inside an Output widget
+(``with out: ...``). With no widget front end attached (papermill, ``jupyter nbconvert --execute``,
+nbclient), nbclient plays the Output widget itself and answers every output routed into it with a
+message sent on the kernel's shell socket, while it waits on that same socket for the cell's reply; a
+send can swallow the socket's wake-up for that reply, and the run stalls until the cell timeout or for
+good. :func:`explore` routes nothing through the front end while a cell runs: it sets the Output
+widget's ``outputs`` from the kernel, which every runner only records.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from lessons import Choice, Slider, Toggle
+
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
 def _spec(module, key: str):
@@ -75,3 +88,52 @@ class Redraw:
                 self.handles[name].update(fig)
             else:
                 self.handles[name] = display(fig, display_id=True)
+
+
+def _output(item: Any) -> dict:
+    """One Output-widget output (nbformat dict) for ``item``: a string is a line of text, else a plotly figure."""
+    if isinstance(item, str):
+        return {"output_type": "stream", "name": "stdout", "text": item + "\n"}
+    if not hasattr(item, "to_json"):
+        raise TypeError(f"explore shows plotly figures and strings; got {type(item).__name__}")
+    # the figure's own JSON under plotly's MIME type (what its renderer displays); lessons import no plotly
+    return {"output_type": "display_data", "data": {PLOTLY_MIME: json.loads(item.to_json())}, "metadata": {}}
+
+
+def explore(draw, /, *, run_button: bool = False, **controls) -> None:
+    """Show ``controls`` and, below them, what ``draw(**values)`` returns (plotly figures, lines of text).
+
+    Without ``run_button`` the panel draws at once and again whenever a control changes; with it (for
+    drawings that train, taking seconds) the panel starts empty and draws when *Run* is pressed. The
+    drawing is set as the ``outputs`` of an Output widget from the kernel, never captured through the
+    front end (see the module docstring), so headless runners pass the cell at once. An error while
+    drawing in the cell raises; after a widget event it is shown in the panel, where the reader sees it.
+    """
+    import ipywidgets as w
+    from IPython.display import display
+
+    out = w.Output()
+    button = w.Button(description="Run", button_style="primary") if run_button else None
+
+    def show():
+        values = {key: c.value for key, c in controls.items()}
+        out.outputs = tuple(_output(item) for item in draw(**values))
+
+    def on_event(*_):
+        if button is not None:
+            button.disabled, button.description = True, "Running…"
+        try:
+            show()
+        except Exception as error:  # a callback's exception would go to the kernel log, unseen
+            out.outputs = ({"output_type": "stream", "name": "stderr", "text": f"{type(error).__name__}: {error}\n"},)
+        finally:
+            if button is not None:
+                button.disabled, button.description = False, "Run"
+
+    if button is None:
+        show()
+        for c in controls.values():
+            c.observe(on_event, names="value")
+    else:
+        button.on_click(on_event)
+    display(w.VBox([*controls.values(), *([button] if button else []), out]))
