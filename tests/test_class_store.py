@@ -10,8 +10,15 @@ import threading
 
 import pytest
 
-from wgan_core.classroom import (ClassStore, ClassStoreError, PredictionsClosed, RateLimiter, SQLiteClassStore,
-                                 default_path, open_store)
+from wgan_core.classroom import (
+    ClassStore,
+    ClassStoreError,
+    PredictionsClosed,
+    RateLimiter,
+    SQLiteClassStore,
+    default_path,
+    open_store,
+)
 from wgan_core.classroom.sqlite import MIGRATIONS
 
 

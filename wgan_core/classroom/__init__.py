@@ -15,8 +15,7 @@ module         what it holds
 
 from .ratelimit import RateLimiter
 from .sqlite import SQLiteClassStore, default_path, open_store
-from .store import (MAX_TEXT_CHARS, Answer, BoardRun, ClassStore, ClassStoreError, Presentation,
-                    PredictionsClosed)
+from .store import MAX_TEXT_CHARS, Answer, BoardRun, ClassStore, ClassStoreError, PredictionsClosed, Presentation
 
 __all__ = ["MAX_TEXT_CHARS", "Answer", "BoardRun", "ClassStore", "ClassStoreError", "Presentation",
            "PredictionsClosed", "RateLimiter", "SQLiteClassStore", "default_path", "open_store"]

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .store import (MAX_TEXT_CHARS, Answer, BoardRun, ClassStoreError, Presentation, PredictionsClosed)
+from .store import MAX_TEXT_CHARS, Answer, BoardRun, ClassStoreError, PredictionsClosed, Presentation
 
 #: Seconds a writer waits for the lock before the store reports itself busy.
 BUSY_TIMEOUT_S = 10.0
@@ -239,7 +239,8 @@ class SQLiteClassStore:
 
     # boards -------------------------------------------------------------------------------------
     def post_run(self, slug: str, student: str, settings: dict[str, Any], measured: dict[str, Any]) -> int:
-        (cursor,) = self._write(("post_run", (slug, student, time.time(), _dumps_measured(settings), _dumps_measured(measured))))
+        row = (slug, student, time.time(), _dumps_measured(settings), _dumps_measured(measured))
+        (cursor,) = self._write(("post_run", row))
         return int(cursor.lastrowid)
 
     def board(self, slug: str) -> list[BoardRun]:
