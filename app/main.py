@@ -16,7 +16,7 @@ if str(ROOT) not in sys.path:  # so `app`, `lessons` and `wgan_core` import with
 
 import streamlit as st  # noqa: E402
 
-from app import shell  # noqa: E402
+from app import classroom, live, shell  # noqa: E402
 
 st.set_page_config(page_title="WGAN classroom", page_icon=":material/school:", layout="wide")
 
@@ -26,4 +26,7 @@ teacher = st.Page(str(ROOT / "app" / "views" / "teacher.py"), title="Teacher's p
 current = st.navigation(pages + [teacher], position="sidebar")
 if current.url_path != teacher.url_path:  # the teacher's page is not a step of the course
     shell.stepper(pages, current)
+    classroom.follow_ui(pages, current.url_path, live.session_job)  # the banner; a follower moves with the class
 current.run()
+if current.url_path != teacher.url_path:
+    classroom.record_presenter_page(current.url_path)  # the presenting teacher's page becomes the class's

@@ -115,7 +115,8 @@ EXERCISES = (
              "WGAN-GP, within a few hundred steps on the default seed. The GAN and the clipped WGAN have not "
              "covered all eight by the end of the default run — the GAN because it drops modes, the WGAN "
              "because its clipped critic learns slowly. Check the modes-covered metric, not only the picture.",
-             choices=("GAN", "WGAN", "WGAN-GP")),
+             choices=("GAN", "WGAN", "WGAN-GP"),
+             correct="WGAN-GP"),
     Exercise("Set WGAN's clip c to 0.001 while it runs. What happens to its samples and why?",
              "They almost stop moving: with tiny weights the critic is nearly constant, so the generator's "
              "gradient vanishes (the too-small end of the clipping trade-off)."),
