@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import streamlit as st
 
 import lessons
-from wgan_core.classroom import ClassStore, ClassStoreError, default_path, open_store
+from wgan_core.classroom import ClassStore, ClassStoreError, RateLimiter, default_path, open_store
 
 STUDENT = "class.student"
 #: Session-state key that holds True once this session entered the teacher's key (never a widget key).
@@ -36,6 +36,9 @@ FOLLOW_SECONDS = 1.0
 SEEN_EVERY_S = 10.0
 #: Seconds before a store that failed is tried again.
 RETRY_S = 60.0
+
+#: Wrong teacher keys per client address: 5 at once, then one every 30 s (the teacher's panel uses it).
+KEY_TRIES = RateLimiter(burst=5, per_s=30.0)
 
 T = TypeVar("T")
 _lock = threading.Lock()

@@ -24,9 +24,9 @@ def verdict(ex: Exercise, picked: str | None) -> None:
     if not ex.choices or picked is None:
         return
     if picked == ex.correct:
-        st.success("**Right.**", icon=":material/check_circle:")
+        st.markdown(":green[:material/check_circle: **Right.**]")
     else:
-        st.warning(f"**Not quite.** The right choice is *{ex.correct}*.", icon=":material/info:")
+        st.markdown(f":orange[:material/info: **Not quite.**] The right choice is *{ex.correct}*.")
 
 
 def _submit(slug: str, index: int, ex: Exercise, guess: str) -> None:
@@ -52,7 +52,7 @@ def exercise_ui(slug: str, index: int, ex: Exercise, presenting: bool, class_rev
     st.markdown(f"**Exercise {index}.** {ex.question}")
     key = f"{slug}.ex{index}.guess"
     stored = classroom.call(lambda s: s.answer_of(classroom.student_id(), slug, index))
-    if key not in st.session_state and stored is not None:
+    if not st.session_state.get(key) and stored is not None:  # the submitted prediction comes back
         st.session_state[key] = stored.choice if ex.choices else stored.text
     if ex.choices:
         guess = st.radio("Your prediction", ex.choices, index=None, key=key, disabled=class_revealed)

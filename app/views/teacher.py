@@ -31,12 +31,9 @@ import lessons
 from app import classroom, cockpit, live_slots, shell
 from app.live_slots import lesson_title
 from lessons import precomputed
-from wgan_core.classroom import RateLimiter
 from wgan_core.live import ACTIVE, REGISTRY
 
 REFRESH_SECONDS = 2.0
-#: Wrong teacher keys per client address: 5 at once, then one every 30 s.
-KEY_TRIES = RateLimiter(burst=5, per_s=30.0)
 
 
 def configured_key() -> str | None:
@@ -56,14 +53,14 @@ def unlock_ui(key: str) -> bool:
         entered = st.text_input("Teacher key", type="password", key="teacher.key")
         if st.form_submit_button("Open the panel", icon=":material/lock_open:"):
             client = live_slots.client_address()
-            wait = KEY_TRIES.wait_s(client)
+            wait = classroom.KEY_TRIES.wait_s(client)
             if wait > 0:
                 st.error(f"Too many wrong keys from this computer: try again in {wait:.0f} s.")
             elif hmac.compare_digest(entered.encode("utf-8"), key.encode("utf-8")):
                 st.session_state[classroom.TEACHER] = True
                 st.rerun()
             else:
-                KEY_TRIES.allow(client)
+                classroom.KEY_TRIES.allow(client)
                 st.error("That is not the teacher key.")
     return False
 
@@ -103,7 +100,7 @@ def exercise_poll_ui(slug: str, index: int, ex: lessons.Exercise, answers: list,
     elif st.button("Reveal to the class", key=f"teacher.reveal.{slug}.{index}", icon=":material/visibility:"):
         classroom.require_teacher()
         classroom.call(lambda s: s.reveal(slug, index))
-        st.rerun(scope="fragment")
+        st.rerun()
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -132,7 +129,7 @@ def class_ui() -> None:
                  help="Forget the predictions and reveals of this lesson, e.g. before the next class."):
         classroom.require_teacher()
         classroom.call(lambda s: s.clear_answers(slug))
-        st.rerun(scope="fragment")
+        st.rerun()
 
 
 @st.fragment(run_every=REFRESH_SECONDS)
@@ -173,7 +170,7 @@ def jobs_ui() -> None:
             job = REGISTRY.find(row["id"])
             if job is not None:
                 job.stop("stopped by the teacher", wait=None)
-            st.rerun(scope="fragment")
+            st.rerun()
     st.caption(f"Updated {time.strftime('%H:%M:%S')}; refreshes every {REFRESH_SECONDS:g} s.")
 
 
