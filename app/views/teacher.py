@@ -2,14 +2,14 @@
 
 * **Presenting** — Start / Stop presenting: while presenting, each lesson this session opens (with its
   control values) becomes the class's lesson, and every following student's page moves to it;
+* **Students now** — how many student pages were on each lesson in the last 30 s;
 * **Class poll** — for the class's current lesson, each exercise with its number of answers, the choice
   counts as a bar chart or the written answers (shown as plain text), and **Reveal to the class**;
-* **Students now** — how many student pages were on each lesson in the last 30 s;
+* **Class results** — how many runs each live lesson's board holds, with **Clear the board**;
 * **Live runs** — the cap, the queue and every live job with a Stop button each, **Stop all** and
   **Pause all**;
 * **Heavy lessons** — whether each heavy lesson's default setting is computed, and **Prepare the
-  class**, which computes the missing ones in the background with a progress bar;
-* **Class results** — each live lesson's board, with **Clear the board**.
+  class**, which computes the missing ones in the background with a progress bar.
 
 The key is the teacher's secret, set on the server in ``.streamlit/secrets.toml`` (kept out of git)::
 
@@ -28,7 +28,7 @@ import time
 import streamlit as st
 
 import lessons
-from app import classroom, cockpit, live_slots, shell
+from app import board, classroom, cockpit, live_slots, shell
 from app.live_slots import lesson_title
 from lessons import precomputed
 from wgan_core.live import ACTIVE, REGISTRY
@@ -201,6 +201,20 @@ def prepare_ui() -> None:
         st.rerun()
 
 
+def boards_ui() -> None:
+    """Each live lesson's class board: how many runs, and Clear the board."""
+    st.subheader("Class results")
+    for slug in board.BOARD_LESSONS:
+        runs = classroom.call(lambda s, slug=slug: s.board(slug), [])
+        left, right = st.columns([4, 1], vertical_alignment="center")
+        left.markdown(f"{classroom.title_of(slug)}: {len(runs)} run{'s' * (len(runs) != 1)} on the board")
+        if right.button("Clear the board", key=f"teacher.clear_board.{slug}", disabled=not runs,
+                        icon=":material/delete_sweep:"):
+            classroom.require_teacher()
+            classroom.call(lambda s, slug=slug: s.clear_board(slug))
+            st.rerun()
+
+
 st.title("Teacher's panel")
 KEY = configured_key()
 if KEY is None:
@@ -215,6 +229,7 @@ elif unlock_ui(KEY):
     else:
         presenting_ui()
         class_ui()
+        boards_ui()
     st.subheader("Live runs")
     jobs_ui()
     prepare_ui()
