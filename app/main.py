@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # so `app`, `lessons` and `wgan_core` import without an install
     sys.path.insert(0, str(ROOT))
 
+import pandas  # noqa: E402,F401 - whole before any page runs: plotly peeks at a half-imported pandas in sys.modules
 import streamlit as st  # noqa: E402
 
 from app import classroom, live, shell  # noqa: E402
