@@ -201,8 +201,9 @@ def prepare_ui() -> None:
         st.rerun()
 
 
+@st.fragment(run_every=REFRESH_SECONDS)
 def boards_ui() -> None:
-    """Each live lesson's class board: how many runs, and Clear the board."""
+    """Each live lesson's class board: how many runs, and Clear the board (refreshed every couple of seconds)."""
     st.subheader("Class results")
     for slug in board.BOARD_LESSONS:
         runs = classroom.call(lambda s, slug=slug: s.board(slug), [])
