@@ -166,8 +166,19 @@ def _own_run_going(session_job: Callable[[], Any]) -> bool:
     return job is not None and job.status in ACTIVE
 
 
-def _banner(pages: list[st.Page], slug: str, session_job: Callable[[], Any]) -> None:
+def _should_move(current, session_job: Callable[[], Any]) -> bool:
+    """Whether this page has yet to follow the class's latest move (and may: no own live run going)."""
+    if current is None or st.session_state.get(LEFT) or st.session_state.get(APPLIED) == current.version:
+        return False
+    if current.presenter == student_id() and is_teacher():
+        return False
+    return not _own_run_going(session_job)
+
+
+def _banner(slug: str, session_job: Callable[[], Any]) -> None:
     current = presentation()
+    if _should_move(current, session_job):
+        st.rerun()  # the page switch itself happens in the full run (follow_ui), never in a fragment's
     drawn = st.session_state.get(RENDERED)
     if drawn is not None and drawn[0] == slug:
         if drawn[1] != (current is not None):
@@ -185,8 +196,6 @@ def _banner(pages: list[st.Page], slug: str, session_job: Callable[[], Any]) -> 
     else:
         text, button = f"Following the teacher: {title}", "Leave"
     if not st.session_state.get(LEFT) and st.session_state.get(APPLIED) != current.version:
-        if not _own_run_going(session_job):
-            _move_to(pages, current)
         text = f"The teacher moved to {title}: your live run keeps you here until it ends."
     left, right = st.columns([5, 1], vertical_alignment="center")
     left.info(text, icon=":material/school:")
@@ -201,11 +210,14 @@ def follow_ui(pages: list[st.Page], slug: str, session_job: Callable[[], Any]) -
     ``session_job()`` is this session's own live job, if any: while it is going, the page is never moved."""
     student_id()
     st.session_state[RENDERED] = None  # a full run: the lesson's exercises (if any) record what they draw
+    current = presentation()
+    if _should_move(current, session_job):
+        _move_to(pages, current)  # in the full run: a page switch from a fragment's run leaves the page blank
 
     @st.fragment(run_every=FOLLOW_SECONDS)
     def follow() -> None:
         _mark_seen(slug)
-        _banner(pages, slug, session_job)
+        _banner(slug, session_job)
 
     follow()
 
