@@ -16,9 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # so `app`, `lessons` and `wgan_core` import without an install
     sys.path.insert(0, str(ROOT))
 
+import pandas  # noqa: E402,F401 - whole before any page runs: plotly peeks at a half-imported pandas in sys.modules
 import streamlit as st  # noqa: E402
 
-from app import shell  # noqa: E402
+from app import classroom, live, shell  # noqa: E402
 
 FAVICON = ROOT / "app" / "static" / "favicon.png"
 
@@ -30,4 +31,7 @@ teacher = st.Page(str(ROOT / "app" / "views" / "teacher.py"), title="Teacher's p
 current = st.navigation({"Course": pages, "For teachers": [teacher]}, position="sidebar", expanded=True)
 if current.url_path != teacher.url_path:  # the teacher's page is not a step of the course
     shell.stepper(pages, current)
+    classroom.follow_ui(pages, current.url_path, live.session_job)  # the banner; a follower moves with the class
 current.run()
+if current.url_path != teacher.url_path:
+    classroom.record_presenter_page(current.url_path)  # the presenting teacher's page becomes the class's

@@ -9,8 +9,8 @@ from typing import Any
 import streamlit as st
 
 import lessons
-from app import downloads
-from lessons import Choice, Control, Exercise, Slider, Toggle
+from app import downloads, exercises
+from lessons import Choice, Control, Slider, Toggle
 
 VIEWS = Path(__file__).resolve().parent / "views"
 
@@ -223,27 +223,11 @@ def what_to_notice(points: list[str]) -> None:
     st.markdown("\n".join(f"- {p}" for p in points))
 
 
-def exercises_ui(slug: str, exercises: list[Exercise] | tuple[Exercise, ...]) -> None:
-    """Predict, then reveal: the answer unlocks once a prediction is written or picked."""
-    st.subheader("Exercises")
-    for i, ex in enumerate(exercises, start=1):
-        with st.container(border=True):
-            st.markdown(f"**Exercise {i}.** {ex.question}")
-            if ex.choices:
-                guess = st.radio("Your prediction", ex.choices, index=None, key=f"{slug}.ex{i}.guess")
-            else:
-                guess = st.text_input("Your prediction", key=f"{slug}.ex{i}.guess", placeholder="Write it down first")
-            shown = st.toggle("Reveal answer", key=f"{slug}.ex{i}.reveal", disabled=not guess,
-                              help="Commit to a prediction first.")
-            if shown and guess:
-                st.success(ex.answer)
-
-
 def footer(slug: str, module, instructors: tuple[str, ...] = ()) -> None:
     """The standard end of a lesson; ``instructors`` are the view's notes for :func:`instructors_ui`."""
     st.divider()
     what_to_notice(module.WHAT_TO_NOTICE)
-    exercises_ui(slug, module.EXERCISES)
+    exercises.exercises_ui(slug, module.EXERCISES)
     notebook_download(slug)
     instructors_ui(module, instructors)
 

@@ -136,11 +136,20 @@ Control = Slider | Choice | Toggle
 
 @dataclass(frozen=True)
 class Exercise:
-    """A predict-then-reveal exercise. ``choices`` (optional) turns the prediction into a pick."""
+    """A predict-then-reveal exercise. ``choices`` (optional) turns the prediction into a pick, and
+    ``correct`` names the right one (so a revealed pick can be told Right or Not quite)."""
 
     question: str
     answer: str
     choices: tuple[str, ...] = ()
+    correct: str | None = None
+
+    def __post_init__(self):
+        if self.choices and self.correct not in self.choices:
+            raise ValueError(f"the exercise {shown(self.question)} names its correct choice {self.correct!r}, "
+                             f"which is not one of its choices {self.choices}")
+        if not self.choices and self.correct is not None:
+            raise ValueError(f"the exercise {shown(self.question)} has a correct choice but no choices")
 
 
 @dataclass(frozen=True)

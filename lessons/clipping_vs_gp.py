@@ -126,7 +126,8 @@ EXERCISES = (
              "It grows by orders of magnitude, not tenfold: while the weights sit at ±c, Ŵ scales like c to the "
              "slope of the log–log plot (about the number of weight layers), so ×10 in c is ×10^slope in Ŵ. "
              "Ŵ is W1 only up to a constant K that depends steeply on c.",
-             choices=("stays the same", "grows about tenfold", "grows by orders of magnitude", "shrinks")),
+             choices=("stays the same", "grows about tenfold", "grows by orders of magnitude", "shrinks"),
+             correct="grows by orders of magnitude"),
     Exercise("Under the gradient penalty, why are the gradient norms measured at interpolates and not at "
              "real points?",
              "The optimal critic has gradient norm 1 on the straight lines between coupled real and generated "

@@ -130,6 +130,7 @@ EXERCISES = (
         "W = 30 shovel-units: all ten shovelfuls travel three units (W = 3 per unit of mass). TV = 1, its "
         "maximum — and it stays 1 if Q's pile sits at position 2 instead, where W would drop to 10.",
         ("W = 10, TV = 1", "W = 30, TV = 1", "W = 30, TV = 0.5"),
+        correct="W = 30, TV = 1",
     ),
     Exercise(
         "Keep μ_P = 0, σ_P = 1, μ_Q = 1 and shrink σ_Q from 1 to 0.3. Which grows faster, KL(P‖Q) or KL(Q‖P)?",
@@ -137,6 +138,7 @@ EXERCISES = (
         "wide P still has mass, and KL(P‖Q) pays log(p/q) there. KL(Q‖P) only averages over Q's narrow "
         "bump, where P still has density, so it grows slowly (roughly like log(1/σ_Q)).",
         ("KL(P‖Q)", "KL(Q‖P)", "They grow at the same rate"),
+        correct="KL(P‖Q)",
     ),
     Exercise(
         "With σ_P = σ_Q, move μ_Q far away from μ_P (e.g. 0 and 3). Predict which of JS, TV and W1 keeps "

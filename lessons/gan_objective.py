@@ -136,6 +136,7 @@ EXERCISES = (
                r"so $D^*$ is a perfect classifier and $JS = \log 2$. The generator gets no signal telling it "
                r"that 4 is closer than 5 — the motivation for the Wasserstein distance.",
         choices=("It grows", "It shrinks a lot", "It stays at log 2", "It becomes negative"),
+        correct="It stays at log 2",
     ),
     Exercise(
         question=r"At a point where $p_r(x) = 3\,p_g(x)$, what is $D^*(x)$, and what does the discriminator's "

@@ -226,7 +226,8 @@ EXERCISES = (
              "power of c near its number of layers (the clipping lesson's log–log plot), for this batch-norm "
              "critic less steeply, since batch norm normalises the convolutions' scale away. A larger estimate "
              "does not mean worse samples: only its trend within one run is comparable, not its scale across c.",
-             choices=("It grows", "It stays the same", "It halves")),
+             choices=("It grows", "It stays the same", "It halves"),
+             correct="It grows"),
     Exercise("Why does the lesson's WGAN-GP critic have no batch norm, while the WGAN critic does?",
              "The penalty $(\\|\\nabla_{\\hat x} f(\\hat x)\\|_2 - 1)^2$ is a per-example constraint; batch norm "
              "makes f(x) depend on the other images of the batch, so the per-example gradient norm is no longer "

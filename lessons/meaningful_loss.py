@@ -106,6 +106,7 @@ EXERCISES = (
                  "against the exact W1) will be higher, the WGAN critic estimate's or the GAN's JS "
                  "estimate's?",
         choices=("WGAN's critic estimate", "GAN's JS estimate", "About the same"),
+        correct="WGAN's critic estimate",
         answer="The WGAN's (the two ρ above the curves). Its loss "
                "estimates K·W1, which is the quality measure up to scale. The GAN's discriminator "
                "bounds the JS divergence, which is capped at log 2 and barely changes once the supports "

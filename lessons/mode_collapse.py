@@ -170,7 +170,7 @@ def _exercises(short: dict, long: dict) -> tuple[Exercise, ...]:
                  f"{sum(v >= 8 for v in short['gan']['modes_mean_late'])} of {n} and the clipped WGAN on "
                  f"{sum(v >= 8 for v in short['wgan']['modes_mean_late'])} of {n}. Check your own run's line: "
                  "the modes-covered metric, not only the picture.",
-                 choices=("GAN", "WGAN", "WGAN-GP")),
+                 choices=("GAN", "WGAN", "WGAN-GP"), correct="WGAN-GP"),
         Exercise("Set WGAN's clip c to 0.001 while it runs. What happens to its samples and why?",
                  "They almost stop moving: with tiny weights the critic is nearly constant, so the generator's "
                  "gradient vanishes (the too-small end of the clipping trade-off)."),

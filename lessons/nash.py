@@ -100,6 +100,7 @@ EXERCISES = (
                r"*attracting* one — any nudge away from it starts the spiral (simultaneous) or the orbit "
                r"(alternating).",
         choices=("Both stay at (0, 0)", "Both spiral outward", "Only alternating moves"),
+        correct="Both stay at (0, 0)",
     ),
     Exercise(
         question=r"Halve $\eta$ from 0.2 to 0.1 and double the iterations from 100 to 200, so the players "

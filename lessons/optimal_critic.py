@@ -142,6 +142,7 @@ EXERCISES = (
         choices=("It grows: a better discriminator gives better gradients",
                  "It shrinks: a better discriminator saturates more",
                  "No change"),
+        correct="It shrinks: a better discriminator saturates more",
         answer="It shrinks (or stays ~0). Training longer brings D closer to D* = p_r/(p_r + p_θ), which "
                "is flatter still over the fake samples. For the critic, training longer only makes the "
                "slope cleaner: that is why WGAN can train its critic to optimality.",

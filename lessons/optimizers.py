@@ -110,6 +110,7 @@ EXERCISES = (
     Exercise(
         question="Set β₁ = 0. What will the cosine between Adam's step and the gradient be?",
         choices=("Always positive", "Sometimes negative", "Exactly 1"),
+        correct="Always positive",
         answer="Always positive. With β₁ = 0 the first moment is the current gradient, so the step is g / "
                "(√v̂ + ε) coordinate-wise — a positive rescaling of each coordinate. That keeps the "
                "angle with g below 90°, but not at 0° (so not exactly 1): coordinates are rescaled by "

@@ -142,6 +142,7 @@ EXERCISES = (
         "0 the slope sign(0) = 0 stops it. Start at 0.55 instead and it overshoots to −0.05 and then bounces "
         "between ±0.05 forever — which is why the decaying step exists.",
         ("3 steps", "5 steps", "It never reaches 0"),
+        correct="5 steps",
     ),
     Exercise(
         "Raise the sample count from 100 to 2000. What happens to the W estimate at θ = 0, and to the JS "

@@ -137,6 +137,7 @@ EXERCISES = (
                r"still finds it; the closer line only makes the discriminator's job take a little longer. "
                r"$JS$ is $\log 2$ for every $\theta \ne 0$, so the distance gives no signal either.",
         choices=("Yes, it still vanishes", "No, it stays large", "It vanishes only for θ > 1"),
+        correct="Yes, it still vanishes",
     ),
     Exercise(
         question=r"If a fake sample gets logit $f_w = -12$, roughly how large is the factor $D(g_\theta(z))$ "
@@ -150,6 +151,7 @@ EXERCISES = (
         answer=r"Sooner: a faster discriminator reaches near-perfect separation in fewer iterations, and from "
                r"there the gradient decays. Try the learning-rate slider: the decline starts earlier.",
         choices=("Sooner", "Later", "No difference"),
+        correct="Sooner",
     ),
 )
 

@@ -6,6 +6,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -21,6 +22,9 @@ if str(ROOT) not in sys.path:
 # down; it is lifted for the suite (servers started below inherit it) and tested on its own registries
 # and pages (tests/test_live_slots.py).
 os.environ.setdefault("WGAN_JOBS_PER_CLIENT", "0")
+# The class's store (answers, boards, presentation) of the suite's pages is a file of its own, never the
+# runs directory's; tests of the class features point WGAN_CLASS_DB at their own files.
+os.environ.setdefault("WGAN_CLASS_DB", str(Path(tempfile.mkdtemp(prefix="wgan-class-")) / "class.sqlite3"))
 
 ARTIFACTS = ROOT / "tests" / "_artifacts"
 CHROMIUM = os.environ.get("WGAN_CHROMIUM", "/usr/bin/chromium")

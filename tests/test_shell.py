@@ -38,7 +38,7 @@ def _footer_script():
 
     class Module:
         WHAT_TO_NOTICE = ["first point", "second point"]
-        EXERCISES = (Exercise("Pick one.", "It was b.", ("a", "b")), Exercise("Say it.", "Anything goes."))
+        EXERCISES = (Exercise("Pick one.", "It was b.", ("a", "b"), "b"), Exercise("Say it.", "Anything goes."))
 
     shell.footer("demo", Module)
 

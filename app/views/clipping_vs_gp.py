@@ -5,7 +5,7 @@ import functools
 import streamlit as st
 
 import lessons.clipping_vs_gp as lesson
-from app import live, replay, shell
+from app import board, live, replay, shell
 from app.live_chart import live_chart
 from plots import SERIES
 from plots import clipping_vs_gp as plots
@@ -97,6 +97,7 @@ panel.export({
                                            lesson.METHOD_LABELS, ylog=True),
 })
 
+board.class_board_ui(SLUG, panel.job, settings, lesson.METHOD_LABELS)
 replay.replay_ui(SLUG, accept=lambda cfg: cfg.is_wasserstein and cfg.is_toy)
 st.markdown(lesson.SIGN_CONVENTION)
 st.markdown(lesson.PAPER_VS_CODE)

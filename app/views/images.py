@@ -5,7 +5,7 @@ import functools
 import streamlit as st
 
 import lessons.images as lesson
-from app import live, replay, shell
+from app import board, live, replay, shell
 from app.live_chart import live_chart
 from plots import images as plots
 
@@ -71,6 +71,7 @@ def draw(job) -> None:
 
 panel.poll(draw)
 panel.export({"w-curve": lambda: curve_figure(panel.job)})
+board.class_board_ui(SLUG, panel.job, settings, lesson.METHOD_LABELS)
 
 st.markdown(lesson.WHY_GAN_FAILS)
 st.markdown(lesson.BATCH_NORM_CLIPPING)

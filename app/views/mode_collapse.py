@@ -5,7 +5,7 @@ import functools
 import streamlit as st
 
 import lessons.mode_collapse as lesson
-from app import live, replay, shell
+from app import board, live, replay, shell
 from app.live_chart import live_chart
 from plots import live as live_plots
 from plots import mode_collapse as plots
@@ -106,6 +106,7 @@ figures = {f"panel-{m}": export_figure(m) for m in lesson.METHODS}
 figures["w1-curves"] = lambda: live_plots.curves(panel.job.logs(), "w1_exact", "exact W₁", lesson.METHOD_LABELS)
 panel.export(figures)
 
+board.class_board_ui(SLUG, panel.job, settings, lesson.METHOD_LABELS)
 st.markdown(lesson.CIRCLE_THEN_BUMPS)
 accept = lambda cfg: cfg.dataset in lesson.DATASETS  # noqa: E731
 if replay._run_names(runs_root(), accept)[0]:  # the replay block only where there are recorded runs

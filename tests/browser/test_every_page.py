@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 import pytest
 
 import lessons
-from lessons import precomputed
+from app import precomputed
 from tests.browser.helpers import no_exception, wait_idle, wait_until
 from tests.conftest import ARTIFACTS
 
