@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import time
 
-from app import cockpit
-from app import precomputed
+from app import cockpit, precomputed
 
 
 def wait_done(preparer: cockpit.Preparer, timeout: float = 30.0) -> cockpit.Preparation:

@@ -28,9 +28,8 @@ import time
 import streamlit as st
 
 import lessons
-from app import board, classroom, cockpit, live_slots, shell
+from app import board, classroom, cockpit, live_slots, precomputed, shell
 from app.live_slots import lesson_title
-from app import precomputed
 from wgan_core.live import ACTIVE, REGISTRY
 
 REFRESH_SECONDS = 2.0
