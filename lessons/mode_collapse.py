@@ -201,8 +201,7 @@ INSTRUCTORS = """
   `python -m lessons figure 2`); its verdict quotes the seed table at the same data set and budget.
 * The seed table comes from `bench/mode_collapse_seeds.py` (it writes `wgan_core/mode_collapse_seeds.json`);
   the presets are `toy-gan`, `toy-wgan` and `toy-wgan-gp` in `wgan_core.config.METHOD_PRESETS`.
-* Live runs train on the server's device (`WGAN_DEVICE`). Record a run for the replay block with
-  `python -m wgan_core train-toy --dataset 8gaussians --loss gan --out runs/NAME`.
+* A run for the replay block: `python -m wgan_core train-toy --dataset 8gaussians --loss gan --out runs/NAME`.
 """
 
 _FROM_THE_TABLE = {"WHAT_TO_NOTICE": what_to_notice, "EXERCISES": _exercises, "SEEDS_TEXT": seeds_text}

@@ -9,7 +9,6 @@ from app import board, live, replay, shell
 from app.live_chart import live_chart
 from plots import live as live_plots
 from plots import mode_collapse as plots
-from wgan_core.runs import runs_root
 
 SLUG = "mode_collapse"
 
@@ -108,9 +107,5 @@ panel.export(figures)
 
 board.class_board_ui(SLUG, panel.job, settings, lesson.METHOD_LABELS)
 st.markdown(lesson.CIRCLE_THEN_BUMPS)
-accept = lambda cfg: cfg.dataset in lesson.DATASETS  # noqa: E731
-if replay._run_names(runs_root(), accept)[0]:  # the replay block only where there are recorded runs
-    replay.replay_ui(SLUG, accept=accept, title="Replay a run your teacher recorded")
-shell.footer(SLUG, lesson)
-with st.expander("For instructors"):
-    st.markdown(lesson.INSTRUCTORS)
+replay.replay_ui(SLUG, accept=lambda cfg: cfg.dataset in lesson.DATASETS, title="Replay a run your teacher recorded")
+shell.footer(SLUG, lesson, instructors=(live.instructor_note(), replay.HOW_TO_RECORD))

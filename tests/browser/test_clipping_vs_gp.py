@@ -21,7 +21,7 @@ def test_sweep_and_live_critics(app_server, page):
     page.get_by_role("button", name="Step").click()
     page.get_by_text("Lipschitz meter").first.wait_for(timeout=120_000)
     wait_idle(page)  # the rerun that the Step started has drawn the paused job (as the images test does)
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Resume").click()  # the Step left the run paused
     progress = page.locator('[data-testid="stProgress"]').first
 
     def progress_text() -> str:

@@ -14,7 +14,7 @@ def test_home_links_to_the_lessons_and_the_stepper_walks_them(app_server, page):
     no_exception(page)
     assert page.get_by_role("heading", name="WGAN classroom").is_visible()
     assert page.get_by_text("Course overview").is_visible()
-    link = page.get_by_role("link", name="2. Learning parallel lines")
+    link = page.get_by_role("main").get_by_role("link", name="2. Learning parallel lines")
     assert link.count() == 1
     link.click()
     wait_for_url(page, "/parallel_lines")

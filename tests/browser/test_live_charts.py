@@ -17,8 +17,9 @@ from tests.browser.helpers import no_exception, open_page, wait_until
 
 pytestmark = pytest.mark.browser
 
-#: The live charts of the mode-collapse page: three method panels, W₁, the ring/bumps curve, clip c.
-LIVE_CHARTS = 6
+#: The live charts of the mode-collapse page: three method panels, the per-mode heatmap of the run, W₁,
+#: the ring/bumps curve, clip c.
+LIVE_CHARTS = 7
 
 #: Every plotly plot on the page: its title, whether it is displayed, the length of its first trace,
 #: and a mark set on the element at the first sample (an element made later has none).
