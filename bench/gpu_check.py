@@ -94,7 +94,9 @@ def environment() -> dict:
 
 
 def cuda_tests(plan: dict, limit: float) -> dict:
-    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/test_cuda.py"]
+    # one process on the GPU box (the suite's default two xdist workers need pytest-xdist there)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=-ra --strict-markers",
+           "tests/test_cuda.py"]
     if plan["dry_run"]:
         cmd += ["-k", "uint8 and cpu"]  # one fast case; the rest collect
     rc, text, seconds = run_command(cmd, limit)
