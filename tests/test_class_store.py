@@ -4,12 +4,16 @@ clear error naming the file."""
 
 from __future__ import annotations
 
-import multiprocessing
+import ast
+import os
 import sqlite3
+import subprocess
+import sys
 import threading
 
 import pytest
 
+from tests.conftest import ROOT
 from wgan_core.classroom import (
     ClassStore,
     ClassStoreError,
@@ -103,11 +107,22 @@ def test_presence_counts_sessions_seen_recently(store):
     assert store.students_by_lesson(within_s=-1.0) == {}
 
 
-def _restart_child(path, queue):
-    s = open_store(path)
-    p = s.presentation()
-    queue.put((p.slug, p.query, [a.choice for a in s.answers("nash")], sorted(s.revealed("nash")),
-               [r.measured for r in s.board("images")]))
+#: What a fresh process reads back from the store at ``sys.argv[1]`` (printed as a repr).
+READ_BACK = """
+import sys
+from wgan_core.classroom import open_store
+s = open_store(sys.argv[1])
+p = s.presentation()
+print(repr((p.slug, p.query, [a.choice for a in s.answers("nash")], sorted(s.revealed("nash")),
+            [r.measured for r in s.board("images")])))
+"""
+
+
+def _python(code: str, *args: str) -> subprocess.CompletedProcess:
+    """Run ``code`` in a fresh interpreter (a restarted server, another server process)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    return subprocess.run([sys.executable, "-c", code, *args], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
 
 
 def test_everything_survives_a_restart(tmp_path):
@@ -117,12 +132,9 @@ def test_everything_survives_a_restart(tmp_path):
     store.submit_answer("s1", "nash", 1, choice="A")
     store.reveal("nash", 1)
     store.post_run("images", "s1", {"method": "wgan"}, {"classes": 7})
-    queue = multiprocessing.get_context("spawn").Queue()
-    child = multiprocessing.get_context("spawn").Process(target=_restart_child, args=(path, queue))
-    child.start()
-    result = queue.get(timeout=60)
-    child.join(timeout=30)
-    assert result == ("nash", {"eta": "0.3"}, ["A"], [1], [{"classes": 7}])
+    done = _python(READ_BACK, str(path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert ast.literal_eval(done.stdout.strip()) == ("nash", {"eta": "0.3"}, ["A"], [1], [{"classes": 7}])
 
 
 def _answer_many(path, student, n):
@@ -136,15 +148,17 @@ def test_thirty_writers_at_once_lose_nothing(tmp_path):
     path = tmp_path / "class.sqlite3"
     store = open_store(path)
     threads = [threading.Thread(target=_answer_many, args=(path, f"t{i}", 5)) for i in range(20)]
-    ctx = multiprocessing.get_context("spawn")
-    procs = [ctx.Process(target=_answer_many, args=(path, f"p{i}", 5)) for i in range(10)]
-    for w in threads + procs:
-        w.start()
+    code = "import sys; from tests.test_class_store import _answer_many; _answer_many(sys.argv[1], sys.argv[2], 5)"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path), f"p{i}"], cwd=ROOT, env=env,
+                              stderr=subprocess.PIPE, text=True) for i in range(10)]
+    for t in threads:
+        t.start()
     for t in threads:
         t.join()
     for p in procs:
-        p.join(timeout=120)
-        assert p.exitcode == 0
+        _, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err[-2000:]
     answers = store.answers("nash")
     assert len(answers) == 30 * 5
     assert {(a.student, a.exercise) for a in answers} == {(f"{k}{i}", e) for k, n in (("t", 20), ("p", 10))

@@ -27,14 +27,14 @@ def _builders(module) -> list[str]:
 
 
 def test_plots_package_holds_a_builder_per_lesson_module():
-    """One module per course lesson, named by its slug, plus ``live`` (the live pages' figures); each
-    holds figure builders."""
+    """One module per course lesson, named by its slug, plus ``live`` (the live pages' figures) and
+    ``board`` (the class results board of the live lessons); each holds figure builders."""
     import importlib
 
     import lessons
 
     stems = {p.stem for p in PLOTS.glob("*.py")} - {"__init__"}
-    assert stems == {info.slug for info in lessons.COURSE} | {"live"}
+    assert stems == {info.slug for info in lessons.COURSE} | {"live", "board"}
     for stem in sorted(stems):
         assert _builders(importlib.import_module(f"plots.{stem}")), f"plots/{stem}.py holds no figure builder"
     assert not (ROOT / "app" / "plots").exists(), "the builders live in the top-level plots/ package only"
