@@ -74,6 +74,15 @@ def start_server(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Po
     return proc, base_url
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """End a server the tests started: SIGTERM, then SIGKILL if it is still there after ``timeout`` s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
 @pytest.fixture
 def app_test():
     """Open a page of the app as Streamlit's AppTest: ``app_test("nash", {"eta": "0.2"})``.
@@ -123,11 +132,7 @@ def app_server():
     # cap and its "Queued" message are tested on their own server by tests/test_classroom_load.py.
     proc, url = start_server({"WGAN_MAX_JOBS": "16"})
     yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    stop_process(proc)
 
 
 @pytest.fixture(scope="session")

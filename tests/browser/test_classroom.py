@@ -12,7 +12,7 @@ import pytest
 
 import lessons
 from tests.browser.helpers import no_exception, wait_idle, wait_until
-from tests.conftest import ARTIFACTS, ROOT, free_port, wait_healthy
+from tests.conftest import ARTIFACTS, ROOT, free_port, stop_process, wait_healthy
 
 KEY = "a long random phrase for the test"
 NASH = "Hard to reach a Nash equilibrium"
@@ -39,11 +39,7 @@ def class_server(tmp_path):
         wait_healthy(url)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 def new_page(browser, url: str, path: str = ""):

@@ -20,7 +20,7 @@ import pytest
 
 from lessons import notebooks
 from tests.browser.helpers import wait_until
-from tests.conftest import ARTIFACTS, free_port
+from tests.conftest import ARTIFACTS, free_port, stop_process
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -57,11 +57,7 @@ def lab(tmp_path_factory):
         wait_until(lambda: _up(url), "JupyterLab answering on loopback", timeout=120)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, timeout=20)
         log.close()
 
 
