@@ -192,7 +192,7 @@ def test_the_contract_holds_on_a_ray_cluster():
     if refusal:
         pytest.skip(refusal)
     try:
-        command = f"python -m pytest {__file__} -x -q -p no:cacheprovider -k 'not on_a_ray_cluster and not laptop'\n"
+        command = f"python -m pytest {__file__} -n 0 -x -q -p no:cacheprovider -k 'not on_a_ray_cluster and not laptop'\n"
         done = run_in_namespace(command, timeout=1200)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"the Ray run took over 1200 s:\n{exc.output}")
