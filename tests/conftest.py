@@ -53,8 +53,10 @@ def wait_healthy(base_url: str, timeout: float = 60.0) -> None:
     raise RuntimeError(f"Streamlit at {base_url} did not become healthy within {timeout}s")
 
 
-def start_server(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen, str]:
-    """Start ``streamlit run app/main.py`` headless on a free localhost port; return (proc, url)."""
+def start_server(extra_env: dict[str, str] | None = None,
+                 extra_args: list[str] | None = None) -> tuple[subprocess.Popen, str]:
+    """Start ``streamlit run app/main.py`` headless on a free localhost port (``extra_args``: more
+    ``streamlit run`` options, e.g. ``["--secrets.files", path]``); return (proc, url)."""
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1", **(extra_env or {})}
     ARTIFACTS.mkdir(exist_ok=True)
@@ -62,7 +64,7 @@ def start_server(extra_env: dict[str, str] | None = None) -> tuple[subprocess.Po
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1", "--server.headless", "true",
-         "--browser.gatherUsageStats", "false"],
+         "--browser.gatherUsageStats", "false", *(extra_args or [])],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}"

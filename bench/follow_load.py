@@ -1,0 +1,194 @@
+"""Follow load: a class of ``--followers`` sessions follows the teacher through ``--moves`` lessons.
+
+One ``streamlit run`` server with a teacher's key and a fresh class database. The teacher's session
+(its own browser context) opens the teacher's panel, enters the key and presses **Start presenting**;
+then ``--followers`` student sessions (one context each, opened concurrently with Playwright's async
+API) open the home page and follow. The teacher then moves through ``--moves`` lessons from the
+sidebar, as in class. For each move it measures, from the moment the class's lesson changes in the
+store (read from the class database itself) to the moment each student page shows that lesson —
+its heading, the lesson's body below the banner, and the banner "Following the teacher: <title>",
+read in the page by the browser's own polling —
+
+* arrival: the slowest and the 95th-percentile student (the guarantee: every student within 3 s);
+* blank pages: a page whose banner shows the lesson while its body stays empty for 10 s;
+* responsiveness: ``/_stcore/health`` probed every 0.2 s by a process of its own for the whole run,
+  p95 < 1 s (``bench/classroom_load.py``'s probe).
+
+``--split-cores`` holds the server to one half of the cores and the browsers to the other, as if the
+students' browsers ran on their own computers (the figure the classroom guarantee is stated for).
+
+Run: ``python bench/follow_load.py [--followers 30 --moves 5] [--split-cores]``; prints a JSON
+summary and exits non-zero when a check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import lessons  # noqa: E402
+from bench.classroom_load import HealthProbe, chromium_launcher, split_cores  # noqa: E402
+from tests.conftest import ARTIFACTS, CHROMIUM_ARGS, start_server, stop_process  # noqa: E402
+from wgan_core.classroom import open_store  # noqa: E402
+
+KEY = "a long random phrase for the follow bench"
+#: The teacher's route: light lessons, each a different page (the class moves every time).
+ROUTE = ("distances", "parallel_lines", "gan_objective", "nash", "vanishing_gradients", "optimal_critic")
+#: In the page: the heading, something of the lesson below it, and the banner, all for one title.
+ARRIVED_JS = """title => {
+  const h1 = document.querySelector('[data-testid="stMain"] h1');
+  const banner = [...document.querySelectorAll('[data-testid="stAlert"]')].some(
+      a => a.innerText.includes('Following the teacher: ' + title));
+  const body = document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"]').length;
+  return banner && h1 !== null && h1.innerText.startsWith(title) && body > 3;
+}"""
+BANNER_JS = """title => [...document.querySelectorAll('[data-testid="stAlert"]')].some(
+      a => a.innerText.includes('Following the teacher: ' + title))"""
+
+
+def title_of(slug: str) -> str:
+    return next(info.title for info in lessons.COURSE if info.slug == slug)
+
+
+async def _context_page(browser, url: str):
+    ctx = await browser.new_context(viewport={"width": 1200, "height": 900})
+    page = await ctx.new_page()
+    page.set_default_timeout(300_000)
+    await page.goto(url)
+    await page.wait_for_selector('[data-testid="stSidebarNav"]')
+    return ctx, page
+
+
+async def _teacher(browser, url: str):
+    ctx, page = await _context_page(browser, f"{url}/teacher")
+    await page.get_by_label("Teacher key").fill(KEY)
+    await page.get_by_role("button", name="Open the panel").click()
+    await page.get_by_role("button", name="Start presenting").click()
+    await page.get_by_text("The class follows you").wait_for()
+    return ctx, page
+
+
+async def _arrival(page, title: str, t_move: list[float], limit_s: float) -> tuple[float, bool]:
+    """(seconds from the class's move to this page showing the lesson, whether it went blank): a page
+    whose banner names the lesson while its body stays empty for 60 s is blank (arrival = inf; its
+    screenshot is kept in the tests' artifacts folder)."""
+    await page.wait_for_function(BANNER_JS, arg=title, polling=50, timeout=limit_s * 1000)
+    try:
+        await page.wait_for_function(ARRIVED_JS, arg=title, polling=50, timeout=60_000)
+    except Exception:  # noqa: BLE001 - Playwright's TimeoutError: the body never came
+        ARTIFACTS.mkdir(exist_ok=True)
+        await page.screenshot(path=str(ARTIFACTS / f"follow-blank-{id(page)}.png"), full_page=True)
+        return float("inf"), True
+    while not t_move:  # the store's change is read by another task; it may land a poll later
+        await asyncio.sleep(0.01)
+    return time.monotonic() - t_move[0], False
+
+
+async def _watch_store(db: Path, version: int, t_move: list[float]) -> int:
+    """Poll the class database until the presentation's version passes ``version``; note the time."""
+    store = open_store(db)
+    while True:
+        current = store.presentation()
+        if current is not None and current.version > version:
+            t_move.append(time.monotonic())
+            return current.version
+        await asyncio.sleep(0.01)
+
+
+async def _scenario(url: str, db: Path, followers: int, moves: int, out: dict, probe: HealthProbe,
+                    browser_cpus: set[int] | None) -> None:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=chromium_launcher(0, browser_cpus),
+                                           args=CHROMIUM_ARGS, headless=True)
+        t_ctx, teacher = await _teacher(browser, url)
+        probe.mark("open")
+        t0 = time.monotonic()
+        opened = await asyncio.gather(*(_context_page(browser, url) for _ in range(followers)))
+        pages = [p for _, p in opened]
+        out["all_pages_open_s"] = round(time.monotonic() - t0, 1)
+        probe.mark("moves")
+        out["moves"] = []
+        for slug in ROUTE[:moves]:
+            version = open_store(db).presentation().version
+            t_move: list[float] = []
+            watcher = asyncio.create_task(_watch_store(db, version, t_move))
+            await teacher.locator(f'[data-testid="stSidebarNav"] a[href$="/{slug}"]').first.click()
+            results = await asyncio.gather(*(_arrival(p, title_of(slug), t_move, 120) for p in pages),
+                                           return_exceptions=True)
+            watcher.cancel()
+            secs = sorted(r[0] if isinstance(r, tuple) else float("inf") for r in results)
+            out["moves"].append({"lesson": slug, "max_s": round(secs[-1], 2),
+                                 "p95_s": round(secs[min(len(secs) - 1, int(0.95 * len(secs)))], 2),
+                                 "median_s": round(secs[len(secs) // 2], 2),
+                                 "blank": sum(1 for r in results if isinstance(r, tuple) and r[1]),
+                                 "missing": sum(1 for r in results if not isinstance(r, tuple))})
+            await asyncio.sleep(2.0)  # the teacher talks a moment before the next move
+        probe.mark("close")
+        await asyncio.gather(*(c.close() for c, _ in opened), t_ctx.close())
+        await browser.close()
+
+
+def run_follow(followers: int = 30, moves: int = 5, split: bool = False) -> dict:
+    """Run the scenario; return the measured facts (pass/fail only in :func:`checks`)."""
+    tmp = Path(tempfile.mkdtemp(prefix="wgan-follow-"))
+    (tmp / "secrets.toml").write_text(f'teacher_key = "{KEY}"\n')
+    db = tmp / "class.sqlite3"
+    server_cpus, browser_cpus = split_cores() if split else (None, None)
+    every_cpu = os.sched_getaffinity(0)
+    if server_cpus:
+        os.sched_setaffinity(0, server_cpus)  # the server inherits this process's cores
+    try:
+        proc, url = start_server({"WGAN_CLASS_DB": str(db)}, ["--secrets.files", str(tmp / "secrets.toml")])
+    finally:
+        os.sched_setaffinity(0, every_cpu)
+    probe = HealthProbe(url, proc.pid)
+    out: dict = {"followers": followers, "split_cores": split, "load_avg_before": os.getloadavg()[0]}
+    probe.start()
+    try:
+        asyncio.run(_scenario(url, db, followers, moves, out, probe, browser_cpus))
+    finally:
+        probe.stop()
+        out["load_avg_after"] = os.getloadavg()[0]
+        stop_process(proc)
+    whole = probe.summary()
+    out["health_p95_s"], out["health_max_s"] = whole.get("p95_s", float("inf")), whole.get("max_s", float("inf"))
+    out["health_by_phase"] = {ph: probe.summary(ph) for ph in ("open", "moves")}
+    return out
+
+
+def checks(result: dict) -> dict[str, bool]:
+    moves = result.get("moves", [])
+    return {
+        "every follower arrives within 3 s of each move": bool(moves) and all(m["max_s"] <= 3.0 for m in moves),
+        "no blank page": all(m["blank"] == 0 and m["missing"] == 0 for m in moves),
+        "health p95 < 1 s": result["health_p95_s"] < 1.0,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--followers", type=int, default=30)
+    ap.add_argument("--moves", type=int, default=5, choices=range(1, len(ROUTE) + 1))
+    ap.add_argument("--split-cores", action="store_true",
+                    help="the server on one half of the cores, the browsers on the other")
+    args = ap.parse_args()
+    result = run_follow(args.followers, args.moves, args.split_cores)
+    verdict = checks(result)
+    print(json.dumps({**result, "checks": verdict}, indent=2))
+    return 0 if all(verdict.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
