@@ -158,3 +158,40 @@ def page(browser):
     pg.set_default_timeout(30_000)
     yield pg
     context.close()
+
+
+#: The suite's longest parts, started first so that the two workers end together (measured on CI's
+#: 2 cores: each takes between one and five minutes; the rest of the suite is many short tests).
+LONGEST_FIRST = (
+    "tests/test_claims.py",
+    "tests/test_live_contract.py",
+    "tests/browser/test_every_page.py",
+    "tests/test_classroom_load.py",
+    "tests/test_notebooks.py",
+    "tests/test_notebook_package.py",
+    "tests/browser/test_classroom.py",
+    "tests/browser/test_notebook_lab.py",
+)
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups
+def pytest_collection_modifyitems(config, items):
+    """Two things for the parallel run (``-n 2 --dist loadgroup``):
+
+    * tests that share a module-scoped fixture (a server, a trained run, a built wheel) run on one
+      worker, which computes it once: they get the ``xdist_group`` of their module and fixtures
+      (otherwise each worker that receives one of them computes it again);
+    * the longest modules (:data:`LONGEST_FIRST`) are handed out first.
+    """
+    for item in items:
+        defs = getattr(item, "_fixtureinfo", None)
+        shared = sorted(name for name, fixturedefs in (defs.name2fixturedefs.items() if defs else ())
+                        if fixturedefs and fixturedefs[-1].scope == "module")
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}:{'+'.join(shared)}"))
+
+    def rank(item) -> int:
+        path = item.nodeid.split("::")[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: the order within a module is kept
