@@ -21,6 +21,8 @@ from app import classroom
 from plots.board import board_figure
 from wgan_core.live import ENDED, LIVE_HPARAMS
 
+#: Seconds between redraws of the board (other students' runs appear without a click).
+REFRESH_S = 5.0
 #: A reset or replaced run is posted only after this many generator steps.
 MIN_STEPS = 50
 #: Last measured values a run posts (those its logs have).
@@ -115,12 +117,22 @@ def csv_bytes(rows: list[dict]) -> bytes:
 
 
 def class_board_ui(slug: str, job, settings: dict, labels: dict[str, str] | None = None) -> None:
-    """The **Class results** section: posts this session's ended run, then plots the class's runs."""
+    """The **Class results** section: posts this session's ended run, then plots the class's runs,
+    redrawn every :data:`REFRESH_S` seconds, so the class's runs appear as they end."""
     track(slug, job, settings)
     st.subheader("Class results")
     if classroom.store() is None:
         st.caption("The class board is off on this server (its class database cannot be used).")
         return
+
+    @st.fragment(run_every=REFRESH_S)
+    def board_section() -> None:
+        _board(slug, labels)
+
+    board_section()
+
+
+def _board(slug: str, labels: dict[str, str] | None) -> None:
     runs = classroom.call(lambda s: s.board(slug), [])
     if not runs:
         st.caption(f"No run on the class's board yet. A run that ends (finished, stopped, or reset after at "

@@ -1,7 +1,7 @@
 """Real-browser test of leading a class: one teacher and three students, each in a browser of their
 own, on a server of its own (its own class database and teacher key). The students follow the
-teacher's lesson and values, one leaves and rejoins, and the class answers a poll that the teacher
-reveals."""
+teacher's lesson and values, one leaves and rejoins, the class answers a poll that the teacher reveals,
+and two students' live runs (mode collapse), stopped by the teacher, land on the lesson's class board."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from tests.conftest import ARTIFACTS, ROOT, free_port, stop_process, wait_health
 KEY = "a long random phrase for the test"
 NASH = "Hard to reach a Nash equilibrium"
 DISTANCES = "Measuring the distance between distributions"
+MODES = "Mixture of Gaussians and mode collapse"
 
 
 @pytest.fixture
@@ -118,6 +119,18 @@ def test_a_teacher_leads_three_students(browser, class_server):
     for s in students[1:]:
         wait_until(lambda s=s: s.get_by_text("Not quite.").count(), "Not quite. on a wrong student's page")
 
+    go(teacher, MODES)  # a board with two runs: two students train, the teacher stops all
+    for s in students:
+        arrives(s, MODES)
+    for s in students[:2]:
+        s.get_by_role("button", name="Step").click()
+        wait_until(lambda s=s: s.get_by_text("paused at step").count(), "a student's first step", timeout=180)
+    go(teacher, "Teacher's panel")
+    teacher.get_by_role("button", name="Stop all").click()
+    board = "The board holds 6 runs from 2 sessions (2 gan, 2 wgan, 2 wgan-gp)"  # one point per method of a run
+    for s in students:  # both runs reach every page's board, the third student's too (it redraws by itself)
+        wait_until(lambda s=s: s.get_by_text(board).count(), "both runs on a student's board", timeout=90)
+    wait_until(lambda: teacher.get_by_text(f"{MODES}: 6 runs on the board").count(), "the panel's board count")
     for p in [teacher, *students]:
         no_exception(p)
     students[0].screenshot(path=str(ARTIFACTS / "classroom-student.png"), full_page=True)
