@@ -202,6 +202,12 @@ async def _queue_position(page) -> int | None:
     return int(match.group(1)) if match else None
 
 
+async def _notice_text(page) -> str:
+    """The page's status line (its first alert or progress text), as the student reads it."""
+    found = page.locator('[data-testid="stAlert"], [data-testid="stProgress"]')
+    return await found.first.inner_text() if await found.count() else ""
+
+
 def chromium_launcher(nice: int, cpus: set[int] | None) -> str:
     """A Chromium launcher at lower CPU priority (``nice``) and/or held to ``cpus``, so that on one
     machine the browsers — in a classroom, the students' own computers — do not starve the server."""
@@ -269,6 +275,8 @@ async def _scenario(url: str, probe: HealthProbe, status_file: Path, sessions: i
             _watch_status(status_file, pids, out)
             await asyncio.sleep(2.0)  # a sweep reads every page: keep the driver's own load down
         out["pages_showing_position"] = len(out["positions_shown"])  # in the last sweep
+        if out["positions_shown"] != want:  # what each page says, for the report
+            out["queue_notices"] = await asyncio.gather(*(_notice_text(p) for p in pages))
         probe.mark("close")
         closed_at = time.monotonic()
         await asyncio.gather(*(c.close() for c in contexts))
@@ -283,11 +291,13 @@ async def _scenario(url: str, probe: HealthProbe, status_file: Path, sessions: i
 
 
 def run_load(sessions: int = 30, max_jobs: int = 2, hold_s: float = 20.0, lesson: str = "mode_collapse",
-             profile_dir: str | None = None, browser_nice: int = 0, split: bool = False) -> dict:
+             profile_dir: str | None = None, browser_nice: int = 0, split: bool = False,
+             idle_timeout_s: float = 30.0) -> dict:
     """Run the scenario; return measured facts (no pass/fail decisions except in :func:`checks`).
 
     ``split``: the server (and so its job workers, which inherit its cores) runs on one half of the
-    cores and the browsers on the other, as if the students' browsers ran on their own computers."""
+    cores and the browsers on the other, as if the students' browsers ran on their own computers.
+    ``idle_timeout_s``: the server's watchdog (``WGAN_JOB_IDLE_TIMEOUT``) for pages that stop polling."""
     status_file = Path(tempfile.mkdtemp(prefix="wgan-load-")) / "jobs.json"
     server_cpus, browser_cpus = split_cores() if split else (None, None)
     every_cpu = os.sched_getaffinity(0)
@@ -295,7 +305,7 @@ def run_load(sessions: int = 30, max_jobs: int = 2, hold_s: float = 20.0, lesson
         os.sched_setaffinity(0, server_cpus)  # the server inherits this process's cores
     try:
         proc, url = start_server({"WGAN_MAX_JOBS": str(max_jobs), "WGAN_JOBS_PER_CLIENT": "0",
-                                  "WGAN_JOB_STATUS_FILE": str(status_file), "WGAN_JOB_IDLE_TIMEOUT": "30"})
+                                  "WGAN_JOB_STATUS_FILE": str(status_file), "WGAN_JOB_IDLE_TIMEOUT": f"{idle_timeout_s:g}"})
     finally:
         os.sched_setaffinity(0, every_cpu)
     probe = HealthProbe(url, proc.pid)
