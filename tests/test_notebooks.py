@@ -79,6 +79,31 @@ def test_live_notebooks_train_with_tqdm_and_change_knobs_mid_run(slug):
     assert "redraw(figures())" in source and ".set_hparams(**knobs)" in source
 
 
+def test_the_images_notebooks_trainer_uses_one_thread_whatever_the_kernel_has():
+    """A kernel starts with a torch thread per core; two OpenMP threads on the classroom's small networks
+    spin at every op's barrier on a busy machine (10-20x the CPU time of a step), so the lesson's
+    trainer trains, measures and samples on one and leaves the kernel's count as it was."""
+    import torch
+
+    import lessons.images as lesson
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        run = lesson.build_members(dict(dataset="digits", generator="dcgan-nobn", method="wgan", seed=0))["run"]
+        seen = []
+        for net in (run.trainer.generator, run.trainer.critic):
+            net.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))
+        run.step()
+        after_step = len(seen)
+        run.metrics()
+        run.snapshot()
+        assert 0 < after_step < len(seen) and set(seen) == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 # ---------------------------------------------------------------------------------------------
 # Validation of the parameters
 # ---------------------------------------------------------------------------------------------
