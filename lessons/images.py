@@ -93,10 +93,12 @@ def available_datasets() -> tuple[str, ...]:
 # ---- PROFILES: the live run's size, chosen by the device it trains on (the one place) ----------
 #: Each: TrainConfig fields, lr per generator (None: the paper's α), the speed wrappers of
 #: wgan_core.images.speed.accelerate, and the page's reason for the size. The paper's 64x64 DCGAN costs
-#: 532 GFLOP per generator step: 69 s a step on the shared 2-core CPU (bench/RESULTS.md).
+#: 532 GFLOP per generator step: 69 s a step on the shared 2-core CPU (bench/RESULTS.md). The classroom
+#: networks train on one CPU thread (``cpu_threads=1``): their convolutions are too small to gain from a
+#: second, and two OpenMP threads on a busy machine spin at every op's barrier (~15x the CPU time a step).
 PROFILES: dict[str, dict[str, Any]] = {
     "classroom": dict(
-        config=dict(ngf=16, ndf=16, z_dim=32, batch_size=32, eval_samples=256), lr=CLASSROOM_LR,
+        config=dict(ngf=16, ndf=16, z_dim=32, batch_size=32, eval_samples=256, cpu_threads=1), lr=CLASSROOM_LR,
         speed=dict(bf16=False, channels_last=False),
         why="**Why this size.** This server trains on its CPU, where the paper's network (64 filters, batch 64, "
             "532 GFLOP per generator step at 64×64) takes tens of seconds a step; the live run uses a classroom-sized "

@@ -19,6 +19,7 @@ import lessons
 from lessons import notebooks
 from lessons.notebooks import execute as ex
 from lessons.notebooks import recipe
+from lessons.notebooks.widgets import FIGURE_CLASS, Redraw
 
 SLUGS = notebooks.buildable_slugs()
 
@@ -72,11 +73,55 @@ def test_notebook_uses_the_lesson_text_controls_and_the_app_builders(slug):
         assert needle not in source, f"{slug} notebook code mentions {needle!r}"
 
 
-@pytest.mark.parametrize("slug", ["mode_collapse", "clipping_vs_gp", "images"])
+LIVE = ["mode_collapse", "clipping_vs_gp", "images"]
+
+
+@pytest.mark.parametrize("slug", LIVE)
 def test_live_notebooks_train_with_tqdm_and_change_knobs_mid_run(slug):
     source = "\n".join(c.source for c in notebooks.build_notebook(slug).cells if c.cell_type == "code")
     assert "lesson.build_members(" in source and "from tqdm.auto import tqdm" in source
     assert "redraw(figures())" in source and ".set_hparams(**knobs)" in source
+
+
+def test_redraw_shows_each_figure_once_and_replaces_its_drawing(monkeypatch):
+    import IPython.display
+    import plotly.graph_objects as go
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", shown.append)
+    redraw = Redraw()
+    for step in (0, 1, 2):
+        redraw({"grid": go.Figure(layout_title_text=f"step {step}"), "curve": go.Figure(go.Scatter(y=[step]))})
+    assert shown == [redraw.views["grid"], redraw.views["curve"]]
+    assert all(FIGURE_CLASS in view._dom_classes for view in shown)
+    (grid,), (curve,) = redraw.views["grid"].outputs, redraw.views["curve"].outputs
+    assert grid["data"][PLOTLY]["layout"]["title"]["text"] == "step 2"
+    assert curve["data"][PLOTLY]["data"][0]["y"] == [2]
+
+
+def test_the_images_notebooks_trainer_uses_one_thread_whatever_the_kernel_has():
+    """A kernel starts with a torch thread per core; two OpenMP threads on the classroom's small networks
+    spin at every op's barrier on a busy machine (10-20x the CPU time of a step), so the lesson's
+    trainer trains, measures and samples on one and leaves the kernel's count as it was."""
+    import torch
+
+    import lessons.images as lesson
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        run = lesson.build_members(dict(dataset="digits", generator="dcgan-nobn", method="wgan", seed=0))["run"]
+        seen = []
+        for net in (run.trainer.generator, run.trainer.critic):
+            net.register_forward_pre_hook(lambda *_: seen.append(torch.get_num_threads()))
+        run.step()
+        after_step = len(seen)
+        run.metrics()
+        run.snapshot()
+        assert 0 < after_step < len(seen) and set(seen) == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -238,6 +283,11 @@ def test_notebook_runs_with_papermill_and_shows_its_fact(slug, tmp_path):
     assert panels, "the notebook shows its controls in a widget panel"
     drawn = [any(PLOTLY in o.get("data", {}) for o in outputs) for outputs in panels]
     assert all(drawn) if slug in DRAWN_PANELS else not any(drawn), drawn
+    if slug in LIVE:  # each live figure drawn in one place, holding its last drawing, none appended
+        figures = ex.panel_outputs(nb, FIGURE_CLASS)
+        assert figures and all(len(f) == 1 and PLOTLY in f[0]["data"] for f in figures), figures
+        training = [c for c in nb.cells if c.cell_type == "code" and re.search(r"^train\(", c.source, re.M)]
+        assert training and not [o for c in training for o in c.outputs if PLOTLY in o.get("data", {})]
 
 
 @pytest.mark.slow

@@ -261,7 +261,8 @@ class Trainer:
         z = noise if noise is not None else torch.randn(n, self.z_dim, generator=self.aux_rng, device=self.device)
         self.generator.eval()
         try:
-            return self.generator(z.to(self.device)).float().cpu().numpy()
+            with self._threads():
+                return self.generator(z.to(self.device)).float().cpu().numpy()
         finally:
             self.generator.train()
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lessons.notebooks import NOTEBOOKS_DIR, build_notebook, notebook_path, recipe
+from lessons.notebooks.widgets import PANEL_CLASS
 
 
 def inject(nb, parameters: dict[str, Any]):
@@ -140,8 +141,10 @@ def kernel_cpu(nb) -> float | None:
     return None
 
 
-def panel_outputs(nb) -> list[list[dict]]:
-    """The outputs of each Output widget in an executed notebook's saved widget state (the panels of
-    :func:`lessons.notebooks.widgets.explore`), in the order the kernel made them."""
+def panel_outputs(nb, css_class: str = PANEL_CLASS) -> list[list[dict]]:
+    """The outputs of each Output widget of ``css_class`` in an executed notebook's saved widget state, in
+    the order the kernel made them: the panels of :func:`~lessons.notebooks.widgets.explore` by default,
+    the figures of a :class:`~lessons.notebooks.widgets.Redraw` with ``FIGURE_CLASS``."""
     state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
-    return [list(m["state"].get("outputs", [])) for m in state.values() if m.get("model_name") == "OutputModel"]
+    return [list(m["state"].get("outputs", [])) for m in state.values()
+            if m.get("model_name") == "OutputModel" and css_class in m["state"].get("_dom_classes", ())]

@@ -22,6 +22,8 @@ from typing import Any
 from lessons import Choice, Slider, Toggle
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
+#: CSS classes of the Output widgets: an :func:`explore` panel's, and each figure's of a :class:`Redraw`.
+PANEL_CLASS, FIGURE_CLASS = "lesson-panel", "lesson-figure"
 
 
 def _spec(module, key: str):
@@ -75,19 +77,30 @@ def progress_bar(desc: str, total: int = 1000):
 
 
 class Redraw:
-    """Show figures once, then replace them in place: ``redraw({name: figure})`` (IPython display ids)."""
+    """Show figures once, then draw them again in the same place: ``redraw({name: figure})``.
+
+    Each figure has an Output widget whose ``outputs`` the kernel sets, as in :func:`explore`. Not display
+    ids: a plotly figure shows itself through its own ``_ipython_display_``, which drops the display id, so
+    each "update" added one more figure below the others; and JupyterLab keeps a plotly output's first
+    drawing through an ``update_display_data`` (it hands the new data to the output's renderer, and
+    plotly's renderer leaves a graph it has drawn as it is). New ``outputs`` of an Output widget are
+    cleared and added again by the front end, so each redraw is drawn anew; headless runners record the
+    last one in the widget state.
+    """
 
     def __init__(self):
-        self.handles: dict[str, Any] = {}
+        self.views: dict[str, Any] = {}
 
     def __call__(self, figures: dict[str, Any]) -> None:
+        import ipywidgets as w
         from IPython.display import display
 
         for name, fig in figures.items():
-            if name in self.handles:
-                self.handles[name].update(fig)
-            else:
-                self.handles[name] = display(fig, display_id=True)
+            if name not in self.views:
+                self.views[name] = w.Output()
+                self.views[name].add_class(FIGURE_CLASS)
+                display(self.views[name])
+            self.views[name].outputs = (_output(fig),)
 
 
 def _output(item: Any) -> dict:
@@ -113,6 +126,7 @@ def explore(draw, /, *, run_button: bool = False, **controls) -> None:
     from IPython.display import display
 
     out = w.Output()
+    out.add_class(PANEL_CLASS)
     button = w.Button(description="Run", button_style="primary") if run_button else None
 
     def show():

@@ -1,9 +1,12 @@
-"""A lesson notebook in JupyterLab, in real Chromium: run all its cells, move a slider, see the figure change.
+"""Lesson notebooks in JupyterLab, in real Chromium: run all the cells, move a slider, see the figure change;
+train a live lesson and see its figures follow the training.
 
 JupyterLab serves a copy of ``notebooks/`` (so autosave never touches the committed files) on loopback
-with a token and no browser of its own; the test opens the parallel-lines notebook, runs every cell from
+with a token and no browser of its own. One test opens the parallel-lines notebook, runs every cell from
 the Run menu, then moves the θ slider of the first widget panel with the keyboard and waits until the
-panel's first figure holds other data.
+panel's first figure holds other data. The other opens the images notebook with the suite's quick
+parameters injected (a copy in the served folder) and checks that the sample grid drawn during training
+shows the last step, not the first.
 """
 
 from __future__ import annotations
@@ -16,9 +19,12 @@ import sys
 import time
 import urllib.request
 
+import nbformat
 import pytest
 
 from lessons import notebooks
+from lessons.notebooks import execute as ex
+from lessons.notebooks import recipe
 from tests.browser.helpers import wait_until
 from tests.conftest import ARTIFACTS, free_port, stop_process
 
@@ -27,6 +33,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 TOKEN = "wgan-classroom-test"
 NOTEBOOK = notebooks.notebook_name("parallel_lines")
 PANEL_PLOTS = ".widget-output .js-plotly-plot"
+LIVE = "images"
+LIVE_NOTEBOOK = f"quick-{notebooks.notebook_name(LIVE)}"
+GRID_TITLE = "Fixed noise, step "
 SETTINGS = {
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"autoStartDefaultKernel": True},
     "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
@@ -38,6 +47,8 @@ def lab(tmp_path_factory):
     folder = tmp_path_factory.mktemp("lab")
     for path in notebooks.NOTEBOOKS_DIR.glob("*.ipynb"):
         shutil.copy(path, folder / path.name)
+    quick = ex.inject(nbformat.read(notebooks.notebook_path(LIVE), as_version=4), recipe(LIVE).quick)
+    nbformat.write(quick, folder / LIVE_NOTEBOOK)
     # settings and workspaces of its own: start the notebook's kernel without asking, fetch no news
     settings = tmp_path_factory.mktemp("lab-settings")
     for plugin, values in SETTINGS.items():
@@ -111,6 +122,28 @@ def _running(page) -> bool:
     return any("*" in p for p in prompts)
 
 
+def _open_and_run_all(lab, page, notebook: str) -> None:
+    page.set_default_timeout(120_000)
+    page.goto(f"{lab}/lab/tree/{notebook}?token={TOKEN}")
+    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
+    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(state="attached")
+    # the widget manager registers its comm target only after the kernel connects; a widget made
+    # before that shows "model not found", so give it a moment on a loaded machine
+    time.sleep(10)
+    _run_all(page)
+    wait_until(lambda: _no_question(page) and _started(page) and not _running(page), "every cell run", timeout=400)
+    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").filter(
+        has_text="Error").count() == 0
+
+
+def _grid_titles(page) -> list[str]:
+    """The titles of the sample-grid figures on the page."""
+    return page.evaluate(
+        "(prefix) => Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".map(gd => gd.layout && gd.layout.title && (gd.layout.title.text || gd.layout.title))"
+        ".filter(t => typeof t === 'string' && t.startsWith(prefix))", GRID_TITLE)
+
+
 def test_run_all_then_a_slider_redraws_the_figure(lab, page):
     try:
         _run_all_and_move_a_slider(lab, page)
@@ -119,18 +152,7 @@ def test_run_all_then_a_slider_redraws_the_figure(lab, page):
 
 
 def _run_all_and_move_a_slider(lab, page):
-    page.set_default_timeout(120_000)
-    page.goto(f"{lab}/lab/tree/{NOTEBOOK}?token={TOKEN}")
-    page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=120_000)
-    page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first.wait_for(state="attached")
-    # the widget manager registers its comm target only after the kernel connects; a widget made
-    # before that shows "model not found", so give it a moment on a loaded machine
-    time.sleep(10)
-    _run_all(page)
-
-    wait_until(lambda: _no_question(page) and _started(page) and not _running(page), "every cell run", timeout=400)
-    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").filter(
-        has_text="Error").count() == 0
+    _open_and_run_all(lab, page, NOTEBOOK)
     # JupyterLab lays out only the cells in view: bring the first panel (θ and its figures) there
     cell = page.locator(".jp-CodeCell", has_text="explore(at").first
     cell.scroll_into_view_if_needed()
@@ -146,3 +168,18 @@ def _run_all_and_move_a_slider(lab, page):
                        timeout=120)
     # the model line P_θ is the figure's second trace, drawn at x = θ: it moved right with the slider
     assert json.loads(before)[1][0][0] == pytest.approx(0.5) and json.loads(after)[1][0][0] > 0.5
+
+
+def test_a_live_notebooks_figures_follow_its_training(lab, page):
+    try:
+        _open_and_run_all(lab, page, LIVE_NOTEBOOK)
+        steps = recipe(LIVE).quick["train_steps"] + recipe(LIVE).quick["more_steps"]
+        # the figures are drawn in the training cell, at step 0 and then every redraw_every steps
+        cell = page.locator(".jp-CodeCell", has_text="redraw(figures())").first
+        cell.scroll_into_view_if_needed()
+        titles = wait_until(lambda: _grid_titles(page), "the sample grid drawn", timeout=120)
+        assert len(titles) == 1, titles
+        wait_until(lambda: _grid_titles(page) == [f"{GRID_TITLE}{steps}"],
+                   lambda: f"the grid redrawn at step {steps} (it shows {_grid_titles(page)})", timeout=60)
+    finally:
+        page.screenshot(path=str(ARTIFACTS / "jupyterlab-live-figures.png"))
