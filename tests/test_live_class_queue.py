@@ -44,7 +44,7 @@ def test_the_entries_of_a_server_that_stopped_renewing_them_expire():
     queue.ask("gone:1", "cpu", 1, True, {})
     queue.ask("here:1", "cpu", 1, True, {})
     clock.now += ENTRY_TTL_S * 0.8
-    queue.renew(["here:1"])
+    queue.renew({"here:1": {"status": "running", "steps": 7}})
     clock.now += ENTRY_TTL_S * 0.5
+    assert [(j["key"], j["status"], j["steps"]) for j in queue.jobs()] == [("here:1", "running", 7)]
     assert queue.ask("here:1", "cpu", 1, True, {}) == 0  # the dead server's slot came back
-    assert [j["key"] for j in queue.jobs()] == ["here:1"]

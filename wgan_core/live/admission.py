@@ -10,6 +10,11 @@ import threading
 from collections import deque
 from collections.abc import Callable
 
+from .backend import job_row
+
+#: How this server names itself in :meth:`LocalAdmission.jobs` (it serves no other).
+SERVER = "this server"
+
 
 class LocalAdmission:
     """The cap and FIFO queue in this server's memory (an :class:`~wgan_core.live.backend.Admission`)."""
@@ -58,3 +63,9 @@ class LocalAdmission:
         with self._lock:
             kinds = [j.kind for j in self._admitted]
             return {"admitted": len(kinds), "admitted_gpu": kinds.count("gpu"), "queued": len(self._queue)}
+
+    def jobs(self) -> list[dict]:
+        """This server's jobs that hold a slot or wait for one (the admitted first, then the line)."""
+        with self._lock:
+            held = [*self._admitted, *self._queue]
+        return [dict(job_row(job), server=SERVER, here=True) for job in held]

@@ -201,6 +201,13 @@ class JobRegistry:
                 "backend": self.backend.name, **counts, "active": sum(j.status in ACTIVE for j in jobs),
                 "time": time.time(), "jobs": [j.describe() for j in jobs]}
 
+    def class_jobs(self) -> list[dict[str, Any]]:
+        """Every job of the class, for the teacher's panel: this server's jobs not ended (their
+        :meth:`Job.describe`, ``here`` True), then those that the admission reports from other app
+        servers on its cluster (``here`` False; see :meth:`~wgan_core.live.backend.Admission.jobs`)."""
+        mine = [dict(job.describe(), here=True) for job in self.jobs()]
+        return mine + [row for row in self.admission.jobs() if not row["here"]]
+
     def publish(self) -> None:
         """Rewrite the status file, if one is configured (atomically: readers never see half).
 
