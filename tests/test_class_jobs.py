@@ -10,6 +10,7 @@ from tests.helpers import wait_for
 from tests.live_factories import tiny_members
 from wgan_core import live
 from wgan_core.live import REGISTRY
+from wgan_core.live.admission import ROW_FIELDS
 
 
 def test_a_local_registry_lists_its_jobs_and_its_admission_lists_the_slots_and_the_line():
@@ -27,7 +28,7 @@ def test_a_local_registry_lists_its_jobs_and_its_admission_lists_the_slots_and_t
         slots = registry.admission.jobs()
         assert [(r["id"], r["holds_slot"], r["here"]) for r in slots] == [(running.id, True, True),
                                                                           (queued.id, False, True)]
-        assert set(slots[0]) == {*live.backend.ROW_FIELDS, "server", "here"}
+        assert set(slots[0]) == {*ROW_FIELDS, "server", "here"}
     finally:
         for job in (running, queued, new):
             job.stop(wait=None)

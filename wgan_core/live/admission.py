@@ -9,11 +9,18 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
-
-from .backend import job_row
+from typing import Any
 
 #: How this server names itself in :meth:`LocalAdmission.jobs` (it serves no other).
 SERVER = "this server"
+#: What an admission tells of a job (the fields of ``Job.describe`` that the teacher's panel shows).
+ROW_FIELDS = ("id", "label", "client", "kind", "status", "holds_slot", "steps", "age_s")
+
+
+def job_row(job) -> dict[str, Any]:
+    """Plain data on ``job`` for the class's list of jobs (``Admission.jobs``), whichever admission."""
+    described = job.describe()
+    return {name: described[name] for name in ROW_FIELDS}
 
 
 class LocalAdmission:

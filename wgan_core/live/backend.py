@@ -62,18 +62,8 @@ class Admission(Protocol):
 
     def jobs(self) -> list[dict]:
         """Every job holding a slot or waiting in line, on every app server this admission serves, in
-        the order they asked: a :func:`job_row` each, with ``here`` (a job of this server) and
+        the order they asked: a :func:`~wgan_core.live.admission.job_row` each, with ``here`` (a job of this server) and
         ``server`` (the name of the app server that holds it)."""
-
-
-#: What an admission tells of a job (the fields of ``Job.describe`` that the teacher's panel shows).
-ROW_FIELDS = ("id", "label", "client", "kind", "status", "holds_slot", "steps", "age_s")
-
-
-def job_row(job) -> dict[str, Any]:
-    """Plain data on ``job`` for the class's list of jobs (:meth:`Admission.jobs`)."""
-    described = job.describe()
-    return {name: described[name] for name in ROW_FIELDS}
 
 
 class Backend(Protocol):

@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from .backend import job_row
+from .admission import job_row
 
 NAMESPACE = "wgan-classroom"
 QUEUE_NAME = "wgan-class-queue"
