@@ -56,8 +56,18 @@ def open_lesson(browser, url: str, path: str):
     return page
 
 
+def phase(started: float, what: str) -> None:
+    """Print how long the run took to reach ``what`` (the outer test shows these lines)."""
+    print(f"PHASE {time.monotonic() - started:6.1f} s  {what}", flush=True)
+
+
 def text_of(page) -> str:
     return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def button(page, name: str):
+    """The page's own button ``name`` (Streamlit's header shows a Stop button of its own during a run)."""
+    return page.get_by_test_id("stMain").get_by_role("button", name=name, exact=True)
 
 
 def live_runs(teacher) -> str:
@@ -67,32 +77,39 @@ def live_runs(teacher) -> str:
 
 @pytest.mark.skipif(not INSIDE, reason="runs in the namespace that the next test makes")
 def test_in_the_namespace(browser, tmp_path):
+    started = time.monotonic()
     servers = start_servers(tmp_path, "ab")
     try:
         for _, url in servers:
             wait_healthy(url, timeout=180)
+        phase(started, "both servers healthy")
         (_, on_a), (_, on_b) = servers
         student_a = open_lesson(browser, on_a, "mode_collapse")
-        student_a.get_by_role("button", name="Start").click()
+        button(student_a, "Start").click()
         wait_until(lambda: RUNNING.search(text_of(student_a)), "A's run to train", timeout=300)
+        phase(started, "A's run trains")
 
-        student_b = open_lesson(browser, on_b, "clipping_vs_gp")
-        student_b.get_by_role("button", name="Start").click()
+        student_b = open_lesson(browser, on_b, "mode_collapse")
+        button(student_b, "Start").click()
         wait_until(lambda: "number 1 in line" in text_of(student_b), "B's run to be queued behind A's", timeout=180)
         time.sleep(3.0)
         assert "number 1 in line" in text_of(student_b) and not RUNNING.search(text_of(student_b))
+        phase(started, "B's run queued")
 
         teacher = open_lesson(browser, on_b, "teacher")
         teacher.get_by_label("Teacher key").fill(KEY)
         teacher.get_by_role("button", name="Open the panel").click()
-        wait_until(lambda: "Mixture of Gaussians and mode collapse" in live_runs(teacher)
-                   and "on another app server" in live_runs(teacher), "B's panel to list A's run", timeout=120)
-        listed = live_runs(teacher)
-        assert listed.count("on another app server") == 1 and "Weight clipping vs gradient penalty" in listed
+        wait_until(lambda: "on another app server" in live_runs(teacher), "B's panel to list A's run", timeout=120)
+        listed = live_runs(teacher)  # A's run (no Stop button here) and B's own, queued
+        assert listed.count("Mixture of Gaussians and mode collapse") == 2
+        assert listed.count("on another app server") == 1 and "queued · CPU" in listed
+        assert teacher.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True).count() == 1
         no_exception(teacher)
+        phase(started, "B's panel lists A's run")
 
-        student_a.get_by_role("button", name="Stop").click()
+        button(student_a, "Stop").click()
         wait_until(lambda: RUNNING.search(text_of(student_b)), "B's run to start once A's stops", timeout=300)
+        phase(started, "B's run trains after A's stopped")
         assert "in line" not in text_of(student_b)
         no_exception(student_a)
         no_exception(student_b)
@@ -110,10 +127,11 @@ def test_two_app_servers_share_one_class_on_a_ray_cluster():
     refusal = unshare_refusal()
     if refusal:
         pytest.skip(refusal)
-    command = f"python -m pytest {__file__} -n 0 -x -q -p no:cacheprovider -k test_in_the_namespace\n"
+    command = f"python -m pytest {__file__} -n 0 -x -q -s -p no:cacheprovider -k test_in_the_namespace\n"
     try:
         done = run_in_namespace(command, timeout=900, num_cpus=1)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"the two-server run took over 900 s:\n{exc.output[-6000:]}")
     assert done.returncode == 0, done.stdout[-6000:]
     assert "1 passed" in done.stdout, done.stdout[-3000:]
+    print("\n".join(line for line in done.stdout.splitlines() if line.startswith("PHASE")))
