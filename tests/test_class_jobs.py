@@ -1,6 +1,6 @@
 """The class's list of live jobs, as the teacher's panel shows it: on this server's own admission, every
 job of the registry (new, queued, running); with an admission that serves several app servers, the
-other servers' jobs too, listed without a Stop button (only their own server stops them)."""
+other servers' jobs too, whose Stop the admission passes on to the server that holds them."""
 
 from __future__ import annotations
 
@@ -37,10 +37,13 @@ def test_a_local_registry_lists_its_jobs_and_its_admission_lists_the_slots_and_t
     assert registry.class_jobs() == [] and registry.admission.jobs() == []
 
 
-def test_the_panel_lists_another_servers_job_without_a_stop_button(app_test, monkeypatch):
+def test_the_panel_lists_another_servers_job_and_its_stop_goes_through_the_admission(app_test, monkeypatch):
     elsewhere = {"id": 7, "label": "mode_collapse", "client": "10.9.9.9", "kind": "cpu", "status": "running",
-                 "holds_slot": True, "steps": 420, "age_s": 95.0, "server": "b41c2e07", "here": False}
+                 "holds_slot": True, "steps": 420, "age_s": 95.0, "key": "b41c2e07:7", "server": "b41c2e07",
+                 "here": False}
+    asked = []
     monkeypatch.setattr(REGISTRY.admission, "jobs", lambda: [elsewhere])
+    monkeypatch.setattr(REGISTRY.admission, "stop", lambda row, reason: asked.append((row["key"], reason)))
     mine = live.Job(functools.partial(tiny_members), registry=REGISTRY, label="clipping_vs_gp", client="10.1.2.3")
     try:
         at = app_test("teacher", timeout=60, run=False)
@@ -53,6 +56,9 @@ def test_the_panel_lists_another_servers_job_without_a_stop_button(app_test, mon
         assert {"Weight clipping vs gradient penalty", "10.1.2.3", "Mixture of Gaussians and mode collapse",
                 "10.9.9.9", "420", "running · CPU", "2 min"} <= set(cells)
         assert [c.value for c in at.caption if c.value == "on another app server"] == ["on another app server"]
-        assert [b.key for b in at.button if b.label == "Stop"] == [f"teacher.stop.{mine.id}"]
+        stops = [b.key for b in at.button if b.label == "Stop"]
+        assert stops == [f"teacher.stop.{mine.id}", "teacher.stop.b41c2e07:7"]
+        at.button(key="teacher.stop.b41c2e07:7").click().run()
+        assert asked == [("b41c2e07:7", "stopped by the teacher")] and mine.status == "new"
     finally:
         mine.stop()

@@ -166,6 +166,9 @@ def test_two_app_servers_on_one_cluster_share_one_cap_and_one_queue(tmp_path):
             (on_a[0].id, "running", True), (on_a[1].id, "running", True), (on_b.id, "queued", False)]
         on_a[0].stop()
         wait_for(lambda: on_b.status == "running" and on_b.steps > 0)
+        # The teacher's Stop on server B for a job of server A: A hears it when it next renews.
+        b.stop_job(next(r for r in b.class_jobs() if r["id"] == on_a[1].id), "stopped by the teacher")
+        assert on_a[1].join(60) and on_a[1].stop_reason == "stopped by the teacher"
     finally:
         for job in (*on_a, on_b):
             job.stop(wait=None)

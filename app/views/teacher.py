@@ -7,8 +7,8 @@
   counts as a bar chart or the written answers (shown as plain text), and **Reveal to the class**;
 * **Class results** — how many runs each live lesson's board holds, with **Clear the board**;
 * **Live runs** — the cap, the queue and every live job of the class with a Stop button each (on a
-  Ray cluster shared by several app servers, the other servers' jobs too, stopped from their own
-  server), **Stop all** and **Pause all**;
+  Ray cluster shared by several app servers, the other servers' jobs too; their Stop reaches them
+  within seconds), **Stop all** and **Pause all** (this server's jobs);
 * **Heavy lessons** — whether each heavy lesson's default setting is computed, and **Prepare the
   class**, which computes the missing ones in the background with a progress bar.
 
@@ -165,14 +165,14 @@ def jobs_ui() -> None:
         cols[2].write(str(row["steps"]))
         cols[3].write(f"{row['age_s'] / 60:.0f} min" if row["age_s"] >= 60 else f"{row['age_s']:.0f} s")
         cols[4].write(row["client"] or "localhost")
-        if not row["here"]:
-            cols[5].caption("on another app server")
-        elif cols[5].button("Stop", key=f"teacher.stop.{row['id']}", icon=":material/stop:"):
+        key = f"teacher.stop.{row['id']}" if row["here"] else f"teacher.stop.{row['key']}"
+        if cols[5].button("Stop", key=key, icon=":material/stop:",
+                          help=None if row["here"] else "A run on another app server: it stops within seconds."):
             classroom.require_teacher()
-            job = REGISTRY.find(row["id"])
-            if job is not None:
-                job.stop("stopped by the teacher", wait=None)
+            REGISTRY.stop_job(row, "stopped by the teacher")
             st.rerun()
+        if not row["here"]:
+            cols[4].caption("on another app server")
     st.caption(f"Updated {time.strftime('%H:%M:%S')}; refreshes every {REFRESH_SECONDS:g} s.")
 
 

@@ -76,3 +76,10 @@ class LocalAdmission:
         with self._lock:
             held = [*self._admitted, *self._queue]
         return [dict(job_row(job), server=SERVER, here=True) for job in held]
+
+    def stop(self, row: dict, reason: str) -> None:
+        """Stop the job of ``row`` (this server holds every job it lists)."""
+        with self._lock:
+            job = next((j for j in [*self._admitted, *self._queue] if j.id == row["id"]), None)
+        if job is not None:
+            job.request_stop(reason)

@@ -65,6 +65,10 @@ class Admission(Protocol):
         the order they asked: a :func:`~wgan_core.live.admission.job_row` each, with ``here`` (a job of this server) and
         ``server`` (the name of the app server that holds it)."""
 
+    def stop(self, row: dict, reason: str) -> None:
+        """Ask the app server that holds the job of ``row`` (one of :meth:`jobs`) to stop it; a job of
+        another server stops when that server next hears from the cluster (a few seconds)."""
+
 
 class Backend(Protocol):
     """Where live jobs train: makes their links, and says who admits them."""

@@ -11,8 +11,9 @@ server), so an actor unpickles a job's factory by name, as a worker process does
   ``wgan-class-queue`` in the ``wgan-classroom`` namespace) that every app server on the cluster
   shares: one cap (the cluster's CPUs, or ``WGAN_MAX_JOBS``), one first-come queue, and the class's list
   of jobs for the teacher's panel. It lives on the head node (a worker node may be lost). Each server
-  renews its entries, with their status and steps, every few seconds; the entries of a server that
-  stopped renewing them expire.
+  renews its entries, with their status and steps, every few seconds, and hears then which of its
+  jobs a teacher on another server asked to stop; the entries of a server that stopped renewing them
+  expire.
 * A paused job keeps its actor and so its slot (the actor holds its CPU): on a cluster, Stop, Reset,
   the closed session or the watchdog give it back.
 * An actor that dies (its node lost, ``ray kill``) fails its job with a message saying so; Ray takes
@@ -139,12 +140,19 @@ class _ClassQueue:
             return None
         return [k for k, e in self.entries.items() if e["kind"] == entry["kind"] and not e["admitted"]].index(key) + 1
 
-    def renew(self, rows: dict[str, dict]) -> None:
-        """Keep these entries (``{key: row}``), with what their jobs are doing now."""
+    def renew(self, rows: dict[str, dict]) -> dict[str, str]:
+        """Keep these entries (``{key: row}``), with what their jobs are doing now; returns the stops
+        asked for them (``{key: reason}``)."""
         now = self.clock()
         for key, row in rows.items():
             if key in self.entries:
                 self.entries[key].update(seen=now, row=row)
+        return {key: self.entries[key]["stop"] for key in rows if "stop" in self.entries.get(key, {})}
+
+    def ask_stop(self, key: str, reason: str) -> None:
+        """Ask the server that holds ``key`` to stop it (it hears so when it next renews)."""
+        if key in self.entries:
+            self.entries[key]["stop"] = reason
 
     def release(self, key: str) -> None:
         self.entries.pop(key, None)
@@ -241,16 +249,23 @@ class ClusterAdmission:
         return [dict(row, server=row["key"].partition(":")[0], here=row["key"].startswith(f"{self._server}:"))
                 for row in rows]
 
+    def stop(self, row: dict, reason: str) -> None:
+        """Ask the server that holds the job of ``row`` to stop it (within :data:`RENEW_EVERY_S` s)."""
+        self._ray.get(self._queue.ask_stop.remote(row["key"], reason), timeout=30)
+
     def _renew_forever(self) -> None:
         ray = self._ray
         while ray.is_initialized():  # ends with the driver's connection (never reconnects at exit)
             time.sleep(RENEW_EVERY_S)
             with self._lock:
-                rows = {self._key(job): job_row(job) for job in self._held.values()}
+                held = {self._key(job): job for job in self._held.values()}
             try:
-                self._queue.renew.remote(rows)
+                asked = ray.get(self._queue.renew.remote({key: job_row(job) for key, job in held.items()}),
+                                timeout=30)
             except Exception:  # the cluster went away: the jobs' own calls report it
-                pass
+                continue
+            for key, reason in asked.items():
+                held[key].request_stop(reason)  # only signals: the job's thread ends it
 
 
 class RayLink:

@@ -208,6 +208,16 @@ class JobRegistry:
         mine = [dict(job.describe(), here=True) for job in self.jobs()]
         return mine + [row for row in self.admission.jobs() if not row["here"]]
 
+    def stop_job(self, row: dict[str, Any], reason: str) -> None:
+        """Stop the job of a :meth:`class_jobs` row: one of this server's now, another server's
+        through the admission (that server stops it within seconds)."""
+        if not row["here"]:
+            self.admission.stop(row, reason)
+            return
+        job = self.find(row["id"])
+        if job is not None:
+            job.stop(reason, wait=None)
+
     def publish(self) -> None:
         """Rewrite the status file, if one is configured (atomically: readers never see half).
 
