@@ -6,10 +6,16 @@ For each backend, with the tiny toy job of the tests (two jobs after each other,
   first job (the process backend's forkserver, or the first actor's worker, starts then) and the second;
 * ``steps_per_s`` — a running job's throughput over ``--seconds`` s;
 * ``worker_rss_mb`` — the resident memory of the job's worker (the process, or the actor's process);
-* ``server_rss_mb`` — this process's resident memory after the jobs (the app server's share).
+* ``others_rss_mb`` — on Ray, the resident memory of every other process of the namespace while the
+  job runs (the head's services and idle Ray workers: the cluster's fixed cost, not per job);
+* ``server_rss_mb`` — this process's resident memory after the jobs (the app server's share);
+* ``load`` — with ``--sessions N`` (default 10), :mod:`bench.classroom_load`'s scenario on a real
+  ``streamlit run`` server of that backend: N browser sessions open a live lesson and press Start
+  together (cap 2), with the server's ``/_stcore/health`` probed every 0.2 s (p95 and max).
 
 The Ray side runs inside a private network namespace with a 2-CPU head (:mod:`tests.ray_namespace`),
-as the tests do. Run: ``nice -n 10 python bench/live_backends.py [--seconds 10]``; prints JSON.
+as the tests do. Run: ``nice -n 10 python bench/live_backends.py [--seconds 10 --sessions 10]``;
+prints JSON.
 """
 
 from __future__ import annotations
@@ -32,6 +38,19 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return round(int(line.split()[1]) / 1024, 1)
     return float("nan")
+
+
+def others_rss_mb(skip: set[int]) -> float:
+    """The resident memory of every visible process but ``skip`` (in a namespace: only its own)."""
+    total = 0.0
+    for status in Path("/proc").glob("[0-9]*/status"):
+        if int(status.parent.name) in skip:
+            continue
+        try:
+            total += rss_mb(int(status.parent.name))
+        except (OSError, ValueError):  # ended meanwhile, or a kernel thread without VmRSS
+            pass
+    return round(total, 1)
 
 
 def worker_pid(job) -> int:
@@ -65,25 +84,51 @@ def measure(seconds: float) -> dict:
             first = job.steps
             time.sleep(seconds)
             out["steps_per_s"] = round((job.steps - first) / seconds, 1)
-            out["worker_rss_mb"] = rss_mb(worker_pid(job))
+            pid = worker_pid(job)
+            out["worker_rss_mb"] = rss_mb(pid)
+            if registry.backend.name == "ray":
+                out["others_rss_mb"] = others_rss_mb({pid, os.getpid()})
         job.stop()
         job.join(30)
     out["server_rss_mb"] = rss_mb(os.getpid())
     return out
 
 
+def under_load(sessions: int, hold_s: float) -> dict:
+    """Server health while ``sessions`` browser sessions press Start together on a live lesson (cap 2)."""
+    from bench.classroom_load import checks, run_load
+
+    result = run_load(sessions=sessions, max_jobs=2, hold_s=hold_s)
+    keep = ("sessions", "health_samples", "health_failures", "health_p95_s", "health_max_s", "health_by_phase",
+            "max_admitted_seen", "positions_shown", "all_jobs_registered_s", "stopped_after_s", "watchdog_stops",
+            "load_avg_before", "load_avg_after")
+    return {**{k: result.get(k) for k in keep}, "queued_under_load": result["status_under_load"].get("queued"),
+            "checks_failed": [name for name, ok in checks(result).items() if not ok]}
+
+
+def measure_all(seconds: float, sessions: int, hold_s: float) -> dict:
+    out = measure(seconds)
+    if sessions:
+        out["load"] = under_load(sessions, hold_s)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--sessions", type=int, default=10, help="browser sessions of the load part (0: none)")
+    parser.add_argument("--hold", type=float, default=10.0, help="seconds the load part keeps them training")
     parser.add_argument("--inside", action="store_true", help="measure this process's backend only (JSON line)")
     args = parser.parse_args()
     if args.inside:
-        print("RESULT " + json.dumps(measure(args.seconds)), flush=True)
+        print("RESULT " + json.dumps(measure_all(args.seconds, args.sessions, args.hold)), flush=True)
         return
     from tests.ray_namespace import run_in_namespace
 
-    results = [measure(args.seconds)]
-    done = run_in_namespace(f"python bench/live_backends.py --inside --seconds {args.seconds}\n", timeout=900)
+    results = [measure_all(args.seconds, args.sessions, args.hold)]
+    inside = (f"python bench/live_backends.py --inside --seconds {args.seconds} --sessions {args.sessions} "
+              f"--hold {args.hold}")
+    done = run_in_namespace(inside + "\n", timeout=1800)
     line = next((row for row in done.stdout.splitlines() if row.startswith("RESULT ")), None)
     if line is None:
         raise SystemExit(f"the Ray run failed:\n{done.stdout[-3000:]}")

@@ -10,11 +10,14 @@ every Ray process on the machine, other users' too, so nothing here calls it).
 from __future__ import annotations
 
 import os
+import secrets
 import shlex
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -61,6 +64,33 @@ def head_script(num_cpus: int = 2, port: int = PORT) -> str:
             f"export WGAN_RAY_ADDRESS=127.0.0.1:{port}\n") % HEAD_FAILED
 
 
+_AGENT_PORT_FILES = ("metrics_agent_port", "metrics_export_port", "dashboard_agent_listen_port")
+
+
+def add_cluster_node(cluster, temp_dir: str, env_port: int, **node_args):
+    """``cluster.add_node(**node_args)`` (a ``ray.cluster_utils.Cluster``, inside a namespace) with the
+    fix of :func:`head_script`: a known node id, a fixed runtime-env agent port, and the agents' port
+    files written as soon as the session folder appears, so that a loaded machine's slow agents do not
+    make the raylet give up after its fixed 15 s."""
+    node_id = secrets.token_hex(28)
+    files = {f"{name}_{node_id}": "-1" for name in _AGENT_PORT_FILES}
+    files[f"runtime_env_agent_port_{node_id}"] = str(env_port)
+    threading.Thread(target=_write_port_files, args=(Path(temp_dir) / "session_latest", files), daemon=True).start()
+    return cluster.add_node(env_vars={"RAY_OVERRIDE_NODE_ID_FOR_TESTING": node_id}, runtime_env_agent_port=env_port,
+                            node_ip_address="127.0.0.1", temp_dir=temp_dir, include_dashboard=False,
+                            object_store_memory=150 * 1024 * 1024, **node_args)
+
+
+def _write_port_files(session: Path, files: dict[str, str], timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not session.is_dir() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for name, value in files.items():
+        path = session / name
+        if not path.exists():
+            path.write_text(value)
+
+
 #: Exit status of a namespace whose Ray head did not start.
 HEAD_FAILED = 97
 
@@ -79,12 +109,18 @@ def run_in_namespace(body: str, timeout: float, num_cpus: int = 2, env: dict | N
     return _run_once(body, timeout, num_cpus, env)
 
 
-def _run_once(body: str, timeout: float, num_cpus: int, env: dict | None) -> subprocess.CompletedProcess:
+def run_without_head(body: str, timeout: float, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the bash ``body`` in a fresh namespace with no cluster (``RAY_TMP`` names a short temporary
+    folder for one, e.g. a ``ray.cluster_utils.Cluster`` built with :func:`add_cluster_node`)."""
+    return _run_once(body, timeout, None, env)
+
+
+def _run_once(body: str, timeout: float, num_cpus: int | None, env: dict | None) -> subprocess.CompletedProcess:
     home = tempfile.mkdtemp(prefix="wr", dir="/tmp")  # short: Ray's socket paths are limited to 107 bytes
     script = ("set -e\nip link set lo up\n"
               f"export HOME={home} RAY_TMP={home}/r RAY_AUTH_MODE=disabled RAY_USAGE_STATS_ENABLED=0 "
               f"PYTHONPATH={shlex.quote(str(ROOT))}\n"
-              f"cd {shlex.quote(str(ROOT))}\n" + head_script(num_cpus) + body)
+              f"cd {shlex.quote(str(ROOT))}\n" + (head_script(num_cpus) if num_cpus else "") + body)
     full_env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", **(env or {})}
     process = subprocess.Popen(_unshare() + ["bash", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                text=True, env=full_env, start_new_session=True)

@@ -32,6 +32,16 @@ def test_two_servers_share_one_cap_and_one_line_in_ask_order():
         ("a:1", True), ("b:1", True), ("a:3", False), ("b:2", True)]
 
 
+def test_a_stop_asked_on_one_server_reaches_the_server_that_holds_the_job_when_it_renews():
+    queue = _ClassQueue(Clock())
+    queue.ask("a:1", "cpu", 2, True, {})
+    queue.ask("a:2", "cpu", 2, True, {})
+    queue.ask_stop("a:2", "stopped by the teacher")  # asked from server B's panel
+    queue.ask_stop("gone:9", "stopped by the teacher")  # a job that has ended meanwhile: nothing to do
+    assert queue.renew({"a:1": {}, "a:2": {}}) == {"a:2": "stopped by the teacher"}
+    assert queue.renew({"a:1": {}}) == {}
+
+
 def test_a_queued_entry_can_wait_without_taking_a_slot():
     queue = _ClassQueue(Clock())
     assert queue.ask("a:1", "cpu", 1, False, {}) == 1  # enqueued only
@@ -44,7 +54,7 @@ def test_the_entries_of_a_server_that_stopped_renewing_them_expire():
     queue.ask("gone:1", "cpu", 1, True, {})
     queue.ask("here:1", "cpu", 1, True, {})
     clock.now += ENTRY_TTL_S * 0.8
-    queue.renew(["here:1"])
+    queue.renew({"here:1": {"status": "running", "steps": 7}})
     clock.now += ENTRY_TTL_S * 0.5
+    assert [(j["key"], j["status"], j["steps"]) for j in queue.jobs()] == [("here:1", "running", 7)]
     assert queue.ask("here:1", "cpu", 1, True, {}) == 0  # the dead server's slot came back
-    assert [j["key"] for j in queue.jobs()] == ["here:1"]

@@ -157,9 +157,18 @@ def test_two_app_servers_on_one_cluster_share_one_cap_and_one_queue(tmp_path):
         time.sleep(1.0)
         assert on_b.status == "queued" and on_b.pid is None  # the cluster is full: B waits behind A
         assert b.status()["admitted"] == 2 and a.status()["queued"] == 1  # both servers see the class
-        assert sorted(j["label"] == "" and j["holds_slot"] for j in b.admission.jobs()) == [False, True, True]
+        assert [(j["here"], j["holds_slot"]) for j in b.admission.jobs()] == [
+            (False, True), (False, True), (True, False)]
+        # Each server's class list (the teacher's panel) holds the other's jobs, as of their last renewal.
+        wait_for(lambda: [(r["id"], r["status"]) for r in b.class_jobs() if not r["here"]]
+                 == [(j.id, "running") for j in on_a], timeout=30)
+        assert [(r["id"], r["status"], r["here"]) for r in a.class_jobs()] == [
+            (on_a[0].id, "running", True), (on_a[1].id, "running", True), (on_b.id, "queued", False)]
         on_a[0].stop()
         wait_for(lambda: on_b.status == "running" and on_b.steps > 0)
+        # The teacher's Stop on server B for a job of server A: A hears it when it next renews.
+        b.stop_job(next(r for r in b.class_jobs() if r["id"] == on_a[1].id), "stopped by the teacher")
+        assert on_a[1].join(60) and on_a[1].stop_reason == "stopped by the teacher"
     finally:
         for job in (*on_a, on_b):
             job.stop(wait=None)
@@ -192,7 +201,8 @@ def test_the_contract_holds_on_a_ray_cluster():
     if refusal:
         pytest.skip(refusal)
     try:
-        command = f"python -m pytest {__file__} -n 0 -x -q -p no:cacheprovider -k 'not on_a_ray_cluster and not laptop'\n"
+        command = (f"python -m pytest {__file__} -n 0 -x -q -p no:cacheprovider "
+                   "-k 'not on_a_ray_cluster and not laptop'\n")
         done = run_in_namespace(command, timeout=1200)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"the Ray run took over 1200 s:\n{exc.output}")

@@ -6,8 +6,9 @@
 * **Class poll** — for the class's current lesson, each exercise with its number of answers, the choice
   counts as a bar chart or the written answers (shown as plain text), and **Reveal to the class**;
 * **Class results** — how many runs each live lesson's board holds, with **Clear the board**;
-* **Live runs** — the cap, the queue and every live job with a Stop button each, **Stop all** and
-  **Pause all**;
+* **Live runs** — the cap, the queue and every live job of the class with a Stop button each (on a
+  Ray cluster shared by several app servers, the other servers' jobs too; their Stop reaches them
+  within seconds), **Stop all** and **Pause all** (this server's jobs);
 * **Heavy lessons** — whether each heavy lesson's default setting is computed, and **Prepare the
   class**, which computes the missing ones in the background with a progress bar.
 
@@ -149,7 +150,7 @@ def jobs_ui() -> None:
     if pause_all.button("Pause all", key="teacher.pause_all", icon=":material/pause_circle:"):
         classroom.require_teacher()
         st.toast(f"Paused {cockpit.pause_all()} live run(s); each student's Start resumes theirs.")
-    jobs = [j for j in REGISTRY.status()["jobs"] if j["status"] in ACTIVE + ("new",)]
+    jobs = [j for j in REGISTRY.class_jobs() if j["status"] in ACTIVE + ("new",)]
     if not jobs:
         st.info("No live job right now.")
         return
@@ -164,12 +165,14 @@ def jobs_ui() -> None:
         cols[2].write(str(row["steps"]))
         cols[3].write(f"{row['age_s'] / 60:.0f} min" if row["age_s"] >= 60 else f"{row['age_s']:.0f} s")
         cols[4].write(row["client"] or "localhost")
-        if cols[5].button("Stop", key=f"teacher.stop.{row['id']}", icon=":material/stop:"):
+        key = f"teacher.stop.{row['id']}" if row["here"] else f"teacher.stop.{row['key']}"
+        if cols[5].button("Stop", key=key, icon=":material/stop:",
+                          help=None if row["here"] else "A run on another app server: it stops within seconds."):
             classroom.require_teacher()
-            job = REGISTRY.find(row["id"])
-            if job is not None:
-                job.stop("stopped by the teacher", wait=None)
+            REGISTRY.stop_job(row, "stopped by the teacher")
             st.rerun()
+        if not row["here"]:
+            cols[4].caption("on another app server")
     st.caption(f"Updated {time.strftime('%H:%M:%S')}; refreshes every {REFRESH_SECONDS:g} s.")
 
 

@@ -9,6 +9,18 @@ from __future__ import annotations
 import threading
 from collections import deque
 from collections.abc import Callable
+from typing import Any
+
+#: How this server names itself in :meth:`LocalAdmission.jobs` (it serves no other).
+SERVER = "this server"
+#: What an admission tells of a job (the fields of ``Job.describe`` that the teacher's panel shows).
+ROW_FIELDS = ("id", "label", "client", "kind", "status", "holds_slot", "steps", "age_s")
+
+
+def job_row(job) -> dict[str, Any]:
+    """Plain data on ``job`` for the class's list of jobs (``Admission.jobs``), whichever admission."""
+    described = job.describe()
+    return {name: described[name] for name in ROW_FIELDS}
 
 
 class LocalAdmission:
@@ -58,3 +70,16 @@ class LocalAdmission:
         with self._lock:
             kinds = [j.kind for j in self._admitted]
             return {"admitted": len(kinds), "admitted_gpu": kinds.count("gpu"), "queued": len(self._queue)}
+
+    def jobs(self) -> list[dict]:
+        """This server's jobs that hold a slot or wait for one (the admitted first, then the line)."""
+        with self._lock:
+            held = [*self._admitted, *self._queue]
+        return [dict(job_row(job), server=SERVER, here=True) for job in held]
+
+    def stop(self, row: dict, reason: str) -> None:
+        """Stop the job of ``row`` (this server holds every job it lists)."""
+        with self._lock:
+            job = next((j for j in [*self._admitted, *self._queue] if j.id == row["id"]), None)
+        if job is not None:
+            job.request_stop(reason)

@@ -60,6 +60,15 @@ class Admission(Protocol):
     def counts(self) -> dict[str, int]:
         """``{"admitted", "admitted_gpu", "queued"}``."""
 
+    def jobs(self) -> list[dict]:
+        """Every job holding a slot or waiting in line, on every app server this admission serves, in
+        the order they asked: a :func:`~wgan_core.live.admission.job_row` each, with ``here`` (a job of this server) and
+        ``server`` (the name of the app server that holds it)."""
+
+    def stop(self, row: dict, reason: str) -> None:
+        """Ask the app server that holds the job of ``row`` (one of :meth:`jobs`) to stop it; a job of
+        another server stops when that server next hears from the cluster (a few seconds)."""
+
 
 class Backend(Protocol):
     """Where live jobs train: makes their links, and says who admits them."""

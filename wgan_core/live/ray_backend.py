@@ -9,8 +9,11 @@ server), so an actor unpickles a job's factory by name, as a worker process does
   :meth:`_JobActor.send` and hands its events over in batches (:meth:`_JobActor.drain`).
 * Admission (:class:`ClusterAdmission`) goes through one named, detached actor (:class:`_ClassQueue`,
   ``wgan-class-queue`` in the ``wgan-classroom`` namespace) that every app server on the cluster
-  shares: one cap (the cluster's CPUs, or ``WGAN_MAX_JOBS``), one first-come queue. Each server renews
-  its entries every few seconds; the entries of a server that stopped renewing them expire.
+  shares: one cap (the cluster's CPUs, or ``WGAN_MAX_JOBS``), one first-come queue, and the class's list
+  of jobs for the teacher's panel. It lives on the head node (a worker node may be lost). Each server
+  renews its entries, with their status and steps, every few seconds, and hears then which of its
+  jobs a teacher on another server asked to stop; the entries of a server that stopped renewing them
+  expire.
 * A paused job keeps its actor and so its slot (the actor holds its CPU): on a cluster, Stop, Reset,
   the closed session or the watchdog give it back.
 * An actor that dies (its node lost, ``ray kill``) fails its job with a message saying so; Ray takes
@@ -30,6 +33,8 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from .admission import job_row
+
 NAMESPACE = "wgan-classroom"
 QUEUE_NAME = "wgan-class-queue"
 #: Seconds after which the queue forgets the entries of a server that stopped renewing them.
@@ -37,6 +42,8 @@ ENTRY_TTL_S = 30.0
 RENEW_EVERY_S = 5.0
 #: The share of a GPU one live GPU job asks for.
 GPU_FRACTION = 0.25
+#: Ray's resource that only the head node has: it pins the class's queue there.
+HEAD_NODE_RESOURCE = "node:__internal_head__"
 
 
 class ClusterUnreachable(RuntimeError):
@@ -104,20 +111,20 @@ class _ClassQueue:
     """The class's cap and first-come queue, shared by every app server on the cluster (a detached actor)."""
 
     def __init__(self, clock: Callable[[], float] = time.time):
-        self.entries: dict[str, dict] = {}  # key -> {kind, admitted, seen, info}, in ask order
+        self.entries: dict[str, dict] = {}  # key -> {kind, admitted, seen, row}, in ask order
         self.clock = clock
 
     def _expire(self, now: float) -> None:
         for key in [k for k, e in self.entries.items() if now - e["seen"] > ENTRY_TTL_S]:
             del self.entries[key]
 
-    def ask(self, key: str, kind: str, cap: int, admit: bool, info: dict) -> int:
+    def ask(self, key: str, kind: str, cap: int, admit: bool, row: dict) -> int:
         """0 when ``key`` holds a slot (taking one if ``admit``, it is first in line and one is free),
-        else its place in its kind's line."""
+        else its place in its kind's line. ``row`` is what the panel shows of the job."""
         now = self.clock()
         self._expire(now)
         entry = self.entries.setdefault(key, {"kind": kind, "admitted": False})
-        entry.update(seen=now, info=info)
+        entry.update(seen=now, row=row)
         if entry["admitted"]:
             return 0
         waiting = [k for k, e in self.entries.items() if e["kind"] == kind and not e["admitted"]]
@@ -133,11 +140,19 @@ class _ClassQueue:
             return None
         return [k for k, e in self.entries.items() if e["kind"] == entry["kind"] and not e["admitted"]].index(key) + 1
 
-    def renew(self, keys: list[str]) -> None:
+    def renew(self, rows: dict[str, dict]) -> dict[str, str]:
+        """Keep these entries (``{key: row}``), with what their jobs are doing now; returns the stops
+        asked for them (``{key: reason}``)."""
         now = self.clock()
-        for key in keys:
+        for key, row in rows.items():
             if key in self.entries:
-                self.entries[key]["seen"] = now
+                self.entries[key].update(seen=now, row=row)
+        return {key: self.entries[key]["stop"] for key in rows if "stop" in self.entries.get(key, {})}
+
+    def ask_stop(self, key: str, reason: str) -> None:
+        """Ask the server that holds ``key`` to stop it (it hears so when it next renews)."""
+        if key in self.entries:
+            self.entries[key]["stop"] = reason
 
     def release(self, key: str) -> None:
         self.entries.pop(key, None)
@@ -149,13 +164,9 @@ class _ClassQueue:
                 "queued": sum(not e["admitted"] for e in self.entries.values())}
 
     def jobs(self) -> list[dict]:
-        """What every server said of its jobs when it last asked, in ask order."""
+        """What every server said of its jobs when it last asked or renewed, in ask order."""
         self._expire(self.clock())
-        return [dict(e["info"], key=k, holds_slot=e["admitted"]) for k, e in self.entries.items()]
-
-
-def _info(job) -> dict:
-    return {"label": job.label, "client": job.client, "kind": job.kind, "status": job.status, "steps": job.steps}
+        return [dict(e["row"], key=k, holds_slot=e["admitted"]) for k, e in self.entries.items()]
 
 
 class ClusterAdmission:
@@ -187,7 +198,8 @@ class ClusterAdmission:
         with self._lock:
             if self._class_queue is None:
                 self._class_queue = ray.remote(_ClassQueue).options(
-                    name=QUEUE_NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0).remote()
+                    name=QUEUE_NAME, namespace=NAMESPACE, lifetime="detached", get_if_exists=True, num_cpus=0,
+                    resources={HEAD_NODE_RESOURCE: 0.001}).remote()
                 threading.Thread(target=self._renew_forever, daemon=True, name="wgan-class-queue-renew").start()
             return self._class_queue
 
@@ -208,7 +220,7 @@ class ClusterAdmission:
     def _ask(self, job, admit: bool) -> int:
         with self._lock:
             self._held[job.id] = job
-        return self._ray.get(self._queue.ask.remote(self._key(job), job.kind, self.cap(job.kind), admit, _info(job)))
+        return self._ray.get(self._queue.ask.remote(self._key(job), job.kind, self.cap(job.kind), admit, job_row(job)))
 
     def enqueue(self, job) -> None:
         self._ask(job, admit=False)
@@ -231,18 +243,29 @@ class ClusterAdmission:
         return self._ray.get(self._queue.counts.remote())
 
     def jobs(self) -> list[dict]:
-        """Every job of the class, on every app server (plain data)."""
-        return self._ray.get(self._queue.jobs.remote())
+        """Every job of the class holding or waiting for a slot, on every app server, in ask order (the
+        other servers' as of their last renewal, at most :data:`RENEW_EVERY_S` s old)."""
+        rows = self._ray.get(self._queue.jobs.remote())
+        return [dict(row, server=row["key"].partition(":")[0], here=row["key"].startswith(f"{self._server}:"))
+                for row in rows]
+
+    def stop(self, row: dict, reason: str) -> None:
+        """Ask the server that holds the job of ``row`` to stop it (within :data:`RENEW_EVERY_S` s)."""
+        self._ray.get(self._queue.ask_stop.remote(row["key"], reason), timeout=30)
 
     def _renew_forever(self) -> None:
-        while True:
+        ray = self._ray
+        while ray.is_initialized():  # ends with the driver's connection (never reconnects at exit)
             time.sleep(RENEW_EVERY_S)
             with self._lock:
-                keys = [self._key(job) for job in self._held.values()]
+                held = {self._key(job): job for job in self._held.values()}
             try:
-                self._queue.renew.remote(keys)
+                asked = ray.get(self._queue.renew.remote({key: job_row(job) for key, job in held.items()}),
+                                timeout=30)
             except Exception:  # the cluster went away: the jobs' own calls report it
-                pass
+                continue
+            for key, reason in asked.items():
+                held[key].request_stop(reason)  # only signals: the job's thread ends it
 
 
 class RayLink:
@@ -294,9 +317,11 @@ class RayLink:
             return None
         lines = [line.strip() for line in str(self._death).splitlines() if line.strip()]
         why = " … ".join(dict.fromkeys([lines[0], lines[-1]])) if lines else type(self._death).__name__
-        return (f"WorkerDied: the training actor ({self.worker_id}) on the Ray cluster died without reporting "
-                f"an error (its node was lost, it was killed, or it could not start): {type(self._death).__name__}: "
-                f"{why}"[:800])
+        node_lost = any("node" in line and ("died" in line or "terminated" in line) for line in lines)
+        how = ("the cluster lost the node it ran on" if node_lost
+               else "it was killed, or it could not start")
+        return (f"WorkerDied: the training actor ({self.worker_id}) on the Ray cluster ended without reporting "
+                f"an error: {how}. Ray says {type(self._death).__name__}: {why}"[:800])
 
     def close(self) -> None:
         """End the actor (the job's thread calls this after the end event or the stop grace): its

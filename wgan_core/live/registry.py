@@ -201,6 +201,23 @@ class JobRegistry:
                 "backend": self.backend.name, **counts, "active": sum(j.status in ACTIVE for j in jobs),
                 "time": time.time(), "jobs": [j.describe() for j in jobs]}
 
+    def class_jobs(self) -> list[dict[str, Any]]:
+        """Every job of the class, for the teacher's panel: this server's jobs not ended (their
+        :meth:`Job.describe`, ``here`` True), then those that the admission reports from other app
+        servers on its cluster (``here`` False; see :meth:`~wgan_core.live.backend.Admission.jobs`)."""
+        mine = [dict(job.describe(), here=True) for job in self.jobs()]
+        return mine + [row for row in self.admission.jobs() if not row["here"]]
+
+    def stop_job(self, row: dict[str, Any], reason: str) -> None:
+        """Stop the job of a :meth:`class_jobs` row: one of this server's now, another server's
+        through the admission (that server stops it within seconds)."""
+        if not row["here"]:
+            self.admission.stop(row, reason)
+            return
+        job = self.find(row["id"])
+        if job is not None:
+            job.stop(reason, wait=None)
+
     def publish(self) -> None:
         """Rewrite the status file, if one is configured (atomically: readers never see half).
 

@@ -1,0 +1,139 @@
+"""Real-browser test of one class on two app servers that share a Ray cluster (slow; in a private
+network namespace, :mod:`tests.ray_namespace`).
+
+Two ``streamlit run app/main.py`` servers point ``WGAN_RAY_ADDRESS`` at one 1-CPU cluster, so the
+class has one training slot. A student on server A starts a run; a student on server B presses Start
+and is queued behind them; the teacher's panel on server B lists A's run; when A's student stops, B's
+run starts. The servers and the browser run inside the namespace, beside the cluster (they listen on
+its loopback): :func:`test_two_app_servers_share_one_class_on_a_ray_cluster` makes the namespace and
+runs :func:`test_in_the_namespace` there.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.browser.helpers import no_exception, wait_idle, wait_until
+from tests.conftest import ARTIFACTS, ROOT, free_port, stop_process, wait_healthy
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+INSIDE = os.environ.get("WGAN_RAY_ADDRESS")  # set only in the namespace run
+KEY = "the teacher key of the cluster test"
+RUNNING = re.compile(r"running · step [1-9]")
+
+
+def start_servers(tmp_path, names: str) -> list[tuple[subprocess.Popen, str]]:
+    """One server per name, each with the teacher's key, started together."""
+    secrets = tmp_path / "secrets.toml"
+    secrets.write_text(f'teacher_key = "{KEY}"\n')
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "WGAN_JOBS_PER_CLIENT": "0"}
+    ARTIFACTS.mkdir(exist_ok=True)
+    servers = []
+    for name in names:
+        port = free_port()
+        with open(ARTIFACTS / f"streamlit-cluster-{name}-{port}.log", "w") as log:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "streamlit", "run", str(ROOT / "app" / "main.py"), "--server.port", str(port),
+                 "--server.address", "127.0.0.1", "--server.headless", "true", "--browser.gatherUsageStats",
+                 "false", "--secrets.files", str(secrets)],
+                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+        servers.append((proc, f"http://127.0.0.1:{port}"))
+    return servers
+
+
+def open_lesson(browser, url: str, path: str):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(120_000)
+    page.goto(f"{url}/{path}")
+    wait_idle(page, timeout=300)
+    return page
+
+
+def phase(started: float, what: str) -> None:
+    """Print how long the run took to reach ``what`` (the outer test shows these lines)."""
+    print(f"PHASE {time.monotonic() - started:6.1f} s  {what}", flush=True)
+
+
+def text_of(page) -> str:
+    return page.locator('[data-testid="stMain"]').inner_text()
+
+
+def button(page, name: str):
+    """The page's own button ``name`` (Streamlit's header shows a Stop button of its own during a run)."""
+    return page.get_by_test_id("stMain").get_by_role("button", name=name, exact=True)
+
+
+def live_runs(teacher) -> str:
+    """The text of the panel's Live runs section."""
+    return text_of(teacher).partition("Live runs")[2].partition("Heavy lessons")[0]
+
+
+@pytest.mark.skipif(not INSIDE, reason="runs in the namespace that the next test makes")
+def test_in_the_namespace(browser, tmp_path):
+    started = time.monotonic()
+    servers = start_servers(tmp_path, "ab")
+    try:
+        for _, url in servers:
+            wait_healthy(url, timeout=180)
+        phase(started, "both servers healthy")
+        (_, on_a), (_, on_b) = servers
+        student_a = open_lesson(browser, on_a, "mode_collapse")
+        button(student_a, "Start").click()
+        wait_until(lambda: RUNNING.search(text_of(student_a)), "A's run to train", timeout=300)
+        phase(started, "A's run trains")
+
+        student_b = open_lesson(browser, on_b, "mode_collapse")
+        button(student_b, "Start").click()
+        wait_until(lambda: "number 1 in line" in text_of(student_b), "B's run to be queued behind A's", timeout=180)
+        time.sleep(3.0)
+        assert "number 1 in line" in text_of(student_b) and not RUNNING.search(text_of(student_b))
+        phase(started, "B's run queued")
+
+        teacher = open_lesson(browser, on_b, "teacher")
+        teacher.get_by_label("Teacher key").fill(KEY)
+        teacher.get_by_role("button", name="Open the panel").click()
+        wait_until(lambda: "on another app server" in live_runs(teacher), "B's panel to list A's run", timeout=120)
+        listed = live_runs(teacher)  # A's run and B's own, queued, each with a Stop button
+        assert listed.count("Mixture of Gaussians and mode collapse") == 2
+        assert listed.count("on another app server") == 1 and "queued · CPU" in listed
+        stops = teacher.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True)
+        wait_until(lambda: stops.count() == 2, lambda: f"two Stop buttons in the panel, found {stops.count()}: "
+                   f"{teacher.get_by_test_id('stMain').get_by_role('button').all_inner_texts()}", timeout=60)
+        no_exception(teacher)
+        phase(started, "B's panel lists A's run")
+
+        button(student_a, "Stop").click()
+        wait_until(lambda: RUNNING.search(text_of(student_b)), "B's run to start once A's stops", timeout=300)
+        phase(started, "B's run trains after A's stopped")
+        assert "in line" not in text_of(student_b)
+        no_exception(student_a)
+        no_exception(student_b)
+    finally:
+        for proc, _ in servers:
+            stop_process(proc)
+
+
+def test_two_app_servers_share_one_class_on_a_ray_cluster():
+    """Runs :func:`test_in_the_namespace` beside a 1-CPU Ray head in a fresh network namespace."""
+    if INSIDE:
+        pytest.skip("this is the run inside the namespace")
+    from tests.ray_namespace import run_in_namespace, unshare_refusal
+
+    refusal = unshare_refusal()
+    if refusal:
+        pytest.skip(refusal)
+    command = f"python -m pytest {__file__} -n 0 -x -q -s -p no:cacheprovider -k test_in_the_namespace\n"
+    try:
+        done = run_in_namespace(command, timeout=900, num_cpus=1)
+    except subprocess.TimeoutExpired as exc:
+        pytest.fail(f"the two-server run took over 900 s:\n{exc.output[-6000:]}")
+    assert done.returncode == 0, done.stdout[-6000:]
+    assert "1 passed" in done.stdout, done.stdout[-3000:]
+    print("\n".join(line for line in done.stdout.splitlines() if line.startswith("PHASE")))
