@@ -52,6 +52,21 @@ def check_members(members: Any) -> dict[str, JobMember]:
     return dict(members)
 
 
+def member_logs(members: Mapping[str, JobMember],
+                extra_metrics: Callable[[str, Any], dict] | None = None) -> list[dict]:
+    """THE log round of a job's members: one dict per member, ``{"member": name, **member.metrics()}``
+    with the member's own ``g_step`` (an adapter's count wins over its trainer's) and ``critic_steps``
+    (when the member has them and its metrics do not), plus ``extra_metrics(name, member)``."""
+    logs = []
+    for name, member in members.items():
+        entry = {"member": name, **member.metrics(), "g_step": int(member.g_step)}
+        if "critic_steps" not in entry and hasattr(member, "critic_steps"):
+            entry["critic_steps"] = int(member.critic_steps)
+        if extra_metrics is not None:
+            entry.update(extra_metrics(name, member))
+        logs.append(entry)
+    return logs
+
 def route_hparams(current: Mapping[str, Mapping[str, Any]], member: str | None, changes: Mapping[str, Any],
                   only_changed: bool = False) -> dict[str, dict[str, Any]]:
     """THE per-member filter: ``{name: the changes that member has}`` for ``member`` (None: every member).
