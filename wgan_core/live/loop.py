@@ -1,4 +1,4 @@
-"""The live job's loop (it runs in the job's worker process) on the one outer loop, and its bounded log.
+"""The live job's loop: it runs in the job's worker process, on the one outer loop.
 
 :class:`Loop` trains through :func:`wgan_core.drive.drive`, like every run: it adds what a live job
 needs between two steps (pause, manual steps, hyper-parameter changes, stop).
@@ -19,29 +19,6 @@ from typing import Any
 from wgan_core.drive import drive
 
 from .member import check_members, member_logs, route_hparams
-
-
-class ThinningLog:
-    """Rounds of log dicts; keeps at most ``capacity`` rounds by dropping every other one when full,
-    so a long run keeps its whole curve at a coarser resolution."""
-
-    def __init__(self, capacity: int):
-        if capacity < 4:
-            raise ValueError(f"max_logs must be at least 4, got {capacity}")
-        self.capacity = capacity
-        self.items: list[list[dict]] = []
-        self.stride = 1  # record one round in `stride` offered
-        self._offered = 0
-
-    def offer(self, entry: list[dict]) -> None:
-        """Offer one round of logs (one dict per member); rounds are kept or dropped whole."""
-        self._offered += 1
-        if (self._offered - 1) % self.stride:
-            return
-        self.items.append(entry)
-        if len(self.items) > self.capacity:
-            self.items = self.items[::2]
-            self.stride *= 2
 
 
 class Loop:

@@ -7,6 +7,7 @@ itself, or an adapter around one (the clipping lesson's frozen generator, the im
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
@@ -51,6 +52,17 @@ def check_members(members: Any) -> dict[str, JobMember]:
             raise ValueError(f"member {name!r} ({type(member).__name__}) is not a job member: it lacks {missing}")
     return dict(members)
 
+
+def check_picklable(objects: Mapping[str, Any]) -> None:
+    """ValueError naming the first of ``objects`` (``{what: object}``: a job's factory, its arguments,
+    ...) that does not pickle: a worker process or a Ray actor receives them pickled."""
+    for what, obj in objects.items():
+        try:
+            pickle.dumps(obj)
+        except Exception as exc:
+            raise ValueError(f"a job needs a picklable {what} (a module-level function or a functools.partial "
+                             f"of one, plain-data arguments); {what} {obj!r} is not: "
+                             f"{type(exc).__name__}: {exc}") from exc
 
 def member_logs(members: Mapping[str, JobMember],
                 extra_metrics: Callable[[str, Any], dict] | None = None) -> list[dict]:
