@@ -1,4 +1,5 @@
-"""The one outer loop (wgan_core.drive.drive) and the live loop that runs on it, in this process."""
+"""The one outer loop (wgan_core.drive.drive), the live loop that runs on it, and a job's supervisor, in this
+process (a fake link stands in for the worker)."""
 
 from __future__ import annotations
 
@@ -111,3 +112,49 @@ def test_the_live_loop_finishes_at_max_steps_with_one_last_record_and_a_snapshot
     thread.join(10)
     assert result == [True] and loop.steps == 7 == sink.steps
     assert [(s, snap is not None) for s, _, snap in sink.records] == [(0, True), (3, False), (6, False), (7, True)]
+
+
+class FakeLink:
+    """A worker link that only records what was sent and answers with ``replies`` (no process)."""
+
+    def __init__(self):
+        self.worker_id, self.sent, self.replies = None, [], []
+
+    def start(self, factory, args, options):
+        self.worker_id = "fake-worker"
+        self.replies.append(("ready", self.worker_id, {"wgan": {"n_critic": 5}}))
+
+    def send(self, command):
+        self.sent.append(command)
+        if command == ("stop",):
+            self.replies.append(("end", "stopped", ""))
+
+    def receive(self, timeout):
+        return self.replies.pop(0) if self.replies else None
+
+    def death_note(self):
+        return None
+
+    def close(self):
+        pass
+
+
+def test_the_supervisor_holds_training_commands_until_the_slot_and_again_after_parking(tmp_path):
+    from tests.live_factories import tiny_members
+    from wgan_core.live import Job, JobRegistry
+    from wgan_core.live.transport import ProcessBackend
+
+    link = FakeLink()
+    job = Job(
+        tiny_members, registry=JobRegistry(1, tmp_path / "s.json", jobs_per_client=0, backend=ProcessBackend()),
+        link=link, pause_grace=0.2)
+    job.set_hparams(n_critic=3)  # before the worker exists: held by the mirror, sent when it reports
+    job.step(2)
+    wait_for(lambda: job.holds_slot and job.status == "paused" and job.pid == "fake-worker")
+    wait_for(lambda: ("hparams", 1, "wgan", {"n_critic": 3}) in link.sent)
+    assert link.sent[0] == ("step", 2)  # the held command went out first, once the worker ran with a slot
+    wait_for(lambda: not job.holds_slot)  # paused past its grace: the slot goes back, the worker stays
+    job.start()  # queues again; the run command goes out once the job is admitted anew
+    wait_for(lambda: ("run", True) in link.sent and job.status == "running" and job.holds_slot)
+    job.stop()
+    assert job.join(10) and job.status == "stopped" and ("stop",) in link.sent
