@@ -24,13 +24,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from wgan_core.config import validate_hparam
-
 from . import commands as C
 from . import settings
 from .backend import Link
 from .buffers import Buffers
-from .member import LIVE_HPARAMS, HparamMirror, check_picklable
+from .member import HparamMirror, check_picklable
 from .registry import ENDED, JobRegistry, Watch, default_registry
 from .supervisor import Supervisor
 
@@ -47,29 +45,25 @@ class Job:
     Parameters
     ----------
     factory, args
-        Picklable (a module-level function or a ``functools.partial`` of one, plain-data arguments),
-        called in the worker.
-    max_steps : int, optional
-        Finish after this many generator steps per member (None: run until stopped).
-    log_every, snapshot_every_s
-        A log round every this many steps (and after every manual step); a snapshot at most this often.
+        Picklable (a module-level function or a ``functools.partial`` of one, plain-data arguments).
+    max_steps, log_every, snapshot_every_s, extra_metrics
+        The worker's :class:`~wgan_core.live.loop.Loop`: finish after ``max_steps`` (None: never), a
+        log round every ``log_every`` steps, a snapshot at most every ``snapshot_every_s`` s, and
+        ``extra_metrics(name, member) -> dict`` (picklable) merged into each log.
     max_logs, max_snapshots : int
-        Bounds of the log list (thinned when full) and of the snapshot deque.
+        Bounds of the :class:`~wgan_core.live.buffers.Buffers`.
     idle_timeout, owner_alive, owner_grace
         The :class:`~wgan_core.live.registry.Watch`: stop without :meth:`touch` for ``idle_timeout`` s
         (``WGAN_JOB_IDLE_TIMEOUT``), or ``owner_grace`` s after ``owner_alive()`` says False.
-    pause_grace : float, optional
-        Seconds a paused job keeps its slot (``WGAN_PAUSE_GRACE_S``, default 60).
-    stop_grace : float
-        Seconds the worker has to exit after being told to stop before it is terminated (then killed).
+    pause_grace, stop_grace : float
+        Seconds a paused job keeps its slot (``WGAN_PAUSE_GRACE_S``, default 60); seconds a worker told
+        to stop has to exit before it is terminated (then killed).
     registry, link
         Where to take a slot (default :func:`~wgan_core.live.registry.default_registry`), and the
         worker's link (default: a new one from the registry's backend).
     label, client, device
-        The lesson, the client address the per-client limit counts (None: this computer), and where
-        the members train (``"cuda…"`` makes it a GPU job for the cap).
-    extra_metrics : callable, optional
-        ``extra_metrics(name, member) -> dict`` merged into each log (picklable, like ``factory``).
+        The lesson, the client the per-client limit counts (None: this computer), and where the
+        members train (``"cuda…"`` makes it a GPU job for the cap).
     """
 
     _ids = itertools.count(1)
@@ -168,12 +162,9 @@ class Job:
         self.watch.touch()
 
     def set_hparams(self, member: str | None = None, **changes: Any) -> dict[str, dict]:
-        """Change hyper-parameters of one member (or all) from their next step; returns the new values."""
-        unknown = sorted(set(changes) - set(LIVE_HPARAMS))
-        if unknown:
-            raise ValueError(f"cannot change {unknown} live; live hyper-parameters are {LIVE_HPARAMS}")
-        for name, value in changes.items():
-            validate_hparam(name, value)
+        """Change hyper-parameters of one member (or all) from their next step; returns the new values.
+
+        ValueError for a name that is not live (:data:`~wgan_core.live.member.LIVE_HPARAMS`) or a bad value."""
         return self._hparams.change(member, changes)
 
     def close_worker(self) -> None:

@@ -12,6 +12,8 @@ import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
+from wgan_core.config import validate_hparam
+
 #: Hyper-parameters a running job may change (the paper's names).
 LIVE_HPARAMS = ("clip_value", "n_critic", "lr", "lambda_gp")
 
@@ -118,7 +120,13 @@ class HparamMirror:
         return {name: dict(h) for name, h in list(self.values.items())}
 
     def change(self, member: str | None, changes: dict[str, Any]) -> dict[str, dict]:
-        """Record ``changes`` (validated already) and send them; returns the members' values after."""
+        """Validate ``changes`` (ValueError names a name that is not live or a bad value), record and send
+        them; returns the members' values after."""
+        unknown = sorted(set(changes) - set(LIVE_HPARAMS))
+        if unknown:
+            raise ValueError(f"cannot change {unknown} live; live hyper-parameters are {LIVE_HPARAMS}")
+        for name, value in changes.items():
+            validate_hparam(name, value)
         with self._lock:
             if not self.known:
                 self._early.append((member, dict(changes)))
