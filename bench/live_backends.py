@@ -58,7 +58,7 @@ def worker_pid(job) -> int:
         return int(job.pid)
     import ray
 
-    return ray.get(job._link._actor.pid.remote())
+    return ray.get(job._worker.link._actor.pid.remote())
 
 
 def measure(seconds: float) -> dict:

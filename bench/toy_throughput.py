@@ -14,11 +14,13 @@ That row only says what lower-precision products would allow: the trainer comput
 
 ``--before PATH`` also times the trainer of another checkout (e.g. ``git worktree add /tmp/before
 <commit>``) in the same rounds, in a helper process that imports ``wgan_core`` from there: the
-before/after comparison of a change, measured under the same load.
+before/after comparison of a change, measured under the same load. ``--through-run`` drives both
+trainers with ``Trainer.run`` (the one outer loop) instead of a bare loop over ``step()``, so that a
+change of the driver shows too.
 
     python bench/toy_throughput.py [--widths 128 512] [--steps 200] [--rounds 5] [--threads N]
                                    [--compile none|default|reduce-overhead] [--device cpu|cuda]
-                                   [--autograd] [--before PATH]
+                                   [--autograd] [--before PATH] [--through-run]
 """
 
 from __future__ import annotations
@@ -43,17 +45,24 @@ from wgan_core.config import TrainConfig  # noqa: E402
 from wgan_core.trainer import Trainer  # noqa: E402
 
 
-def trainer_rate(cfg: TrainConfig, steps: int, warmup: int = 10) -> float:
-    """G-steps/s of ``Trainer.step`` after ``warmup`` steps (one host sync at the end)."""
+def trainer_rate(cfg: TrainConfig, steps: int, warmup: int = 10, through_run: bool = False) -> float:
+    """G-steps/s of ``Trainer.step`` after ``warmup`` steps (one host sync at the end); with
+    ``through_run``, of the same steps driven by ``Trainer.run`` (the one outer loop), whose one metrics
+    read at the end is the host sync alone (``drain_losses``), so that the driver's cost shows."""
     tr = Trainer(cfg)
     for _ in range(warmup):
         tr.step()
     if tr.device.type == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
-    for _ in range(steps):
-        tr.step()
-    tr.drain_losses()  # the host sync a metric read would do
+    if through_run:
+        tr.metrics = tr.drain_losses
+        for _ in tr.run(steps, metrics_every=10**9):
+            pass
+    else:
+        for _ in range(steps):
+            tr.step()
+        tr.drain_losses()  # the host sync a metric read would do
     return steps / (time.perf_counter() - start)
 
 
@@ -71,8 +80,13 @@ for line in sys.stdin:
     for _ in range(req["warmup"]):
         tr.step()
     start = time.perf_counter()
-    for _ in range(req["steps"]):
-        tr.step()
+    if req.get("through_run"):
+        tr.metrics = tr.drain_losses
+        for _ in tr.run(req["steps"], metrics_every=10**9):
+            pass
+    else:
+        for _ in range(req["steps"]):
+            tr.step()
     float(next(tr.critic.parameters()).detach().sum())
     print(req["steps"] / (time.perf_counter() - start), flush=True)
 """
@@ -85,9 +99,10 @@ class BeforeTrainer:
         self.proc = subprocess.Popen([sys.executable, "-c", _BEFORE, path, str(torch.get_num_threads())],
                                      cwd=path, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
 
-    def rate(self, cfg: TrainConfig, steps: int, warmup: int = 10) -> float:
+    def rate(self, cfg: TrainConfig, steps: int, warmup: int = 10, through_run: bool = False) -> float:
         config = {k: v for k, v in cfg.to_dict().items() if k != "engine"}  # older checkouts lack it
-        self.proc.stdin.write(json.dumps({"config": config, "steps": steps, "warmup": warmup}) + "\n")
+        request = {"config": config, "steps": steps, "warmup": warmup, "through_run": through_run}
+        self.proc.stdin.write(json.dumps(request) + "\n")
         self.proc.stdin.flush()
         line = self.proc.stdout.readline()
         if not line:
@@ -116,6 +131,9 @@ def main(argv=None) -> int:
                          "hand-written toy backward passes) in the same rounds")
     ap.add_argument("--before", metavar="PATH", default=None,
                     help="also time the trainer of the checkout at PATH (before a change) in the same rounds")
+    ap.add_argument("--through-run", action="store_true",
+                    help="time the trainers (this one and --before's) through Trainer.run, the one outer loop, "
+                         "instead of a bare loop over Trainer.step")
     args = ap.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -138,9 +156,9 @@ def main(argv=None) -> int:
                 order.reverse()
             for which in order:
                 if which == "trainer":
-                    ours.append(trainer_rate(cfg.replace(seed=r), args.steps))
+                    ours.append(trainer_rate(cfg.replace(seed=r), args.steps, through_run=args.through_run))
                 elif which == "before":
-                    old.append(before.rate(cfg.replace(seed=r), args.steps))
+                    old.append(before.rate(cfg.replace(seed=r), args.steps, through_run=args.through_run))
                 elif which == "autograd":
                     auto.append(trainer_rate(cfg.replace(seed=r, engine="autograd"), args.steps))
                 elif which == "floor":

@@ -56,7 +56,7 @@ def kill_worker(job) -> None:
     else:
         import ray
 
-        ray.kill(job._link._actor)
+        ray.kill(job._worker.link._actor)
 
 
 def make(registry, seed: int = 0, **options) -> live.Job:

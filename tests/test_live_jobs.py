@@ -256,7 +256,8 @@ def test_logs_stay_bounded_and_the_job_finishes_at_max_steps(registry):
     steps = [e["g_step"] for e in job.logs()]
     assert len(steps) <= 9 and steps[0] == 0 and steps == sorted(steps)
     assert steps[-1] >= 32  # thinned, not truncated: the end of the run is still there
-    assert job.steps == 40 and job.latest_snapshot()[0] == 40 and len(job._snapshots) <= job._snapshots.maxlen
+    snapshots = job._buffers.snapshots
+    assert job.steps == 40 and job.latest_snapshot()[0] == 40 and len(snapshots) <= snapshots.maxlen
     wait_for(lambda: worker_gone(job.pid))
     assert registry.status()["admitted"] == 0
 

@@ -81,6 +81,10 @@ def test_live_notebooks_train_with_tqdm_and_change_knobs_mid_run(slug):
     source = "\n".join(c.source for c in notebooks.build_notebook(slug).cells if c.cell_type == "code")
     assert "lesson.build_members(" in source and "from tqdm.auto import tqdm" in source
     assert "redraw(figures())" in source and ".set_hparams(**knobs)" in source
+    # they train through the one outer loop of every run, with the live job's log round
+    assert "drive(step_members, steps," in source and "member_logs(members, extra)" in source
+    assert ".step()" in source.split("def step_members():")[1].split("def train(")[0]
+    assert source.count(".step()") == 1, "no second training loop in the notebook"
 
 
 def test_redraw_shows_each_figure_once_and_replaces_its_drawing(monkeypatch):

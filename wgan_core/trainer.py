@@ -43,6 +43,7 @@ from . import metrics as M
 from .accumulator import LossAccumulator
 from .config import TrainConfig
 from .data import build_data
+from .drive import drive
 from .engines import GradientEngine, pick_engine
 from .hparams import LiveHparams
 from .models import build_models, resolve_device
@@ -217,23 +218,18 @@ class Trainer:
         multiple of ``metrics_every`` (default ``config.metrics_every``; a resumed run logs at the same
         steps as an uninterrupted one) and after the last step. :meth:`stop` ends it early.
 
-        The one outer loop of every run: after each step (and after the consumer has handled that
-        step's metrics) each of ``callbacks`` is called with the trainer; a recorder's grid and
-        checkpoint hooks (:class:`~wgan_core.runs.RunRecorder`) are such callbacks.
+        Driven by the one outer loop, :func:`wgan_core.drive.drive`: after each step (and after the
+        consumer has handled that step's metrics) each of ``callbacks`` is called with the trainer; a
+        recorder's grid and checkpoint hooks (:class:`~wgan_core.runs.RunRecorder`) are such callbacks.
 
         Raises :class:`~wgan_core.divergence.DivergedError` from :meth:`metrics` when the run diverged."""
         if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
             raise ValueError(f"steps must be a non-negative integer; got {steps!r}")
         every = metrics_every or self.config.metrics_every
         self._stop.clear()
-        for i in range(steps):
-            if self._stop.is_set():
-                break
-            self.step()
-            if self.g_step % every == 0 or i + 1 == steps:
-                yield self.metrics()
-            for callback in callbacks:
-                callback(self)
+        yield from drive(self.step, steps, self.metrics, due=lambda _: self.g_step % every == 0,
+                         gate=lambda: not self._stop.is_set(),
+                         callbacks=[lambda _, callback=callback: callback(self) for callback in callbacks])
         if self._stop.is_set() and self.losses.steps:
             yield self.metrics()
 

@@ -1,9 +1,10 @@
 """Notebook cells of the live lessons: they train in the notebook with the lesson's own trainers.
 
 The members come from the lesson's ``build_members`` (the same :class:`wgan_core.trainer.Trainer`
-configs as the app's live job); a visible loop steps them under a ``tqdm.auto`` bar, logs their metrics
-every ``log_every`` steps and redraws the figures (the builders of :mod:`plots`) every ``redraw_every``
-steps. A later cell changes ``clip_value`` / ``n_critic`` mid-run with ``set_hparams`` and trains on.
+configs as the app's live job); the one outer loop of every run (:func:`wgan_core.drive.drive`) steps
+them under a ``tqdm.auto`` bar, logs their metrics every ``log_every`` steps (the live job's log round,
+:func:`wgan_core.live.member.member_logs`) and redraws the figures (the builders of :mod:`plots`) every
+``redraw_every`` steps. A later cell changes ``clip_value`` / ``n_critic`` mid-run with ``set_hparams`` and trains on.
 """
 
 from __future__ import annotations
@@ -11,7 +12,8 @@ from __future__ import annotations
 from lessons import Slider
 from lessons.notebooks import Recipe, code, md
 
-IMPORTS = "from tqdm.auto import tqdm\n\nfrom lessons.notebooks.widgets import Redraw, control, explore\n"
+IMPORTS = ("from tqdm.auto import tqdm\n\nfrom lessons.notebooks.widgets import Redraw, control, explore\n"
+           "from wgan_core.drive import drive\nfrom wgan_core.live.member import member_logs\n")
 
 
 def _steps(default: int, more: int, every: int) -> tuple[Slider, ...]:
@@ -27,23 +29,28 @@ logs = []
 redraw = Redraw()
 
 
-def record():
-    for name, trainer in members.items():
-        logs.append({"member": name, "g_step": int(trainer.g_step), **trainer.metrics(), **extra(name, trainer)})
+def step_members():
+    for trainer in members.values():
+        trainer.step()
 
 
 def train(steps):
-    \"\"\"``steps`` generator steps of every member; metrics every ``log_every``, figures every ``redraw_every``.\"\"\"
-    for i in tqdm(range(1, steps + 1), desc="generator steps"):
-        for trainer in members.values():
-            trainer.step()
-        if i % log_every == 0 or i == steps:
-            record()
+    \"\"\"``steps`` generator steps of every member through the one outer loop of every run
+    (``wgan_core.drive.drive``): metrics every ``log_every`` steps, figures every ``redraw_every``.\"\"\"
+    bar = tqdm(total=steps, desc="generator steps")
+
+    def after_step(i):
+        bar.update()
         if i % redraw_every == 0 or i == steps:
             redraw(figures())
 
+    for round_ in drive(step_members, steps, lambda: member_logs(members, extra), due=lambda i: i % log_every == 0,
+                        callbacks=[after_step]):
+        logs.extend(round_)
+    bar.close()
 
-record()
+
+logs.extend(member_logs(members, extra))
 redraw(figures())
 train(train_steps)
 """

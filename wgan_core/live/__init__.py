@@ -4,7 +4,7 @@
 module           what it holds
 ===============  ====================================================================================
 ``member``       :class:`JobMember`, the contract of what a job trains, and :func:`route_hparams`
-``loop``         THE training loop (:class:`Loop`) and the bounded, thinning log
+``loop``         the live job's loop (:class:`Loop`), on the one outer loop :func:`wgan_core.drive.drive`
 ``commands``     the commands a job sends its loop, and :func:`commands.apply`, the one dispatcher
 ``events``       the events a worker reports, and :func:`events.apply`, the one decoder
 ``worker``       :func:`worker.run_job`, the body of every worker; the worker process's start-up
@@ -13,7 +13,9 @@ module           what it holds
 ``ray_backend``  the Ray backend (``WGAN_RAY_ADDRESS``): an actor per job, the class's queue in the cluster
 ``admission``    this server's cap (CPU and GPU apart) and FIFO queue
 ``registry``     the jobs of this server, the per-client limit, watchdog and owner check
-``job``          :class:`Job`: the controls and read side a page uses, and its supervising thread
+``job``          :class:`Job`: the controls and read side a page uses, the job's state machine
+``supervisor``   a job's slot, held commands, worker link and supervising thread
+``buffers``      a job's step count and bounded buffers: the thinning log, the newest snapshots
 ``settings``     the environment variables, with their defaults
 ===============  ====================================================================================
 

@@ -8,9 +8,9 @@ A command is a small tuple (it crosses the worker's pipe as it is):
   server shows only the answer to the latest);
 * ``("stop",)`` — end the loop.
 
-``run`` and ``step`` make the loop train, so they need a slot: a job holds them back while it has
-none (:meth:`wgan_core.live.job.Job.holds_slot`); ``hparams`` and ``stop`` always pass. The worker's
-answers are events (:mod:`wgan_core.live.events`).
+``run`` and ``step`` make the loop train, so they need a slot: a job's supervisor holds them back
+while it has none (:class:`wgan_core.live.supervisor.Supervisor`); ``hparams`` and ``stop`` always pass.
+The worker's answers are events (:mod:`wgan_core.live.events`).
 """
 
 from __future__ import annotations

@@ -1,4 +1,7 @@
-"""THE training loop of a live job (it runs in the job's worker process), and its bounded log.
+"""The live job's loop: it runs in the job's worker process, on the one outer loop.
+
+:class:`Loop` trains through :func:`wgan_core.drive.drive`, like every run: it adds what a live job
+needs between two steps (pause, manual steps, hyper-parameter changes, stop).
 
 The loop never draws: progress leaves it through a *sink* (``on_steps(steps)``,
 ``on_record(steps, logs, snapshot)``) as plain data; commands reach it from another thread through
@@ -13,30 +16,9 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from .member import check_members, route_hparams
+from wgan_core.drive import drive
 
-
-class ThinningLog:
-    """Rounds of log dicts; keeps at most ``capacity`` rounds by dropping every other one when full,
-    so a long run keeps its whole curve at a coarser resolution."""
-
-    def __init__(self, capacity: int):
-        if capacity < 4:
-            raise ValueError(f"max_logs must be at least 4, got {capacity}")
-        self.capacity = capacity
-        self.items: list[list[dict]] = []
-        self.stride = 1  # record one round in `stride` offered
-        self._offered = 0
-
-    def offer(self, entry: list[dict]) -> None:
-        """Offer one round of logs (one dict per member); rounds are kept or dropped whole."""
-        self._offered += 1
-        if (self._offered - 1) % self.stride:
-            return
-        self.items.append(entry)
-        if len(self.items) > self.capacity:
-            self.items = self.items[::2]
-            self.stride *= 2
+from .member import check_members, member_logs, route_hparams
 
 
 class Loop:
@@ -60,6 +42,7 @@ class Loop:
         self.running = False  # continuous training wanted (else: paused, doing pending manual steps)
         self.pending = 0  # manual steps still to do
         self.log_next = False  # log right after a hyper-parameter change, so curves show it promptly
+        self._manual = False  # the step under way is a manual one
         self.steps = 0
         self._last_snapshot_t = -float("inf")
 
@@ -96,45 +79,51 @@ class Loop:
 
     # ---- the loop ----------------------------------------------------------------------------------
     def run(self, should_end: Callable[[], bool]) -> bool:
-        """Train until ``should_end()`` (False) or ``max_steps`` (True); exceptions of a member propagate."""
+        """Train until ``should_end()`` (False) or ``max_steps`` (True); exceptions of a member propagate.
+
+        The outer loop is :func:`wgan_core.drive.drive`; its gate (:meth:`_next_step`) waits while the
+        job is paused and ends the run on ``should_end()``."""
         self.record(force_snapshot=True)
+        for _ in drive(self._step_members, self.max_steps, self._measure, self._log_due,
+                       gate=lambda: self._next_step(should_end)):
+            pass
+        return self.max_steps is not None and self.steps >= self.max_steps
+
+    def _next_step(self, should_end: Callable[[], bool]) -> bool:
+        """Wait until a step is wanted (running, or a manual step pending); False once ``should_end()``."""
         while not should_end():
             with self.lock:
-                manual = not self.running and self.pending > 0
-                if not self.running and not manual:
-                    self.lock.wait(timeout=0.25)
-                    continue
-                if manual:
-                    self.pending -= 1
-            for member in self.members.values():
-                member.step()
-            self.steps += 1
-            self.sink.on_steps(self.steps)
-            with self.lock:
-                logged = manual or self.log_next or self.steps % self.log_every == 0
-                self.log_next = self.log_next and not logged
-            if logged:
-                self.record(force_snapshot=manual)
-            if self.max_steps is not None and self.steps >= self.max_steps:
-                self.record(force_snapshot=True, with_logs=not logged)  # the last step: logged once
-                return True
+                if self.running or self.pending > 0:
+                    self._manual = not self.running
+                    self.pending -= self._manual
+                    return True
+                self.lock.wait(timeout=0.25)
         return False
 
-    def record(self, force_snapshot: bool = False, with_logs: bool = True) -> None:
-        """One log per member (the member's own ``g_step`` and ``critic_steps`` on each); a snapshot when due."""
-        logs = []
-        for name, member in self.members.items() if with_logs else ():
-            entry = {"member": name, "g_step": int(member.g_step), **member.metrics()}
-            entry["g_step"] = int(member.g_step)  # the member's count wins (a frozen-generator adapter counts rounds)
-            if "critic_steps" not in entry and hasattr(member, "critic_steps"):
-                entry["critic_steps"] = int(member.critic_steps)
-            if self.extra_metrics is not None:
-                entry.update(self.extra_metrics(name, member))
-            logs.append(entry)
+    def _step_members(self) -> None:
+        for member in self.members.values():
+            member.step()
+        self.steps += 1
+        self.sink.on_steps(self.steps)
+
+    def _log_due(self, steps: int) -> bool:
+        """A log round is due every ``log_every`` steps, after a manual step and after a change."""
+        with self.lock:
+            due = self._manual or self.log_next or steps % self.log_every == 0
+            self.log_next = self.log_next and not due
+        return due
+
+    def _measure(self) -> None:
+        """A log round; a snapshot too after a manual step or the last step, else when one is due."""
+        last = self.max_steps is not None and self.steps >= self.max_steps
+        self.record(force_snapshot=self._manual or last)
+
+    def record(self, force_snapshot: bool = False) -> None:
+        """One log per member (:func:`~wgan_core.live.member.member_logs`); a snapshot when due."""
+        logs = member_logs(self.members, self.extra_metrics)
         now = time.monotonic()
         snap = None
         if force_snapshot or now - self._last_snapshot_t >= self.snapshot_every_s:
             snap = {name: member.snapshot() for name, member in self.members.items()}
             self._last_snapshot_t = now
-        if logs or snap is not None:
-            self.sink.on_record(self.steps, logs, snap)
+        self.sink.on_record(self.steps, logs, snap)

@@ -7,9 +7,12 @@ itself, or an adapter around one (the clipping lesson's frozen generator, the im
 
 from __future__ import annotations
 
+import pickle
 import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
+
+from wgan_core.config import validate_hparam
 
 #: Hyper-parameters a running job may change (the paper's names).
 LIVE_HPARAMS = ("clip_value", "n_critic", "lr", "lambda_gp")
@@ -52,6 +55,32 @@ def check_members(members: Any) -> dict[str, JobMember]:
     return dict(members)
 
 
+def check_picklable(objects: Mapping[str, Any]) -> None:
+    """ValueError naming the first of ``objects`` (``{what: object}``: a job's factory, its arguments,
+    ...) that does not pickle: a worker process or a Ray actor receives them pickled."""
+    for what, obj in objects.items():
+        try:
+            pickle.dumps(obj)
+        except Exception as exc:
+            raise ValueError(f"a job needs a picklable {what} (a module-level function or a functools.partial "
+                             f"of one, plain-data arguments); {what} {obj!r} is not: "
+                             f"{type(exc).__name__}: {exc}") from exc
+
+def member_logs(members: Mapping[str, JobMember],
+                extra_metrics: Callable[[str, Any], dict] | None = None) -> list[dict]:
+    """THE log round of a job's members: one dict per member, ``{"member": name, **member.metrics()}``
+    with the member's own ``g_step`` (an adapter's count wins over its trainer's) and ``critic_steps``
+    (when the member has them and its metrics do not), plus ``extra_metrics(name, member)``."""
+    logs = []
+    for name, member in members.items():
+        entry = {"member": name, **member.metrics(), "g_step": int(member.g_step)}
+        if "critic_steps" not in entry and hasattr(member, "critic_steps"):
+            entry["critic_steps"] = int(member.critic_steps)
+        if extra_metrics is not None:
+            entry.update(extra_metrics(name, member))
+        logs.append(entry)
+    return logs
+
 def route_hparams(current: Mapping[str, Mapping[str, Any]], member: str | None, changes: Mapping[str, Any],
                   only_changed: bool = False) -> dict[str, dict[str, Any]]:
     """THE per-member filter: ``{name: the changes that member has}`` for ``member`` (None: every member).
@@ -91,7 +120,13 @@ class HparamMirror:
         return {name: dict(h) for name, h in list(self.values.items())}
 
     def change(self, member: str | None, changes: dict[str, Any]) -> dict[str, dict]:
-        """Record ``changes`` (validated already) and send them; returns the members' values after."""
+        """Validate ``changes`` (ValueError names a name that is not live or a bad value), record and send
+        them; returns the members' values after."""
+        unknown = sorted(set(changes) - set(LIVE_HPARAMS))
+        if unknown:
+            raise ValueError(f"cannot change {unknown} live; live hyper-parameters are {LIVE_HPARAMS}")
+        for name, value in changes.items():
+            validate_hparam(name, value)
         with self._lock:
             if not self.known:
                 self._early.append((member, dict(changes)))

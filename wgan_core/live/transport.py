@@ -2,8 +2,8 @@
 
 Two one-way pipes join the server and the worker: commands go down (:mod:`wgan_core.live.commands`),
 events come up (:mod:`wgan_core.live.events`). The link only carries them: which commands wait for a
-slot is the job's business (:class:`wgan_core.live.job.Job`), and the cap and queue are this server's
-(:class:`wgan_core.live.admission.LocalAdmission`).
+slot is the job's supervisor's business (:class:`wgan_core.live.supervisor.Supervisor`), and the cap
+and queue are this server's (:class:`wgan_core.live.admission.LocalAdmission`).
 """
 
 from __future__ import annotations
