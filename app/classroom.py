@@ -128,6 +128,14 @@ def title_of(slug: str) -> str:
     return next((info.title for info in lessons.COURSE if info.slug == slug), "Home")
 
 
+def page_drawn(slug: str) -> None:
+    """After a page (not the teacher's panel) ran in full: this session is seen on it (the panel's count
+    of students per lesson; a move reaches a student when its page has run), and a presenting teacher's
+    page becomes the class's lesson."""
+    _mark_seen(slug)
+    record_presenter_page(slug)
+
+
 def record_presenter_page(slug: str) -> None:
     """After a lesson page ran in a teacher's session: remember it, and when this session presents, make
     it (with its URL values) the class's lesson."""
@@ -235,7 +243,8 @@ def follow_ui(pages: list[st.Page], slug: str, session_job: Callable[[], Any]) -
     def follow() -> None:
         if _page_of_this_run() != own_page:
             st.switch_page(target, query_params=own_query)  # a stale poll: redraw this page in full
-        _mark_seen(slug)
+        if st.session_state.get(LAST_SEEN, (None,))[0] == slug:
+            _mark_seen(slug)  # still here: kept fresh (a new page is marked once drawn, by page_drawn)
         _banner(slug, session_job)
 
     follow()

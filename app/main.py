@@ -34,4 +34,4 @@ if current.url_path != teacher.url_path:  # the teacher's page is not a step of 
     classroom.follow_ui(pages, current.url_path, live.session_job)  # the banner; a follower moves with the class
 current.run()
 if current.url_path != teacher.url_path:
-    classroom.record_presenter_page(current.url_path)  # the presenting teacher's page becomes the class's
+    classroom.page_drawn(current.url_path)  # seen here; the presenting teacher's page becomes the class's
