@@ -1,10 +1,10 @@
 """Real-browser test of one class on two app servers that share a Ray cluster (slow; in a private
 network namespace, :mod:`tests.ray_namespace`).
 
-Two ``streamlit run app/main.py`` servers point ``WGAN_RAY_ADDRESS`` at one 1-CPU cluster, so the
-class has one training slot. A student on server A starts a run; a student on server B presses Start
-and is queued behind them; the teacher's panel on server B lists A's run; when A's student stops, B's
-run starts. The servers and the browser run inside the namespace, beside the cluster (they listen on
+Two ``streamlit run app/main.py`` servers point ``WGAN_RAY_ADDRESS`` at one 2-CPU cluster, so the
+class has two training slots. Three students press Start across the servers: one on server A, two on
+server B. Exactly two runs train and the third shows Queued; the teacher's panel on server B lists A's
+run; when A's student stops, the queued run starts. The servers and the browser run inside the namespace, beside the cluster (they listen on
 its loopback): :func:`test_two_app_servers_share_one_class_on_a_ray_cluster` makes the namespace and
 runs :func:`test_in_the_namespace` there.
 """
@@ -91,37 +91,43 @@ def test_in_the_namespace(browser, tmp_path):
 
         student_b = open_lesson(browser, on_b, "mode_collapse")
         button(student_b, "Start").click()
-        wait_until(lambda: "number 1 in line" in text_of(student_b), "B's run to be queued behind A's", timeout=180)
-        time.sleep(3.0)
-        assert "number 1 in line" in text_of(student_b) and not RUNNING.search(text_of(student_b))
-        phase(started, "B's run queued")
+        wait_until(lambda: RUNNING.search(text_of(student_b)), "B's run to train beside A's", timeout=300)
+        phase(started, "B's run trains beside A's")
+
+        student_c = open_lesson(browser, on_b, "mode_collapse")
+        button(student_c, "Start").click()
+        wait_until(lambda: "number 1 in line" in text_of(student_c), "C's run to be queued", timeout=180)
+        time.sleep(3.0)  # exactly two train, the third waits
+        assert "number 1 in line" in text_of(student_c) and not RUNNING.search(text_of(student_c))
+        assert RUNNING.search(text_of(student_a)) and RUNNING.search(text_of(student_b))
+        phase(started, "C's run queued")
 
         teacher = open_lesson(browser, on_b, "teacher")
         teacher.get_by_label("Teacher key").fill(KEY)
         teacher.get_by_role("button", name="Open the panel").click()
         wait_until(lambda: "on another app server" in live_runs(teacher), "B's panel to list A's run", timeout=120)
-        listed = live_runs(teacher)  # A's run and B's own, queued, each with a Stop button
-        assert listed.count("Mixture of Gaussians and mode collapse") == 2
+        listed = live_runs(teacher)  # A's run, and B's and C's on this server, each with a Stop button
+        assert listed.count("Mixture of Gaussians and mode collapse") == 3
         assert listed.count("on another app server") == 1 and "queued · CPU" in listed
         stops = teacher.get_by_test_id("stMain").get_by_role("button", name="Stop", exact=True)
-        wait_until(lambda: stops.count() == 2, lambda: f"two Stop buttons in the panel, found {stops.count()}: "
+        wait_until(lambda: stops.count() == 3, lambda: f"three Stop buttons in the panel, found {stops.count()}: "
                    f"{teacher.get_by_test_id('stMain').get_by_role('button').all_inner_texts()}", timeout=60)
         no_exception(teacher)
         phase(started, "B's panel lists A's run")
 
         button(student_a, "Stop").click()
-        wait_until(lambda: RUNNING.search(text_of(student_b)), "B's run to start once A's stops", timeout=300)
-        phase(started, "B's run trains after A's stopped")
-        assert "in line" not in text_of(student_b)
-        no_exception(student_a)
-        no_exception(student_b)
+        wait_until(lambda: RUNNING.search(text_of(student_c)), "C's run to start once A's stops", timeout=300)
+        phase(started, "C's run trains after A's stopped")
+        assert "in line" not in text_of(student_c)
+        for page in (student_a, student_b, student_c):
+            no_exception(page)
     finally:
         for proc, _ in servers:
             stop_process(proc)
 
 
 def test_two_app_servers_share_one_class_on_a_ray_cluster():
-    """Runs :func:`test_in_the_namespace` beside a 1-CPU Ray head in a fresh network namespace."""
+    """Runs :func:`test_in_the_namespace` beside a 2-CPU Ray head in a fresh network namespace."""
     if INSIDE:
         pytest.skip("this is the run inside the namespace")
     from tests.ray_namespace import run_in_namespace, unshare_refusal
@@ -131,7 +137,7 @@ def test_two_app_servers_share_one_class_on_a_ray_cluster():
         pytest.skip(refusal)
     command = f"python -m pytest {__file__} -n 0 -x -q -s -p no:cacheprovider -k test_in_the_namespace\n"
     try:
-        done = run_in_namespace(command, timeout=900, num_cpus=1)
+        done = run_in_namespace(command, timeout=900, num_cpus=2)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"the two-server run took over 900 s:\n{exc.output[-6000:]}")
     assert done.returncode == 0, done.stdout[-6000:]
