@@ -309,12 +309,14 @@ class LivePanel:
         if job.status == "queued" and job.holds_slot:
             st.info("Starting the training process…", icon=":material/hourglass_top:")
             return
-        if job.status == "queued":
-            cap = job.registry.cap(job.kind)
+        if job.status == "queued":  # on a Ray cluster the cap and the queue are the class's, for every server
+            cap, kind = job.registry.cap(job.kind), job.kind.upper()
+            whose = "the class's cluster" if job.registry.backend.name == "ray" else "this server"
+            slots = f"all {cap} {kind} training slots" if cap > 1 else f"the one {kind} training slot"
             again = "resumes where it left off" if job.pid is not None else "starts by itself"
-            st.warning(f"Queued: all {cap} {job.kind.upper()} training slot{'s' * (cap > 1)} of this server are "
-                       f"busy (you are number {job.queue_position() or 1} in line). Your run {again} when a slot "
-                       "frees.", icon=":material/hourglass_top:")
+            st.warning(f"Queued: {slots} of {whose} {'are' if cap > 1 else 'is'} busy (you are number "
+                       f"{job.queue_position() or 1} in line). Your run {again} when a slot frees.",
+                       icon=":material/hourglass_top:")
             return
         frac = job.progress()
         st.progress(frac if frac is not None else 0.0, text=self.status_text(job))
