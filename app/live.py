@@ -18,8 +18,9 @@ Rules it keeps:
   the run and can stop it); a comparison of several trainers is one job, so one slot of the cap;
 * the job trains in a worker process, so drawing here never takes the trainer's GIL. ``make_members`` is
   therefore a picklable factory — a lesson's module-level ``build_members`` in a ``functools.partial`` —
-  called as ``make_members(live_values)`` in the worker; ``extra_metrics`` must pickle too. The
-  workers' forkserver starts with the first live panel, preloading :data:`WORKER_PRELOAD`;
+  called as ``make_members(live_values, device=...)`` in the worker, on the device this server chose
+  once (:func:`wgan_core.device.server_device`, read when the job is made); ``extra_metrics`` must
+  pickle too. The workers' forkserver starts with the first live panel, preloading :data:`WORKER_PRELOAD`;
 * the job never calls ``st.*``; the page polls it with ``st.fragment(run_every=1 s)`` (status)
   and redraws its figures every 2 s (the snapshot cadence);
 * sliders apply to the running job from its next step (the job's ``set_hparams``);
@@ -178,8 +179,9 @@ class LivePanel:
     live_controls : sequence of lessons.Slider
         Hyper-parameter sliders applied to the running job (mirrored in the URL).
     make_members : callable
-        ``make_members(live_values) -> {name: trainer}``, called when a new job is needed — in the job's
-        worker process, so it must pickle (``functools.partial`` of a lesson's ``build_members``).
+        ``make_members(live_values, device=device) -> {name: trainer}``, called when a new job is needed
+        — in the job's worker, on the job's device (this server's, chosen when the job is made), so it
+        must pickle (``functools.partial`` of a lesson's ``build_members``).
     route : callable
         ``route(live_values) -> {member: {hparam: value}}`` (a lesson's ``hparam_changes``).
     settings : dict

@@ -18,14 +18,14 @@ DIVERGING = dict(dataset="8gaussians", width=32, depth=3, batch_size=64, device=
                  loss="wgan-gp", optimizer="rmsprop", lr=1.0, critic_lr_ratio=1000.0, lambda_gp=1000.0)
 
 
-def tiny_members(seed: int = 0) -> dict:
+def tiny_members(seed: int = 0, *, device: str) -> dict:
     return {"wgan": Trainer(preset("toy-wgan", seed=seed, width=16, depth=2, batch_size=32, eval_samples=64,
-                                   device="cpu"))}
+                                   device=device))}
 
 
-def diverging_members(live_values: dict) -> dict:
+def diverging_members(live_values: dict, *, device: str) -> dict:
     """One WGAN-GP member at learning rates that really diverge (its name takes no slider value)."""
-    return {"diverging": Trainer(TrainConfig(**DIVERGING))}
+    return {"diverging": Trainer(TrainConfig(**dict(DIVERGING, device=device)))}
 
 
 def diverging_page() -> None:
