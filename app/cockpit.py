@@ -1,8 +1,10 @@
-"""The teacher's cockpit, apart from drawing: stop or pause every live run, and prepare the class by
-computing each heavy lesson's default setting in the background (one thread per server).
+"""The teacher's cockpit, apart from drawing: stop every live run of the class, pause this server's,
+and prepare the class by computing each heavy lesson's default setting in the background (one thread
+per server).
 
-Live jobs are reached only through the registry's public methods (``REGISTRY.active_jobs()``,
-``Job.stop``, ``Job.pause``); heavy runs only through :mod:`app.precomputed` (``HEAVY``,
+Live jobs are reached only through the registry's public methods (``REGISTRY.class_jobs()`` and
+``REGISTRY.stop_job``, which reach the other app servers' jobs on a Ray cluster; ``REGISTRY.active_jobs()``
+and ``Job.pause`` for this server's); heavy runs only through :mod:`app.precomputed` (``HEAVY``,
 ``is_cached``, ``defaults_of``, ``run``).
 """
 
@@ -14,19 +16,22 @@ from dataclasses import dataclass, field
 
 import lessons
 from app import precomputed
-from wgan_core.live import REGISTRY
+from wgan_core.live import ACTIVE, REGISTRY
 
 
 def stop_all(reason: str = "stopped by the teacher") -> int:
-    """Stop every live run of the server; how many were stopped."""
-    jobs = REGISTRY.active_jobs()
-    for job in jobs:
-        job.stop(reason, wait=None)
-    return len(jobs)
+    """Stop every live run of the class (queued, running or paused): this server's now, and on a Ray
+    cluster the other app servers' too (each stops its own within seconds); how many were stopped."""
+    rows = [row for row in REGISTRY.class_jobs() if row["status"] in ACTIVE]
+    for row in rows:
+        REGISTRY.stop_job(row, reason)
+    return len(rows)
 
 
 def pause_all() -> int:
-    """Pause every running live run (each student's **Start** resumes it); how many were paused."""
+    """Pause every running or queued live run of this server (each student's **Start** resumes it); how
+    many were paused. Only this server's: the class's admission can stop another server's job, not
+    pause it."""
     jobs = [j for j in REGISTRY.active_jobs() if j.status in ("running", "queued")]
     for job in jobs:
         job.pause()

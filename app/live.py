@@ -18,8 +18,9 @@ Rules it keeps:
   the run and can stop it); a comparison of several trainers is one job, so one slot of the cap;
 * the job trains in a worker process, so drawing here never takes the trainer's GIL. ``make_members`` is
   therefore a picklable factory — a lesson's module-level ``build_members`` in a ``functools.partial`` —
-  called as ``make_members(live_values)`` in the worker; ``extra_metrics`` must pickle too. The
-  workers' forkserver starts with the first live panel, preloading :data:`WORKER_PRELOAD`;
+  called as ``make_members(live_values, device=...)`` in the worker, on the device this server chose
+  once (:func:`wgan_core.device.server_device`, read when the job is made); ``extra_metrics`` must
+  pickle too. The workers' forkserver starts with the first live panel, preloading :data:`WORKER_PRELOAD`;
 * the job never calls ``st.*``; the page polls it with ``st.fragment(run_every=1 s)`` (status)
   and redraws its figures every 2 s (the snapshot cadence);
 * sliders apply to the running job from its next step (the job's ``set_hparams``);
@@ -178,8 +179,9 @@ class LivePanel:
     live_controls : sequence of lessons.Slider
         Hyper-parameter sliders applied to the running job (mirrored in the URL).
     make_members : callable
-        ``make_members(live_values) -> {name: trainer}``, called when a new job is needed — in the job's
-        worker process, so it must pickle (``functools.partial`` of a lesson's ``build_members``).
+        ``make_members(live_values, device=device) -> {name: trainer}``, called when a new job is needed
+        — in the job's worker, on the job's device (this server's, chosen when the job is made), so it
+        must pickle (``functools.partial`` of a lesson's ``build_members``).
     route : callable
         ``route(live_values) -> {member: {hparam: value}}`` (a lesson's ``hparam_changes``).
     settings : dict
@@ -309,12 +311,14 @@ class LivePanel:
         if job.status == "queued" and job.holds_slot:
             st.info("Starting the training process…", icon=":material/hourglass_top:")
             return
-        if job.status == "queued":
-            cap = job.registry.cap(job.kind)
+        if job.status == "queued":  # on a Ray cluster the cap and the queue are the class's, for every server
+            cap, kind = job.registry.cap(job.kind), job.kind.upper()
+            whose = "the class's cluster" if job.registry.backend.name == "ray" else "this server"
+            slots = f"all {cap} {kind} training slots" if cap > 1 else f"the one {kind} training slot"
             again = "resumes where it left off" if job.pid is not None else "starts by itself"
-            st.warning(f"Queued: all {cap} {job.kind.upper()} training slot{'s' * (cap > 1)} of this server are "
-                       f"busy (you are number {job.queue_position() or 1} in line). Your run {again} when a slot "
-                       "frees.", icon=":material/hourglass_top:")
+            st.warning(f"Queued: {slots} of {whose} {'are' if cap > 1 else 'is'} busy (you are number "
+                       f"{job.queue_position() or 1} in line). Your run {again} when a slot frees.",
+                       icon=":material/hourglass_top:")
             return
         frac = job.progress()
         st.progress(frac if frac is not None else 0.0, text=self.status_text(job))

@@ -189,11 +189,12 @@ class FrozenGenerator:
 
 
 def build_members(seed: int, generator: str = "frozen", official_schedule: bool = False,
-                  live: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The two live members (clipping and penalty), optionally with their generators frozen."""
+                  live: dict[str, Any] | None = None, *, device: str | None = None) -> dict[str, Any]:
+    """The two live members (clipping and penalty), optionally with their generators frozen, on ``device``
+    (a live job passes its own; default: the server's)."""
     from wgan_core.trainer import Trainer
 
-    members = {m: Trainer(cfg) for m, cfg in configs(seed, generator, official_schedule, live).items()}
+    members = {m: Trainer(cfg) for m, cfg in configs(seed, generator, official_schedule, live, device).items()}
     if generator == "frozen":
         members = {m: FrozenGenerator(t) for m, t in members.items()}
     return members

@@ -331,9 +331,11 @@ def parameters_sentence(counts: dict[str, int], generator: str) -> str:
             f"generator at the same settings ({d:,}) and {versus(c)} the critic ({c:,}).")
 
 
-def build_members(settings: dict[str, Any], live: dict[str, Any] | None = None) -> dict[str, ImageRun]:
-    """The job's single member ``{"run": ImageRun}`` for the page's settings and live sliders."""
-    device, profile = live_profile()
+def build_members(settings: dict[str, Any], live: dict[str, Any] | None = None, *,
+                  device: str | None = None) -> dict[str, ImageRun]:
+    """The job's single member ``{"run": ImageRun}`` for the page's settings and live sliders, on ``device``
+    (a live job passes its own; default: the server's) with that device's profile."""
+    device, profile = live_profile(device)
     config = lesson_config(settings["dataset"], settings["generator"], settings["method"], settings["seed"], live,
                            profile, device)
     return {"run": ImageRun(build_trainer(config, profile))}

@@ -282,8 +282,10 @@ def table_markdown(table: dict | None = None) -> str:
     return markdown(table if table is not None else seed_table(), METHOD_LABELS)
 
 
-def configs(dataset: str, seed: int, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """One :class:`~wgan_core.config.TrainConfig` per method: the toy presets on ``dataset`` and ``seed``."""
+def configs(dataset: str, seed: int, overrides: dict[str, Any] | None = None,
+            device: str | None = None) -> dict[str, Any]:
+    """One :class:`~wgan_core.config.TrainConfig` per method: the toy presets on ``dataset`` and ``seed``,
+    on ``device`` (default: the server's, :func:`wgan_core.device.server_device`)."""
     from wgan_core.config import preset
     from wgan_core.device import server_device
 
@@ -293,16 +295,18 @@ def configs(dataset: str, seed: int, overrides: dict[str, Any] | None = None) ->
     out = {}
     for method in METHODS:
         mine = {k: v for k, v in extra.items() if method in LIVE_TARGETS.get(k, METHODS)}
-        out[method] = preset(PRESET_OF[method], dataset=dataset, seed=int(seed), device=server_device(), **NETWORK,
-                             **mine)
+        out[method] = preset(PRESET_OF[method], dataset=dataset, seed=int(seed), device=device or server_device(),
+                             **NETWORK, **mine)
     return out
 
 
-def build_members(dataset: str, seed: int, live: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The three trainers of the comparison (``wgan_core.trainer.Trainer``), same data seed and noise seed."""
+def build_members(dataset: str, seed: int, live: dict[str, Any] | None = None, *,
+                  device: str | None = None) -> dict[str, Any]:
+    """The three trainers of the comparison (``wgan_core.trainer.Trainer``), same data seed and noise seed,
+    on ``device`` (a live job passes its own; default: the server's)."""
     from wgan_core.trainer import Trainer
 
-    return {method: Trainer(cfg) for method, cfg in configs(dataset, seed, live).items()}
+    return {method: Trainer(cfg) for method, cfg in configs(dataset, seed, live, device).items()}
 
 
 def hparam_changes(values: dict[str, Any]) -> dict[str, dict[str, Any]]:

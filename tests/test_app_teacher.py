@@ -13,9 +13,9 @@ from wgan_core.live import REGISTRY, Job
 from wgan_core.trainer import Trainer
 
 
-def tiny_members(seed: int = 0) -> dict:
+def tiny_members(seed: int = 0, *, device: str) -> dict:
     return {"wgan": Trainer(preset("toy-wgan", seed=seed, width=16, depth=2, batch_size=32, eval_samples=64,
-                                   device="cpu"))}
+                                   device=device))}
 
 
 @pytest.fixture

@@ -29,21 +29,22 @@ from wgan_core.live import registry as registry_module
 from wgan_core.trainer import Trainer
 
 live.configure_torch_threads()
-TINY = dict(width=16, depth=2, batch_size=32, eval_samples=64, metrics_every=5, device="cpu")
+TINY = dict(width=16, depth=2, batch_size=32, eval_samples=64, metrics_every=5)
 
 
-def tiny(loss: str = "wgan", seed: int = 0) -> Trainer:
+def tiny(loss: str = "wgan", seed: int = 0, device: str = "cpu") -> Trainer:
     name = {"wgan": "toy-wgan", "wgan-gp": "toy-wgan-gp", "gan": "toy-gan"}[loss]
-    return Trainer(preset(name, seed=seed, **TINY))
+    return Trainer(preset(name, seed=seed, device=device, **TINY))
 
 
-# Factories are module-level functions (or partials of them): the worker unpickles them by name.
-def tiny_members(*losses: str, seed: int = 0) -> dict[str, Trainer]:
+# Factories are module-level functions (or partials of them): the worker unpickles them by name, and
+# calls them with the job's device as a keyword.
+def tiny_members(*losses: str, seed: int = 0, device: str) -> dict[str, Trainer]:
     """One tiny trainer per loss, named by the loss."""
-    return {loss: tiny(loss, seed=seed) for loss in losses}
+    return {loss: tiny(loss, seed=seed, device=device) for loss in losses}
 
 
-def broken_members() -> dict:
+def broken_members(*, device: str) -> dict:
     raise RuntimeError("no data for this lesson")
 
 
@@ -68,8 +69,25 @@ class BrokenStep:
         raise RuntimeError("boom")
 
 
-def broken_step_members() -> dict:
+def broken_step_members(*, device: str) -> dict:
     return {"b": BrokenStep()}
+
+
+class DeviceEcho(BrokenStep):
+    """A member that reports, in its snapshot, the device its factory was given."""
+
+    def __init__(self, device: str):
+        self.device = device
+
+    def snapshot(self):
+        return {"device": self.device}
+
+    def step(self):
+        self.g_step += 1
+
+
+def device_echo_members(*, device: str) -> dict:
+    return {"echo": DeviceEcho(device)}
 
 
 def worker_gone(pid: int | None) -> bool:
@@ -284,6 +302,18 @@ def test_a_failing_factory_member_or_killed_worker_fails_the_job_and_frees_its_s
     wait_for(lambda: worker_gone(victim.pid))
 
 
+def test_the_jobs_device_is_chosen_once_and_passed_to_its_factory(tmp_path):
+    # "cuda:1" on a machine whose own device is the CPU: only the job's choice can reach the factory
+    registry = live.JobRegistry(1, tmp_path / "status.json", max_gpu_jobs=1, jobs_per_client=0)
+    job = live.Job(device_echo_members, registry=registry, device="cuda:1", snapshot_every_s=0.0, log_every=1)
+    assert job.kind == "gpu"
+    job.step(1)
+    wait_for(lambda: job.latest_snapshot() is not None)
+    assert job.latest_snapshot()[1]["echo"]["device"] == "cuda:1"
+    job.stop()
+    assert job.join(30) and registry.status()["admitted_gpu"] == 0
+
+
 def test_registry_shutdown_stops_every_worker(registry):
     running = process_job(registry)
     paused = process_job(registry, seed=1)
@@ -303,7 +333,7 @@ def test_bad_arguments_raise_value_errors(registry, monkeypatch):
     with pytest.raises(ValueError, match="max_jobs"):
         live.JobRegistry(0)
     with pytest.raises(ValueError, match="picklable factory"):
-        live.Job(lambda: tiny_members("wgan"), registry=registry)
+        live.Job(lambda device: tiny_members("wgan", device=device), registry=registry)
     with pytest.raises(ValueError, match="picklable extra_metrics"):
         live.Job(factory, registry=registry, extra_metrics=lambda name, member: {})
     monkeypatch.setenv("WGAN_MAX_JOBS", "three")

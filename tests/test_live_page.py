@@ -1,5 +1,6 @@
 """AppTest of the live panel's messages: a paused run that gave its slot back, a resumed run queued
-behind a full class, and a run that really diverges (its message, and its last good figures)."""
+behind a full class, the queued notice on a Ray cluster, and a run that really diverges (its message,
+and its last good figures)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,14 @@ DIVERGING = dict(dataset="8gaussians", width=32, depth=3, batch_size=64, device=
                  loss="wgan-gp", optimizer="rmsprop", lr=1.0, critic_lr_ratio=1000.0, lambda_gp=1000.0)
 
 
-def tiny_members(seed: int = 0) -> dict:
+def tiny_members(seed: int = 0, *, device: str) -> dict:
     return {"wgan": Trainer(preset("toy-wgan", seed=seed, width=16, depth=2, batch_size=32, eval_samples=64,
-                                   device="cpu"))}
+                                   device=device))}
 
 
-def diverging_members(live_values: dict) -> dict:
+def diverging_members(live_values: dict, *, device: str) -> dict:
     """One WGAN-GP member at learning rates that really diverge (its name takes no slider value)."""
-    return {"diverging": Trainer(TrainConfig(**DIVERGING))}
+    return {"diverging": Trainer(TrainConfig(**dict(DIVERGING, device=device)))}
 
 
 def diverging_page() -> None:
@@ -40,6 +41,44 @@ def diverging_page() -> None:
                            make_members=functools.partial(test_live_page.diverging_members), log_every=5)
     panel.controls()
     panel.poll(lambda job: st.write(f"figures of step {job.latest_snapshot()[0]}"))
+
+
+class QueuedJob:
+    """What the queued notice reads of a job: waiting third in line, behind a registry whose backend is
+    ``backend`` (a fake: the notice needs only its name and its cap)."""
+
+    status, holds_slot, kind, pid = "queued", False, "cpu", None
+
+    def __init__(self, backend: str, cap: int):
+        self.registry = type("Registry", (), {"backend": type("Backend", (), {"name": backend})(),
+                                              "cap": lambda registry, kind: cap})()
+
+    def queue_position(self) -> int:
+        return 3
+
+
+def queued_page(backend: str, cap: int) -> None:
+    import test_live_page
+
+    import lessons.mode_collapse as lesson
+    from app import live
+
+    panel = live.LivePanel("mode_collapse", lesson.LIVE_CONTROLS, route=lesson.hparam_changes, settings={},
+                           make_members=lesson.build_members)
+    panel.status_ui(test_live_page.QueuedJob(backend, cap))
+
+
+def test_the_queued_notice_names_this_servers_slots_or_the_class_clusters():
+    notices = {}
+    for backend, cap in (("process", 2), ("ray", 12), ("ray", 1)):
+        at = AppTest.from_function(queued_page, args=(backend, cap), default_timeout=60).run()
+        assert not at.exception
+        notices[backend, cap] = [w.value for w in at.warning]
+    assert notices["process", 2] == ["Queued: all 2 CPU training slots of this server are busy (you are number 3 "
+                                     "in line). Your run starts by itself when a slot frees."]
+    assert notices["ray", 12] == ["Queued: all 12 CPU training slots of the class's cluster are busy (you are "
+                                  "number 3 in line). Your run starts by itself when a slot frees."]
+    assert notices["ray", 1][0].startswith("Queued: the one CPU training slot of the class's cluster is busy")
 
 
 def test_a_paused_run_gives_its_slot_back_and_resume_waits_in_line_when_the_class_is_full(app_test, monkeypatch):

@@ -26,12 +26,18 @@ DIVERGING = dict(dataset="8gaussians", width=32, depth=3, batch_size=64, device=
 
 
 # Factories are module-level (the worker unpickles them by name).
-def tiny_members(seed: int = 0) -> dict:
-    return {"wgan": Trainer(preset("toy-wgan", seed=seed, **TINY))}
+def tiny_members(seed: int = 0, *, device: str) -> dict:
+    return {"wgan": Trainer(preset("toy-wgan", seed=seed, **dict(TINY, device=device)))}
 
 
-def diverging_members() -> dict:
-    return {"wgan-gp": Trainer(TrainConfig(**DIVERGING))}
+def cpu_members(seed: int = 0, *, device: str) -> dict:
+    """A GPU job for the cap (``device="cuda"``) whose members train on the CPU: the cap is what is tested,
+    on machines with no GPU too."""
+    return tiny_members(seed, device="cpu")
+
+
+def diverging_members(*, device: str) -> dict:
+    return {"wgan-gp": Trainer(TrainConfig(**dict(DIVERGING, device=device)))}
 
 
 class OutOfGPUMemory:
@@ -55,7 +61,7 @@ class OutOfGPUMemory:
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
 
-def oom_members() -> dict:
+def oom_members(*, device: str) -> dict:  # a fake member: nothing of it lives on the device
     return {"run": OutOfGPUMemory()}
 
 
@@ -126,7 +132,7 @@ def test_gpu_jobs_have_their_own_cap_from_the_device_memory(monkeypatch):
     registry = live.JobRegistry(1, jobs_per_client=0, gpu_memory=lambda: 5 * settings.GPU_JOB_FOOTPRINT_BYTES // 2)
     assert registry.max_gpu_jobs == 2
     # device="cuda" makes a job a GPU job for the cap; these members train on the CPU (no GPU here)
-    gpus = [job(registry, seed=s, device="cuda") for s in range(3)]
+    gpus = [live.Job(functools.partial(cpu_members, s), registry=registry, device="cuda") for s in range(3)]
     cpus = [job(registry, seed=s) for s in range(2)]
     for j in gpus + cpus:
         j.step(1)  # admitted jobs do one step and hold their slot, paused

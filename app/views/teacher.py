@@ -8,7 +8,8 @@
 * **Class results** — how many runs each live lesson's board holds, with **Clear the board**;
 * **Live runs** — the cap, the queue and every live job of the class with a Stop button each (on a
   Ray cluster shared by several app servers, the other servers' jobs too; their Stop reaches them
-  within seconds), **Stop all** and **Pause all** (this server's jobs);
+  within seconds), **Stop all** (every job of the class, the other servers' too) and **Pause all**
+  (this server's jobs: the class's admission can stop another server's job, not pause it);
 * **Heavy lessons** — whether each heavy lesson's default setting is computed, and **Prepare the
   class**, which computes the missing ones in the background with a progress bar.
 
@@ -144,10 +145,13 @@ def jobs_ui() -> None:
     queued.metric("Queued", status["queued"])
     limit.metric("Live jobs per student", per_client)
     stop_all, pause_all, _ = st.columns([1, 1, 3])
-    if stop_all.button("Stop all", key="teacher.stop_all", icon=":material/stop_circle:"):
+    if stop_all.button("Stop all", key="teacher.stop_all", icon=":material/stop_circle:",
+                       help="Stop every live run of the class (on a Ray cluster, the other app servers' runs too)."):
         classroom.require_teacher()
         st.toast(f"Stopped {cockpit.stop_all()} live run(s).")
-    if pause_all.button("Pause all", key="teacher.pause_all", icon=":material/pause_circle:"):
+    if pause_all.button("Pause all", key="teacher.pause_all", icon=":material/pause_circle:",
+                        help="Pause the live runs of this app server only: another server's runs can be "
+                             "stopped from here, not paused."):
         classroom.require_teacher()
         st.toast(f"Paused {cockpit.pause_all()} live run(s); each student's Start resumes theirs.")
     jobs = [j for j in REGISTRY.class_jobs() if j["status"] in ACTIVE + ("new",)]

@@ -26,7 +26,8 @@ class Link(Protocol):
     worker_id: Any
 
     def start(self, factory: Callable, args: Sequence[Any], options: dict) -> None:
-        """Start the worker; it builds ``factory(*args)`` and runs :func:`~wgan_core.live.worker.run_job`."""
+        """Start the worker; it runs :func:`~wgan_core.live.worker.run_job`, which builds
+        ``factory(*args, device=options["device"])``."""
 
     def send(self, command: tuple) -> None:
         """Deliver one command (:mod:`wgan_core.live.commands`); a gone worker drops it silently."""

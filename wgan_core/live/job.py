@@ -36,7 +36,7 @@ _log = logging.getLogger(__name__)
 
 
 class Job:
-    """Train ``factory(*args) -> {name: member}`` in a worker, under the registry's cap.
+    """Train ``factory(*args, device=device) -> {name: member}`` in a worker, under the registry's cap.
 
     The worker is reached only through the supervisor's link, by commands
     (:mod:`~wgan_core.live.commands`) and events (:mod:`~wgan_core.live.events`, which call the
@@ -45,7 +45,8 @@ class Job:
     Parameters
     ----------
     factory, args
-        Picklable (a module-level function or a ``functools.partial`` of one, plain-data arguments).
+        Picklable (a module-level function or a ``functools.partial`` of one, plain-data arguments);
+        the factory takes the job's ``device`` as a keyword and builds its members on it.
     max_steps, log_every, snapshot_every_s, extra_metrics
         The worker's :class:`~wgan_core.live.loop.Loop`: finish after ``max_steps`` (None: never), a
         log round every ``log_every`` steps, a snapshot at most every ``snapshot_every_s`` s, and
@@ -63,7 +64,8 @@ class Job:
         worker's link (default: a new one from the registry's backend).
     label, client, device
         The lesson, the client the per-client limit counts (None: this computer), and where the
-        members train (``"cuda…"`` makes it a GPU job for the cap).
+        members train (``"cuda…"`` makes it a GPU job for the cap). The device is chosen once, here:
+        it travels to the worker in the options and is passed to the factory.
     """
 
     _ids = itertools.count(1)
@@ -100,7 +102,7 @@ class Job:
         self._buffers = Buffers(max_logs, max_snapshots)
         self._hparams = HparamMirror(lambda seq, member, changes: self._worker.send(C.hparams(seq, member, changes)))
         options = dict(max_steps=self.max_steps, log_every=int(log_every), snapshot_every_s=float(snapshot_every_s),
-                       extra_metrics=extra_metrics)
+                       extra_metrics=extra_metrics, device=self.device)
         link = link if link is not None else self.registry.backend.link(self.id, float(stop_grace), self.kind)
         self._worker = Supervisor(self, link, self._lock, stop_grace, factory, tuple(args), options)
         self.registry.register(self)  # ClientLimitError when the client holds its share already

@@ -23,7 +23,8 @@ from .registry import ENDED
 class Supervisor:
     """The slot, held commands, link and supervising thread of ``job``; ``lock`` is the job's lock.
 
-    ``options`` go to the worker with ``factory(*args)`` (:func:`wgan_core.live.worker.run_job`).
+    ``options`` (the loop's, and the job's ``device``) go to the worker with ``factory`` and ``args``,
+    which builds ``factory(*args, device=options["device"])`` (:func:`wgan_core.live.worker.run_job`).
     """
 
     def __init__(self, job: Any, link: Link, lock: threading.Condition, stop_grace: float,

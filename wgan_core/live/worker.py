@@ -15,9 +15,10 @@ after Start): :data:`BASE_PRELOAD` here, plus what the application passes to :fu
 ``__main__`` (under Streamlit, a page script): see :func:`_without_main_for_workers`.
 
 In the worker, :func:`worker_main` runs :func:`run_job`, the body every backend shares: it builds the
-members with the job's picklable factory, runs the loop, applies commands as they arrive
-(:func:`wgan_core.live.commands.apply`) and reports events (:mod:`wgan_core.live.events`). A member's
-exception ends the job with :func:`describe_failure`; the worker then frees its GPU memory and exits.
+members with the job's picklable factory on the job's device (chosen once, by the server), runs the
+loop, applies commands as they arrive (:func:`wgan_core.live.commands.apply`) and reports events
+(:mod:`wgan_core.live.events`). A member's exception ends the job with :func:`describe_failure`; the
+worker then frees its GPU memory and exits.
 """
 
 from __future__ import annotations
@@ -192,8 +193,9 @@ def _serve_commands(loop: Loop, next_command: Callable[[], tuple], stop: threadi
 
 
 def _train(factory, args, options, next_command, sink: EventSink, worker_id) -> None:
-    """Build the members, serve commands in a thread, run the loop, report the end."""
-    loop = Loop(factory(*args), sink, **options)
+    """Build the members on the job's device, serve commands in a thread, run the loop, report the end."""
+    loop_options = {k: v for k, v in options.items() if k != "device"}
+    loop = Loop(factory(*args, device=options["device"]), sink, **loop_options)
     sink.send(events.ready(worker_id, loop.hparams()))
     stop = threading.Event()
     threading.Thread(target=_serve_commands, args=(loop, next_command, stop, sink), daemon=True).start()
@@ -207,7 +209,9 @@ def run_job(factory: Callable, args: Sequence[Any], options: dict, next_command:
             emit: Callable[[tuple], None], worker_id: Any = None) -> None:
     """THE body of a job's worker, whatever runs it (a worker process or a Ray actor).
 
-    Builds ``factory(*args)``, trains it in a :class:`~wgan_core.live.loop.Loop` with ``options``,
+    Builds ``factory(*args, device=options["device"])`` (the job's device, chosen once by the server:
+    the factory never resolves it again), trains the members in a :class:`~wgan_core.live.loop.Loop`
+    with the other ``options``,
     applies each ``next_command()`` (blocking; EOFError when the server is gone) and reports every event
     through ``emit``. A member's exception ends the job with :func:`describe_failure`: the members live
     only in :func:`_train`'s frame, so once the exception is handled they are garbage and their GPU
