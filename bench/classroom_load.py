@@ -305,7 +305,8 @@ def run_load(sessions: int = 30, max_jobs: int = 2, hold_s: float = 20.0, lesson
         os.sched_setaffinity(0, server_cpus)  # the server inherits this process's cores
     try:
         proc, url = start_server({"WGAN_MAX_JOBS": str(max_jobs), "WGAN_JOBS_PER_CLIENT": "0",
-                                  "WGAN_JOB_STATUS_FILE": str(status_file), "WGAN_JOB_IDLE_TIMEOUT": f"{idle_timeout_s:g}"})
+                                  "WGAN_JOB_STATUS_FILE": str(status_file),
+                                  "WGAN_JOB_IDLE_TIMEOUT": f"{idle_timeout_s:g}"})
     finally:
         os.sched_setaffinity(0, every_cpu)
     probe = HealthProbe(url, proc.pid)

@@ -5,10 +5,10 @@ One ``streamlit run`` server with a teacher's key and a fresh class database. Th
 then ``--followers`` student sessions (one context each, opened concurrently with Playwright's async
 API) open the home page and follow. The teacher then moves through ``--moves`` lessons from the
 sidebar, as in class (having looked through them before the class, as a teacher prepares: the
-pages' first, cold computation is not part of a move). For each move it measures, from the moment the class's lesson changes in the
-store (read from the class database itself) to the moment each student page shows that lesson —
-its heading, the lesson's body below the banner, and the banner "Following the teacher: <title>",
-read in the page by the browser's own polling —
+pages' first, cold computation is not part of a move). For each move it measures, from the moment
+the class's lesson changes in the store (read from the class database itself) to the moment each
+student page shows that lesson — its heading, the lesson's body below the banner, and the banner
+"Following the teacher: <title>", read in the page by the browser's own polling —
 
 * arrival: the slowest and the 95th-percentile student (the guarantee: every student within 3 s);
 * blank pages: a page whose banner shows the lesson while its body stays empty for 10 s;
@@ -42,8 +42,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import lessons  # noqa: E402
-from tests.browser.helpers import BUSY  # noqa: E402
 from bench.classroom_load import HealthProbe, chromium_launcher, split_cores  # noqa: E402
+from tests.browser.helpers import BUSY  # noqa: E402
 from tests.conftest import ARTIFACTS, CHROMIUM_ARGS, start_server, stop_process  # noqa: E402
 from wgan_core.classroom import open_store  # noqa: E402
 
@@ -58,6 +58,8 @@ ARRIVED_JS = """title => {
   const body = document.querySelectorAll('[data-testid="stMain"] [data-testid="stMarkdownContainer"]').length;
   return banner && h1 !== null && h1.innerText.startsWith(title) && body > 3;
 }"""
+HEADING_JS = """t => { const h = document.querySelector('[data-testid="stMain"] h1');
+                      return h && h.innerText.startsWith(t); }"""
 BANNER_JS = """title => [...document.querySelectorAll('[data-testid="stAlert"]')].some(
       a => a.innerText.includes('Following the teacher: ' + title))"""
 
@@ -90,9 +92,7 @@ async def _teacher(browser, url: str, route: tuple[str, ...]):
     ctx, page = await _context_page(browser, url)
     for slug in route:
         await page.goto(f"{url}/{slug}")
-        await page.wait_for_function(
-            "t => { const h = document.querySelector('[data-testid=\"stMain\"] h1'); return h && h.innerText.startsWith(t); }",
-            arg=title_of(slug))
+        await page.wait_for_function(HEADING_JS, arg=title_of(slug))
         await _idle(page)
     await page.goto(f"{url}/teacher")
     await page.get_by_label("Teacher key").fill(KEY)
@@ -216,7 +216,8 @@ def checks(result: dict) -> dict[str, bool]:
     return {
         "the server drew every follower's lesson within 3 s of each move":
             bool(moves) and all(m["server_drawn_s"]["all"] <= 3.0 for m in moves),
-        "every follower's browser shows it within 3 s of each move": bool(moves) and all(m["max_s"] <= 3.0 for m in moves),
+        "every follower's browser shows it within 3 s of each move":
+            bool(moves) and all(m["max_s"] <= 3.0 for m in moves),
         "no blank page": all(m["blank"] == 0 and m["missing"] == 0 for m in moves),
         "health p95 < 1 s": result["health_p95_s"] < 1.0,
     }

@@ -19,6 +19,17 @@ def wait_for(condition, timeout: float = 90.0, while_waiting=None) -> None:
         time.sleep(0.02)
 
 
+def another_servers_job(monkeypatch, registry) -> tuple[dict, list]:
+    """Make ``registry``'s admission list one running job of another app server, and record the stops
+    asked for it: returns (that job's row, the list of (key, reason) stops asked)."""
+    row = {"id": 7, "label": "mode_collapse", "client": "10.9.9.9", "kind": "cpu", "status": "running",
+           "holds_slot": True, "steps": 420, "age_s": 95.0, "key": "b41c2e07:7", "server": "b41c2e07", "here": False}
+    asked: list = []
+    monkeypatch.setattr(registry.admission, "jobs", lambda: [row])
+    monkeypatch.setattr(registry.admission, "stop", lambda job_row, reason: asked.append((job_row["key"], reason)))
+    return row, asked
+
+
 def session_job(at):
     """The live job an AppTest session holds, or None."""
     from app import live

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 
-from tests.helpers import wait_for
+from tests.helpers import another_servers_job, wait_for
 from tests.live_factories import tiny_members
 from wgan_core import live
 from wgan_core.live import REGISTRY
@@ -38,12 +38,7 @@ def test_a_local_registry_lists_its_jobs_and_its_admission_lists_the_slots_and_t
 
 
 def test_the_panel_lists_another_servers_job_and_its_stop_goes_through_the_admission(app_test, monkeypatch):
-    elsewhere = {"id": 7, "label": "mode_collapse", "client": "10.9.9.9", "kind": "cpu", "status": "running",
-                 "holds_slot": True, "steps": 420, "age_s": 95.0, "key": "b41c2e07:7", "server": "b41c2e07",
-                 "here": False}
-    asked = []
-    monkeypatch.setattr(REGISTRY.admission, "jobs", lambda: [elsewhere])
-    monkeypatch.setattr(REGISTRY.admission, "stop", lambda row, reason: asked.append((row["key"], reason)))
+    _, asked = another_servers_job(monkeypatch, REGISTRY)
     mine = live.Job(functools.partial(tiny_members), registry=REGISTRY, label="clipping_vs_gp", client="10.1.2.3")
     try:
         at = app_test("teacher", timeout=60, run=False)

@@ -8,7 +8,7 @@ import functools
 import time
 
 from app import cockpit, precomputed
-from tests.helpers import wait_for
+from tests.helpers import another_servers_job, wait_for
 from tests.live_factories import tiny_members
 from wgan_core import live
 from wgan_core.live import REGISTRY
@@ -76,12 +76,7 @@ def test_stop_all_stops_every_active_run_of_the_class_and_pause_all_this_servers
 
 
 def test_the_panels_stop_all_reaches_another_servers_run(app_test, monkeypatch):
-    elsewhere = {"id": 7, "label": "mode_collapse", "client": "10.9.9.9", "kind": "cpu", "status": "running",
-                 "holds_slot": True, "steps": 420, "age_s": 95.0, "key": "b41c2e07:7", "server": "b41c2e07",
-                 "here": False}
-    asked = []
-    monkeypatch.setattr(REGISTRY.admission, "jobs", lambda: [elsewhere])
-    monkeypatch.setattr(REGISTRY.admission, "stop", lambda row, reason: asked.append((row["key"], reason)))
+    _, asked = another_servers_job(monkeypatch, REGISTRY)
     mine = live.Job(functools.partial(tiny_members), registry=REGISTRY, label="clipping_vs_gp", client="10.1.2.3",
                     idle_timeout=600.0)
     try:

@@ -195,16 +195,6 @@ def test_the_contract_holds_on_a_ray_cluster():
     """The Ray cases of this module, beside a 2-CPU Ray head in a private network namespace."""
     if IN_NAMESPACE:
         pytest.skip("this is the run inside the namespace")
-    from tests.ray_namespace import run_in_namespace, unshare_refusal
+    from tests.ray_namespace import run_tests_inside
 
-    refusal = unshare_refusal()
-    if refusal:
-        pytest.skip(refusal)
-    try:
-        command = (f"python -m pytest {__file__} -n 0 -x -q -p no:cacheprovider "
-                   "-k 'not on_a_ray_cluster and not laptop'\n")
-        done = run_in_namespace(command, timeout=1200)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the Ray run took over 1200 s:\n{exc.output}")
-    assert done.returncode == 0, done.stdout[-6000:]
-    assert "5 passed" in done.stdout, done.stdout[-3000:]
+    run_tests_inside(__file__, "not on_a_ray_cluster and not laptop", 1200, passed=5)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import os
-import subprocess
 import time
 
 import pytest
@@ -78,16 +77,8 @@ def test_a_lost_node_fails_its_job_and_frees_its_slot():
     """Runs :func:`test_in_the_namespace` in a fresh network namespace."""
     if INSIDE:
         pytest.skip("this is the run inside the namespace")
-    from tests.ray_namespace import run_without_head, unshare_refusal
+    from tests.ray_namespace import run_tests_inside
 
-    refusal = unshare_refusal()
-    if refusal:
-        pytest.skip(refusal)
-    command = f"python -m pytest {__file__} -n 0 -x -q -s -p no:cacheprovider -k test_in_the_namespace\n"
-    try:
-        done = run_without_head(command, timeout=600, env={**HEALTH_CHECK, "WGAN_NODE_LOSS_RUN": "1"})
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the node-loss run took over 600 s:\n{exc.output}")
-    assert done.returncode == 0, done.stdout[-6000:]
-    assert "1 passed" in done.stdout, done.stdout[-3000:]
+    done = run_tests_inside(__file__, "test_in_the_namespace", 600, passed=1, num_cpus=None,
+                            env={**HEALTH_CHECK, "WGAN_NODE_LOSS_RUN": "1"})
     print(next(line for line in done.stdout.splitlines() if "after the node was killed" in line))

@@ -4,9 +4,10 @@ network namespace, :mod:`tests.ray_namespace`).
 Two ``streamlit run app/main.py`` servers point ``WGAN_RAY_ADDRESS`` at one 2-CPU cluster, so the
 class has two training slots. Three students press Start across the servers: one on server A, two on
 server B. Exactly two runs train and the third shows Queued; the teacher's panel on server B lists A's
-run; when A's student stops, the queued run starts. The servers and the browser run inside the namespace, beside the cluster (they listen on
-its loopback): :func:`test_two_app_servers_share_one_class_on_a_ray_cluster` makes the namespace and
-runs :func:`test_in_the_namespace` there.
+run; when A's student stops, the queued run starts. The servers and the browser run inside the
+namespace, beside the cluster (they listen on its loopback):
+:func:`test_two_app_servers_share_one_class_on_a_ray_cluster` makes the namespace and runs
+:func:`test_in_the_namespace` there.
 """
 
 from __future__ import annotations
@@ -130,16 +131,7 @@ def test_two_app_servers_share_one_class_on_a_ray_cluster():
     """Runs :func:`test_in_the_namespace` beside a 2-CPU Ray head in a fresh network namespace."""
     if INSIDE:
         pytest.skip("this is the run inside the namespace")
-    from tests.ray_namespace import run_in_namespace, unshare_refusal
+    from tests.ray_namespace import run_tests_inside
 
-    refusal = unshare_refusal()
-    if refusal:
-        pytest.skip(refusal)
-    command = f"python -m pytest {__file__} -n 0 -x -q -s -p no:cacheprovider -k test_in_the_namespace\n"
-    try:
-        done = run_in_namespace(command, timeout=900, num_cpus=2)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the two-server run took over 900 s:\n{exc.output[-6000:]}")
-    assert done.returncode == 0, done.stdout[-6000:]
-    assert "1 passed" in done.stdout, done.stdout[-3000:]
+    done = run_tests_inside(__file__, "test_in_the_namespace", 900, passed=1, num_cpus=2)
     print("\n".join(line for line in done.stdout.splitlines() if line.startswith("PHASE")))
