@@ -30,6 +30,17 @@ def another_servers_job(monkeypatch, registry) -> tuple[dict, list]:
     return row, asked
 
 
+def unlocked_panel(app_test, key: str = "k"):
+    """The teacher's panel as an AppTest, its key set to ``key`` and entered (the panel open)."""
+    at = app_test("teacher", timeout=60, run=False)
+    at.secrets["teacher_key"] = key
+    at.run()
+    at.text_input(key="teacher.key").input(key)
+    at.button[0].click().run()
+    assert not at.exception
+    return at
+
+
 def session_job(at):
     """The live job an AppTest session holds, or None."""
     from app import live

@@ -9,6 +9,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import ROOT
+from tests.helpers import unlocked_panel
 from wgan_core.classroom import open_store
 
 KEY = "correct horse battery staple"
@@ -23,13 +24,7 @@ def class_db(tmp_path, monkeypatch):
 
 
 def teacher(app_test) -> AppTest:
-    at = app_test("teacher", timeout=60, run=False)
-    at.secrets["teacher_key"] = KEY
-    at.run()
-    at.text_input(key="teacher.key").input(KEY)
-    at.button[0].click().run()
-    assert not at.exception
-    return at
+    return unlocked_panel(app_test, KEY)
 
 
 def student_of(at: AppTest) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import functools
 
-from tests.helpers import another_servers_job, wait_for
+from tests.helpers import another_servers_job, unlocked_panel, wait_for
 from tests.live_factories import tiny_members
 from wgan_core import live
 from wgan_core.live import REGISTRY
@@ -41,12 +41,7 @@ def test_the_panel_lists_another_servers_job_and_its_stop_goes_through_the_admis
     _, asked = another_servers_job(monkeypatch, REGISTRY)
     mine = live.Job(functools.partial(tiny_members), registry=REGISTRY, label="clipping_vs_gp", client="10.1.2.3")
     try:
-        at = app_test("teacher", timeout=60, run=False)
-        at.secrets["teacher_key"] = "k"
-        at.run()
-        at.text_input(key="teacher.key").input("k")
-        at.button[0].click().run()
-        assert not at.exception
+        at = unlocked_panel(app_test)
         cells = [m.value for m in at.markdown]
         assert {"Weight clipping vs gradient penalty", "10.1.2.3", "Mixture of Gaussians and mode collapse",
                 "10.9.9.9", "420", "running · CPU", "2 min"} <= set(cells)

@@ -8,7 +8,7 @@ import functools
 import time
 
 from app import cockpit, precomputed
-from tests.helpers import another_servers_job, wait_for
+from tests.helpers import another_servers_job, unlocked_panel, wait_for
 from tests.live_factories import tiny_members
 from wgan_core import live
 from wgan_core.live import REGISTRY
@@ -82,12 +82,7 @@ def test_the_panels_stop_all_reaches_another_servers_run(app_test, monkeypatch):
     try:
         mine.step(1)
         wait_for(lambda: mine.steps == 1 or mine.status == "failed", timeout=120)
-        at = app_test("teacher", timeout=60, run=False)
-        at.secrets["teacher_key"] = "k"
-        at.run()
-        at.text_input(key="teacher.key").input("k")
-        at.button[0].click().run()
-        assert not at.exception
+        at = unlocked_panel(app_test)
         assert "other app servers" in at.button(key="teacher.stop_all").help
         assert "this app server only" in at.button(key="teacher.pause_all").help
         at.button(key="teacher.stop_all").click().run()
