@@ -209,27 +209,41 @@ def _record(name: str, config, steps: int, progress, share: tuple[float, float])
                         cosine_min=low, negative_frac=neg, w1=w1, estimate=est)
 
 
-def compare(beta1: float = 0.9, lr: float = 1e-3, steps: int = 1000, progress=None) -> tuple[OptimizerRun, ...]:
-    r"""Train the same toy WGAN with RMSProp and with Adam($\beta_1$, 0.999); return both runs.
+def train(optimizer: str, beta1: float = 0.0, lr: float = 1e-3, steps: int = 1000, progress=None,
+          share: tuple[float, float] = (0.0, 1.0)) -> OptimizerRun:
+    r"""Train the toy WGAN with one optimizer and record its update cosines and W1.
 
     Parameters
     ----------
+    optimizer : {"rmsprop", "adam"}
     beta1 : float
-        Adam's momentum coefficient $\beta_1 \in [0, 1)$.
+        Adam's momentum coefficient $\beta_1 \in [0, 1)$ (RMSProp has none: 0).
     lr : float
-        Learning rate $\alpha$ of both networks, in both runs.
+        Learning rate $\alpha$ of both networks.
     steps : int
-        Generator iterations per run (at least ``READ_EVERY``).
+        Generator iterations (at least ``READ_EVERY``).
     progress : callable(fraction, text), optional
+        Told the fraction done, scaled into ``share``.
     """
+    if optimizer not in ("rmsprop", "adam"):
+        raise ValueError(f"optimizer must be 'rmsprop' or 'adam'; got {optimizer!r}")
     if not 0.0 <= beta1 < 1.0:
         raise ValueError(f"beta1 must be in [0, 1); got {beta1}")
     if not 0.0 < lr <= 1.0:
         raise ValueError(f"lr must be in (0, 1]; got {lr}")
     if int(steps) < READ_EVERY:
         raise ValueError(f"steps must be at least {READ_EVERY}; got {steps}")
-    rms = _record("RMSProp", _config("rmsprop", 0.0, lr), int(steps), progress, (0.0, 0.5))
-    adam = _record(f"Adam (β₁ = {beta1:g})", _config("adam", beta1, lr), int(steps), progress, (0.5, 1.0))
+    name = "RMSProp" if optimizer == "rmsprop" else f"Adam (β₁ = {beta1:g})"
+    return _record(name, _config(optimizer, beta1 if optimizer == "adam" else 0.0, lr), int(steps), progress, share)
+
+
+def compare(beta1: float = 0.9, lr: float = 1e-3, steps: int = 1000, progress=None) -> tuple[OptimizerRun, ...]:
+    r"""Train the same toy WGAN with RMSProp and with Adam($\beta_1$, 0.999); return both runs
+    (arguments as in :func:`train`)."""
+    if not 0.0 <= beta1 < 1.0:  # before the first run, not after it
+        raise ValueError(f"beta1 must be in [0, 1); got {beta1}")
+    rms = train("rmsprop", 0.0, lr, steps, progress, (0.0, 0.5))
+    adam = train("adam", beta1, lr, steps, progress, (0.5, 1.0))
     return rms, adam
 
 

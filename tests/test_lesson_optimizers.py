@@ -60,3 +60,11 @@ def test_bad_input_is_refused_by_name():
         lesson.compare(lr=0.0, steps=10)
     with pytest.raises(ValueError, match="steps"):
         lesson.compare(steps=1)
+    with pytest.raises(ValueError, match="optimizer"):
+        lesson.train("sgd", steps=10)
+
+
+def test_compare_is_one_run_per_optimizer():
+    rms, adam = lesson.compare(beta1=0.5, lr=1e-2, steps=20)
+    alone = lesson.train("rmsprop", 0.0, 1e-2, 20)
+    assert np.array_equal(rms.w1, alone.w1) and rms.name == "RMSProp" and adam.name == "Adam (β₁ = 0.5)"
