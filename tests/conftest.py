@@ -166,11 +166,13 @@ LONGEST_FIRST = (
     "tests/test_claims.py",
     "tests/test_live_contract.py",
     "tests/browser/test_every_page.py",
+    "tests/browser/test_class_on_a_cluster.py",
     "tests/test_classroom_load.py",
     "tests/test_notebooks.py",
     "tests/test_notebook_package.py",
     "tests/browser/test_classroom.py",
     "tests/browser/test_notebook_lab.py",
+    "tests/test_live_node_loss.py",
 )
 
 
