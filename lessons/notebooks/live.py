@@ -12,8 +12,11 @@ from __future__ import annotations
 from lessons import Slider
 from lessons.notebooks import Recipe, code, md
 
-IMPORTS = ("from tqdm.auto import tqdm\n\nfrom lessons.notebooks.widgets import Redraw, control, explore\n"
-           "from wgan_core.drive import drive\nfrom wgan_core.live.member import member_logs\n")
+
+def _imports(plots_lines: str) -> str:
+    """The live cell's imports, in isort's order: tqdm, then lessons, plots, wgan_core."""
+    return ("from tqdm.auto import tqdm\n\nfrom lessons.notebooks.widgets import Redraw, control, explore\n"
+            f"{plots_lines}\nfrom wgan_core.drive import drive\nfrom wgan_core.live.member import member_logs")
 
 
 def _steps(default: int, more: int, every: int) -> tuple[Slider, ...]:
@@ -211,13 +214,13 @@ print(f"largest |critic weight| = {largest:.4g}; clip c = {members['run'].hparam
 
 
 LIVE_RECIPES = {
-    "mode_collapse": Recipe(IMPORTS + "from plots import live as live_plots\nfrom plots import mode_collapse as plots",
+    "mode_collapse": Recipe(_imports("from plots import live as live_plots\nfrom plots import mode_collapse as plots"),
                             _mode_collapse, extra=_steps(1500, 300, 250),
                             quick=dict(train_steps=50, more_steps=25, redraw_every=25)),
-    "clipping_vs_gp": Recipe(IMPORTS + "from plots import SERIES\nfrom plots import clipping_vs_gp as plots\n"
-                             "from plots import live as live_plots",
+    "clipping_vs_gp": Recipe(_imports("from plots import SERIES\nfrom plots import clipping_vs_gp as plots\n"
+                                      "from plots import live as live_plots"),
                              _clipping_vs_gp, extra=_steps(1000, 300, 250),
                              quick=dict(train_steps=50, more_steps=25, redraw_every=25)),
-    "images": Recipe(IMPORTS + "from plots import images as plots", _images, extra=_steps(400, 100, 100),
+    "images": Recipe(_imports("from plots import images as plots"), _images, extra=_steps(400, 100, 100),
                      quick=dict(train_steps=3, more_steps=2, redraw_every=2)),
 }
