@@ -22,7 +22,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import lessons
-from wgan_core.classroom import ClassStore, ClassStoreError, RateLimiter, default_path, open_store
+from wgan_core.classroom import ClassStore, ClassStoreError, RateLimiter, default_path, open_class_store
 
 STUDENT = "class.student"
 #: Session-state key that holds True once this session entered the teacher's key (never a widget key).
@@ -47,14 +47,16 @@ _held: dict[str, Any] = {"path": None, "store": None, "error": None, "failed_at"
 
 
 def store() -> ClassStore | None:
-    """The class store, or None while it cannot be used (:func:`store_error` says why)."""
+    """The class store, or None while it cannot be used (:func:`store_error` says why): the SQLite file
+    at ``WGAN_CLASS_DB``, or the store kept by the Ray cluster at ``WGAN_RAY_ADDRESS``
+    (:func:`~wgan_core.classroom.open_class_store`)."""
     path = default_path()
     with _lock:
         if _held["path"] == path and (_held["store"] is not None or time.monotonic() - _held["failed_at"] < RETRY_S):
             return _held["store"]
         _held.update(path=path, store=None, error=None)
         try:
-            _held["store"] = open_store(path)
+            _held["store"] = open_class_store()
         except ClassStoreError as exc:
             _held.update(error=str(exc), failed_at=time.monotonic())
         return _held["store"]

@@ -10,6 +10,7 @@ every Ray process on the machine, other users' too, so nothing here calls it).
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shlex
 import shutil
@@ -18,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -137,24 +139,28 @@ def _run_once(body: str, timeout: float, num_cpus: int | None, env: dict | None)
     return subprocess.CompletedProcess(process.args, process.returncode, out, "")
 
 
-def run_tests_inside(test_file: str, select: str, timeout: float, passed: int, *, num_cpus: int | None = 2,
-                     env: dict | None = None) -> subprocess.CompletedProcess:
-    """Run the tests of ``test_file`` that ``-k select`` picks in a fresh namespace, beside a Ray head
-    of ``num_cpus`` CPUs (``None``: no head; the tests build their cluster), as one pytest process.
+def run_tests_inside(test_files: str | Sequence[str], select: str, timeout: float, passed: int, *,
+                     num_cpus: int | None = 2, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the tests of ``test_files`` (one path or several) that ``-k select`` picks in a fresh
+    namespace, beside a Ray head of ``num_cpus`` CPUs (``None``: no head; the tests build their
+    cluster), as one pytest process: several modules share one cluster.
 
-    Skips where no namespace can be made; fails on a timeout, a failed run, or fewer than ``passed``
-    tests passed. Returns the finished run (its output holds the inner tests' prints)."""
+    Skips where no namespace can be made; fails on a timeout, a failed run, or a count of passed tests
+    other than ``passed``. Returns the finished run (its output holds the inner tests' prints)."""
     import pytest
 
     refusal = unshare_refusal()
     if refusal:
         pytest.skip(refusal)
-    command = f"python -m pytest {test_file} -n 0 -x -q -s -p no:cacheprovider -k {shlex.quote(select)}\n"
+    files = [test_files] if isinstance(test_files, str) else list(test_files)
+    names = ", ".join(Path(f).name for f in files)
+    command = (f"python -m pytest {' '.join(shlex.quote(str(f)) for f in files)} -n 0 -x -q -s -p no:cacheprovider "
+               f"-k {shlex.quote(select)}\n")
     try:
         done = (run_in_namespace(command, timeout, num_cpus, env) if num_cpus
                 else run_without_head(command, timeout, env))
     except subprocess.TimeoutExpired as exc:
-        pytest.fail(f"the namespace run of {Path(test_file).name} took over {timeout:g} s:\n{str(exc.output)[-6000:]}")
+        pytest.fail(f"the namespace run of {names} took over {timeout:g} s:\n{str(exc.output)[-6000:]}")
     assert done.returncode == 0, done.stdout[-6000:]
-    assert f"{passed} passed" in done.stdout, done.stdout[-3000:]
+    assert re.search(rf"(?<!\d){passed} passed", done.stdout), done.stdout[-3000:]
     return done

@@ -118,6 +118,25 @@ def test_a_corrupt_database_gives_one_message_and_the_lessons_go_on(app_test, tm
     assert page.success and any("Right." in m.value for m in page.markdown)
 
 
+
+def test_a_ray_cluster_that_cannot_be_reached_gives_the_panel_one_message_for_the_class(app_test, tmp_path,
+                                                                                         monkeypatch):
+    """With ``WGAN_RAY_ADDRESS`` the class is kept by the cluster: when it does not answer, the panel says
+    so once for the class and once for the live runs, and the lessons go on."""
+    from wgan_core.live import registry as registry_module
+
+    monkeypatch.setenv("WGAN_RAY_ADDRESS", "127.0.0.1:9")  # loopback, where nothing listens
+    monkeypatch.setenv("WGAN_CLASS_DB", str(tmp_path / "unused.sqlite3"))  # a new setting: the store is chosen anew
+    monkeypatch.setattr(registry_module, "_default", None)  # so is the app's registry
+    at = teacher(app_test)
+    errors = [e.value.replace("\\", "") for e in at.error]  # shown Markdown-escaped
+    assert len(errors) == 2 and all("cannot reach the Ray cluster at 127.0.0.1:9" in e for e in errors)
+    assert errors[0].startswith("The class store is kept on the Ray cluster") and "Live training is off" in errors[1]
+    assert not any(b.key == "teacher.start_presenting" for b in at.button)
+    assert not (tmp_path / "unused.sqlite3").exists()  # the class is the cluster's, never this server's file
+    page = app_test("nash")
+    assert not page.exception and not any(b.key == "nash.ex2.submit" for b in page.button)
+
 def test_wrong_teacher_keys_are_rate_limited(app_test, class_db, monkeypatch):
     from app import classroom
     from wgan_core.classroom import RateLimiter

@@ -4,7 +4,8 @@ Start, pause, step, stop, hyper-parameters, logs, snapshots, status, queueing be
 shown as ``Type: message``, a worker that dies, and nothing left after stop. The process side runs
 here. The Ray side needs a cluster inside a private network namespace
 (:mod:`tests.ray_namespace`): :func:`test_the_contract_holds_on_a_ray_cluster` starts one (one cluster
-for the whole module) and runs this module's Ray cases beside it.
+for the whole module) and runs this module's Ray cases beside it, with the class store's
+(:mod:`tests.test_class_store`), which share the cluster.
 """
 
 from __future__ import annotations
@@ -181,20 +182,23 @@ def test_two_app_servers_on_one_cluster_share_one_cap_and_one_queue(tmp_path):
 def test_without_a_ray_address_a_laptop_imports_no_ray():
     code = ("import sys, functools\nfrom wgan_core import live\nfrom tests.live_factories import tiny_members\n"
             "job = live.Job(functools.partial(tiny_members), registry=live.JobRegistry(1, jobs_per_client=0))\n"
-            "job.step(1)\nimport time\nwhile job.steps < 1: time.sleep(0.05)\njob.stop()\n"
-            "print(job.registry.backend.name, 'ray' in sys.modules)\n")
+            "job.step(1)\nimport time\nwhile job.steps < 1 and job.status != 'failed': time.sleep(0.05)\n"
+            "job.stop()\nprint(job.registry.backend.name, 'ray' in sys.modules, job.error)\n")
     env = {k: v for k, v in os.environ.items() if k != "WGAN_RAY_ADDRESS"}
     env["PYTHONPATH"] = str(Path(__file__).parents[1])
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["process", "False"]
+    assert out.stdout.split() == ["process", "False"], out.stdout  # a failed job shows its error here
 
 
 @pytest.mark.slow
 def test_the_contract_holds_on_a_ray_cluster():
-    """The Ray cases of this module, beside a 2-CPU Ray head in a private network namespace."""
+    """The Ray cases of this module (5) and of the class store's (10, :mod:`tests.test_class_store`),
+    beside one 2-CPU Ray head in a private network namespace."""
     if IN_NAMESPACE:
         pytest.skip("this is the run inside the namespace")
     from tests.ray_namespace import run_tests_inside
 
-    run_tests_inside(__file__, "not on_a_ray_cluster and not laptop", 1200, passed=5)
+    done = run_tests_inside([__file__, str(Path(__file__).with_name("test_class_store.py"))],
+                            "not on_a_ray_cluster and not laptop", 1200, passed=15)
+    print(done.stdout[-1500:])

@@ -30,7 +30,7 @@ import time
 import streamlit as st
 
 import lessons
-from app import board, classroom, cockpit, live_slots, precomputed, shell
+from app import board, classroom, cockpit, live, live_slots, precomputed, shell
 from app.live_slots import lesson_title
 from wgan_core.live import ACTIVE, REGISTRY
 
@@ -136,6 +136,8 @@ def class_ui() -> None:
 @st.fragment(run_every=REFRESH_SECONDS)
 def jobs_ui() -> None:
     """The cap, the queue and every live job, refreshed every couple of seconds."""
+    if not live.device_notice():  # live runs are off (no device, a cluster that does not answer): said why
+        return
     status = REGISTRY.status()
     per_client = status["jobs_per_client"] or "no limit"
     gpu_cap = status["max_gpu_jobs"] if status["max_gpu_jobs"] is not None else "set when a GPU job asks"

@@ -4,8 +4,10 @@ network namespace, :mod:`tests.ray_namespace`).
 Two ``streamlit run app/main.py`` servers point ``WGAN_RAY_ADDRESS`` at one 2-CPU cluster, so the
 class has two training slots. Three students press Start across the servers: one on server A, two on
 server B. Exactly two runs train and the third shows Queued; the teacher's panel on server B lists A's
-run; when A's student stops, the queued run starts. The servers and the browser run inside the
-namespace, beside the cluster (they listen on its loopback):
+run; when A's student stops, the queued run starts. Then a teacher on server A presents a lesson, and
+a student who opens server B is moved to it: the class store is the cluster's (each server names a class file of
+its own, as on machines of their own, and neither file is made). The servers and the browser run
+inside the namespace, beside the cluster (they listen on its loopback):
 :func:`test_two_app_servers_share_one_class_on_a_ray_cluster` makes the namespace and runs
 :func:`test_in_the_namespace` there.
 """
@@ -27,16 +29,18 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 INSIDE = os.environ.get("WGAN_RAY_ADDRESS")  # set only in the namespace run
 KEY = "the teacher key of the cluster test"
 RUNNING = re.compile(r"running · step [1-9]")
+MODES = "Mixture of Gaussians and mode collapse"
 
 
 def start_servers(tmp_path, names: str) -> list[tuple[subprocess.Popen, str]]:
     """One server per name, each with the teacher's key, started together."""
     secrets = tmp_path / "secrets.toml"
     secrets.write_text(f'teacher_key = "{KEY}"\n')
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "WGAN_JOBS_PER_CLIENT": "0"}
     ARTIFACTS.mkdir(exist_ok=True)
     servers = []
     for name in names:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", "WGAN_JOBS_PER_CLIENT": "0",
+               "WGAN_CLASS_DB": str(tmp_path / f"class-{name}.sqlite3")}  # never used: the class is the cluster's
         port = free_port()
         with open(ARTIFACTS / f"streamlit-cluster-{name}-{port}.log", "w") as log:
             proc = subprocess.Popen(
@@ -69,6 +73,17 @@ def text_of(page) -> str:
 def button(page, name: str):
     """The page's own button ``name`` (Streamlit's header shows a Stop button of its own during a run)."""
     return page.get_by_test_id("stMain").get_by_role("button", name=name, exact=True)
+
+
+def banner(page) -> str:
+    """The page's "the teacher" banner, or "" while it has none."""
+    found = page.locator('[data-testid="stAlert"]', has_text="the teacher")
+    return found.first.inner_text() if found.count() else ""
+
+
+def unlock_panel(page) -> None:
+    page.get_by_label("Teacher key").fill(KEY)
+    page.get_by_role("button", name="Open the panel").click()
 
 
 def live_runs(teacher) -> str:
@@ -104,8 +119,7 @@ def test_in_the_namespace(browser, tmp_path):
         phase(started, "C's run queued")
 
         teacher = open_lesson(browser, on_b, "teacher")
-        teacher.get_by_label("Teacher key").fill(KEY)
-        teacher.get_by_role("button", name="Open the panel").click()
+        unlock_panel(teacher)
         wait_until(lambda: "on another app server" in live_runs(teacher), "B's panel to list A's run", timeout=120)
         listed = live_runs(teacher)  # A's run, and B's and C's on this server, each with a Stop button
         assert listed.count("Mixture of Gaussians and mode collapse") == 3
@@ -120,18 +134,40 @@ def test_in_the_namespace(browser, tmp_path):
         wait_until(lambda: RUNNING.search(text_of(student_c)), "C's run to start once A's stops", timeout=300)
         phase(started, "C's run trains after A's stopped")
         assert "in line" not in text_of(student_c)
-        for page in (student_a, student_b, student_c):
+
+        # The class store is the cluster's: a teacher on server A presents, a student on server B follows.
+        newcomer = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        newcomer.set_default_timeout(120_000)
+        newcomer.goto(f"{on_b}/")  # B's home page draws while A's teacher gets ready
+        presenter = open_lesson(browser, on_a, "teacher")
+        unlock_panel(presenter)
+        button(presenter, "Start presenting").click()
+        wait_until(lambda: "The class follows you" in text_of(presenter), "A's teacher to present", timeout=120)
+        presenter.locator('[data-testid="stSidebarNav"] a[href$="/mode_collapse"]').first.click()
+        wait_until(lambda: f"Presenting to the class: {MODES}" in text_of(presenter),
+                   f"A's teacher to present {MODES}", timeout=120)
+        phase(started, "A's teacher presents")
+        wait_until(lambda: f"Following the teacher: {MODES}" in banner(newcomer) and "/mode_collapse" in newcomer.url,
+                   lambda: f"B's student to follow A's teacher (at {newcomer.url}, banner {banner(newcomer)!r})",
+                   timeout=120)
+        phase(started, "B's student follows A's presenting teacher")
+        assert not any(tmp_path.glob("class-*.sqlite3"))  # neither server opened a class file of its own
+        for page in (student_a, student_b, student_c, presenter, newcomer):
             no_exception(page)
     finally:
         for proc, _ in servers:
             stop_process(proc)
 
 
-def test_two_app_servers_share_one_class_on_a_ray_cluster():
-    """Runs :func:`test_in_the_namespace` beside a 2-CPU Ray head in a fresh network namespace."""
+def test_two_app_servers_share_one_class_on_a_ray_cluster(tmp_path):
+    """Runs :func:`test_in_the_namespace` beside a 2-CPU Ray head in a fresh network namespace; the
+    head's ``WGAN_CLASS_DB`` names the class's file, which the cluster's store makes on the head node."""
     if INSIDE:
         pytest.skip("this is the run inside the namespace")
     from tests.ray_namespace import run_tests_inside
 
-    done = run_tests_inside(__file__, "test_in_the_namespace", 900, passed=1, num_cpus=2)
+    on_head = tmp_path / "class-on-the-head.sqlite3"
+    done = run_tests_inside(__file__, "test_in_the_namespace", 900, passed=1, num_cpus=2,
+                            env={"WGAN_CLASS_DB": str(on_head)})
     print("\n".join(line for line in done.stdout.splitlines() if line.startswith("PHASE")))
+    assert on_head.exists()

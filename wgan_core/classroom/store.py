@@ -22,8 +22,9 @@ MAX_TEXT_CHARS = 500
 
 
 class ClassStoreError(RuntimeError):
-    """The store cannot be read or written (corrupt file, no permission, disk full). The message says
-    which file and what went wrong; the lessons go on without the class features."""
+    """The store cannot be read or written (corrupt file, no permission, disk full; a Ray cluster that
+    does not answer). The message says which file or which cluster, and what went wrong; the lessons go
+    on without the class features."""
 
 
 class PredictionsClosed(ValueError):

@@ -60,17 +60,22 @@ def _check_reachable(address: str, timeout: float = 3.0) -> None:
         raise ClusterUnreachable(f"cannot reach the Ray cluster at {address} (WGAN_RAY_ADDRESS): {exc}") from exc
 
 
+_connect_lock = threading.Lock()
+
+
 def connect(address: str):
-    """The ``ray`` module, connected to ``address`` in :data:`NAMESPACE` (once per process)."""
+    """The ``ray`` module, connected to ``address`` in :data:`NAMESPACE` (once per process: the live
+    jobs' backend and the class store share the connection, whichever connects first)."""
     _check_reachable(address)
     import ray
 
-    if not ray.is_initialized():
-        try:
-            ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING)
-        except Exception as exc:
-            raise ClusterUnreachable(f"cannot reach the Ray cluster at {address} (WGAN_RAY_ADDRESS): "
-                                     f"{type(exc).__name__}: {exc}") from exc
+    with _connect_lock:
+        if not ray.is_initialized():
+            try:
+                ray.init(address=address, namespace=NAMESPACE, log_to_driver=False, logging_level=logging.WARNING)
+            except Exception as exc:
+                raise ClusterUnreachable(f"cannot reach the Ray cluster at {address} (WGAN_RAY_ADDRESS): "
+                                         f"{type(exc).__name__}: {exc}") from exc
     return ray
 
 
