@@ -40,6 +40,8 @@ QUEUE_NAME = "wgan-class-queue"
 #: Seconds after which the queue forgets the entries of a server that stopped renewing them.
 ENTRY_TTL_S = 30.0
 RENEW_EVERY_S = 5.0
+#: Seconds a call to the class's queue waits for its answer before it fails (GetTimeoutError).
+QUEUE_TIMEOUT_S = 30.0
 #: The share of a GPU one live GPU job asks for.
 GPU_FRACTION = 0.25
 #: Ray's resource that only the head node has: it pins the class's queue there.
@@ -225,7 +227,8 @@ class ClusterAdmission:
     def _ask(self, job, admit: bool) -> int:
         with self._lock:
             self._held[job.id] = job
-        return self._ray.get(self._queue.ask.remote(self._key(job), job.kind, self.cap(job.kind), admit, job_row(job)))
+        return self._ray.get(self._queue.ask.remote(self._key(job), job.kind, self.cap(job.kind), admit, job_row(job)),
+                             timeout=QUEUE_TIMEOUT_S)
 
     def enqueue(self, job) -> None:
         self._ask(job, admit=False)
@@ -237,26 +240,26 @@ class ClusterAdmission:
         with self._lock:
             self._held.pop(job.id, None)
         try:
-            self._ray.get(self._queue.release.remote(self._key(job)), timeout=30)
+            self._ray.get(self._queue.release.remote(self._key(job)), timeout=QUEUE_TIMEOUT_S)
         except Exception:  # the cluster is gone or does not answer: its entry expires by itself
             pass
 
     def position(self, job) -> int | None:
-        return self._ray.get(self._queue.position.remote(self._key(job)))
+        return self._ray.get(self._queue.position.remote(self._key(job)), timeout=QUEUE_TIMEOUT_S)
 
     def counts(self) -> dict[str, int]:
-        return self._ray.get(self._queue.counts.remote())
+        return self._ray.get(self._queue.counts.remote(), timeout=QUEUE_TIMEOUT_S)
 
     def jobs(self) -> list[dict]:
         """Every job of the class holding or waiting for a slot, on every app server, in ask order (the
         other servers' as of their last renewal, at most :data:`RENEW_EVERY_S` s old)."""
-        rows = self._ray.get(self._queue.jobs.remote())
+        rows = self._ray.get(self._queue.jobs.remote(), timeout=QUEUE_TIMEOUT_S)
         return [dict(row, server=row["key"].partition(":")[0], here=row["key"].startswith(f"{self._server}:"))
                 for row in rows]
 
     def stop(self, row: dict, reason: str) -> None:
         """Ask the server that holds the job of ``row`` to stop it (within :data:`RENEW_EVERY_S` s)."""
-        self._ray.get(self._queue.ask_stop.remote(row["key"], reason), timeout=30)
+        self._ray.get(self._queue.ask_stop.remote(row["key"], reason), timeout=QUEUE_TIMEOUT_S)
 
     def _renew_forever(self) -> None:
         ray = self._ray
@@ -266,7 +269,7 @@ class ClusterAdmission:
                 held = {self._key(job): job for job in self._held.values()}
             try:
                 asked = ray.get(self._queue.renew.remote({key: job_row(job) for key, job in held.items()}),
-                                timeout=30)
+                                timeout=QUEUE_TIMEOUT_S)
             except Exception:  # the cluster went away: the jobs' own calls report it
                 continue
             for key, reason in asked.items():
