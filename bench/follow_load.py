@@ -140,6 +140,13 @@ async def _protocol_arrival(client: ProtocolFollower, title: str, t_click: float
     return run.finished_at - t_move[0]
 
 
+def cpu_s(pid: int | str = "self") -> float:
+    """CPU seconds (user + system, all threads) that process ``pid`` has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _spread(secs: list[float]) -> dict:
     secs = sorted(secs)
     if not secs:
@@ -207,7 +214,7 @@ async def _move(teacher, db: Path, slug: str, followers: int, pages: list, clien
 
 
 async def _scenario(url: str, db: Path, followers: int, protocol: int, moves: int, out: dict, probe: HealthProbe,
-                    browser_cpus: set[int] | None) -> None:
+                    browser_cpus: set[int] | None, server_pid: int) -> None:
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -221,11 +228,14 @@ async def _scenario(url: str, db: Path, followers: int, protocol: int, moves: in
         pages = [p for _, p in opened]
         out["all_pages_open_s"] = round(time.monotonic() - t0, 1)
         probe.mark("moves")
-        out["moves"] = []
+        out["moves"], before = [], (time.monotonic(), cpu_s(server_pid), cpu_s())
         for slug in ROUTE[:moves]:
             out["moves"].append(await _move(teacher, db, slug, followers, pages, clients))
             await asyncio.sleep(2.0)  # the teacher talks a moment before the next move
         probe.mark("close")
+        out["moves_phase"] = {"wall_s": round(time.monotonic() - before[0], 1),  # the CPU the moves took
+                              "server_cpu_s": round(cpu_s(server_pid) - before[1], 1),
+                              "this_script_cpu_s": round(cpu_s() - before[2], 1)}
         out["protocol_fragment_runs"] = sum(c.fragment_runs for c in clients)
         await asyncio.gather(*(c.close() for c in clients))
         await asyncio.gather(*(c.close() for c, _ in opened), t_ctx.close())
@@ -252,7 +262,7 @@ def run_follow(followers: int = 30, moves: int = 5, split: bool = False, protoco
     if browser_cpus:
         os.sched_setaffinity(0, browser_cpus)  # this script's protocol followers are clients too
     try:
-        asyncio.run(_scenario(url, db, followers, protocol, moves, out, probe, browser_cpus))
+        asyncio.run(_scenario(url, db, followers, protocol, moves, out, probe, browser_cpus, proc.pid))
     finally:
         os.sched_setaffinity(0, every_cpu)
         probe.stop()
