@@ -23,8 +23,10 @@ def _figure(data: list[dict], layout: dict) -> go.Figure:
 
     Validation costs about 0.1 s per figure; a θ change redraws four figures, so the θ-independent
     parts are built (and validated) once, and the few θ-dependent traces are added as plain dicts.
+    Each trace is passed as a copy of its dict: plotly takes a trace's ``type`` out of the dict it is
+    given while it builds the trace, and the cached parts are shared by every session's thread.
     """
-    return go.Figure({"data": data, "layout": layout}, _validate=False)
+    return go.Figure({"data": [dict(trace) for trace in data], "layout": layout}, _validate=False)
 
 
 def _vline(x: float, panels: int, colour: str = "#ffbf00") -> list[dict]:

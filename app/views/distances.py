@@ -1,4 +1,9 @@
-"""Lesson 1 view: KL, JS, TV and the earth mover's distance (dirt piles, KL's asymmetry)."""
+"""Lesson 1 view: KL, JS, TV and the earth mover's distance (dirt piles, KL's asymmetry).
+
+The results and their figures are built once per setting of the sliders and shared by every session
+(``st.cache_resource``: nothing mutates them): a class that follows the teacher onto this page draws
+them without building them again.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,19 @@ from plots import distances as plots
 SLUG = "distances"
 
 
-@st.cache_data(show_spinner=False, max_entries=256)
+@st.cache_resource(show_spinner=False, max_entries=64)
+def pile_transport(p: tuple[int, ...], q: tuple[int, ...]):
+    """(result, moves, piles figure, plan figure); ValueError for piles without dirt (never cached)."""
+    result = lesson.earth_mover(list(p), list(q))
+    moves = lesson.plan_moves(result)
+    return result, moves, plots.piles(result, moves), plots.plan_heatmap(result)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
 def gaussian_comparison(mu_p: float, sigma_p: float, mu_q: float, sigma_q: float):
-    return lesson.gaussian_kl(mu_p, sigma_p, mu_q, sigma_q)
+    """(comparison, its figure, its table's rows)."""
+    cmp = lesson.gaussian_kl(mu_p, sigma_p, mu_q, sigma_q)
+    return cmp, plots.gaussians(cmp), plots.table_rows(cmp)
 
 
 st.title(lesson.TITLE)
@@ -23,23 +38,22 @@ st.markdown(lesson.DEFINITIONS)
 # --- The earth mover with dirt piles ----------------------------------------------------------
 st.markdown(lesson.EARTH_MOVER)
 piles = shell.controls_ui(SLUG, lesson.PILE_CONTROLS, columns=4)
-p = [piles[f"P{i}"] for i in range(1, 5)]
-q = [piles[f"Q{i}"] for i in range(1, 5)]
+p = tuple(piles[f"P{i}"] for i in range(1, 5))
+q = tuple(piles[f"Q{i}"] for i in range(1, 5))
 try:
-    result = lesson.earth_mover(p, q)
+    result, moves, piles_figure, plan_figure = pile_transport(p, q)
 except ValueError as exc:
     st.warning(f"{exc}.")
     result = None
 
 if result is not None:
-    moves = lesson.plan_moves(result)
     if not result.equal_totals:
         st.info(f"P holds {result.p.sum():g} shovelfuls and Q {result.q.sum():g}: a transport plan must move "
                 "all of P onto all of Q, so both are rescaled to probability distributions (total 1). The plan "
                 "below shows fractions of the mass and W is the distance per unit of mass.")
     left, right = st.columns([3, 2])
-    left.plotly_chart(plots.piles(result, moves), key="piles_chart")
-    right.plotly_chart(plots.plan_heatmap(result), key="plan_chart")
+    left.plotly_chart(piles_figure, key="piles_chart")
+    right.plotly_chart(plan_figure, key="plan_chart")
 
     cols = st.columns(4)
     if result.equal_totals:
@@ -61,8 +75,8 @@ if result is not None:
 # --- KL's asymmetry on two Gaussians ------------------------------------------------------------
 st.markdown(lesson.KL_ASYMMETRY)
 g = shell.controls_ui(SLUG, lesson.GAUSS_CONTROLS, columns=4)
-cmp = gaussian_comparison(g["mu_p"], g["sigma_p"], g["mu_q"], g["sigma_q"])
-st.plotly_chart(plots.gaussians(cmp), key="gauss_chart")
-st.table(plots.table_rows(cmp))
+cmp, gauss_figure, rows = gaussian_comparison(g["mu_p"], g["sigma_p"], g["mu_q"], g["sigma_q"])
+st.plotly_chart(gauss_figure, key="gauss_chart")
+st.table(rows)
 
 shell.footer(SLUG, lesson)

@@ -1,4 +1,9 @@
-"""Lesson: optimal discriminator vs critic (paper Fig 3)."""
+"""Lesson: optimal discriminator vs critic (paper Fig 3).
+
+The run's two figures are built once per run and shared by every session (``st.cache_resource`` keyed
+by the run's values: nothing mutates them), so a class that follows the teacher onto this page only
+draws them.
+"""
 
 from __future__ import annotations
 
@@ -18,6 +23,12 @@ def run_fig3(fake_mean: float, iters: int, clip_value: float, fake_std: float):
                                                             fake_std=fake_std))
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def figures(result: lesson.Fig3Result):
+    """(the functions figure, the slopes figure) of ``result``."""
+    return plots.functions(result), plots.slopes(result)
+
+
 st.title(lesson.TITLE)
 st.markdown(lesson.INTRO)
 st.markdown(lesson.EQUATIONS)
@@ -25,11 +36,12 @@ st.markdown(lesson.EQUATIONS)
 st.subheader("The experiment")
 values = shell.controls_ui(SLUG, lesson.CONTROLS, columns=4)
 result = run_fig3(values["fake_mean"], values["iters"], values["clip_value"], values["fake_std"])
+functions_figure, slopes_figure = figures(result)
 
-st.plotly_chart(plots.functions(result), width="stretch", key="functions")
+st.plotly_chart(functions_figure, width="stretch", key="functions")
 st.markdown(lesson.shape_sentence(result))
 st.markdown(lesson.FAIRNESS)
-st.plotly_chart(plots.slopes(result), width="stretch", key="slopes")
+st.plotly_chart(slopes_figure, width="stretch", key="slopes")
 
 left, mid, right = st.columns(3)
 left.metric("|∇D| at fakes (normalised)", f"{result.disc_at_fake:.2e}",

@@ -1,7 +1,9 @@
 """Lesson 2 view: learning parallel lines (paper Example 1, Figure 1).
 
 The closed forms and the sample estimates do not depend on the current θ, so they are cached: moving
-the θ slider only redraws.
+the θ slider only redraws. Each figure is built once per setting of its controls and shared by every
+session (``st.cache_resource``, keyed by the values it is drawn from: nothing mutates it), so a class
+that follows the teacher onto this page only draws them.
 """
 
 from __future__ import annotations
@@ -20,21 +22,47 @@ def closed_forms():
     return lesson.closed_form_curves(lesson.THETA_GRID), lesson.derivative_curves(lesson.THETA_GRID)
 
 
-@st.cache_data(show_spinner=False, max_entries=1)
-def derivative_figure_base():
+@st.cache_data(show_spinner="Estimating every distance from samples over a grid of θ and several seeds…",
+               max_entries=32)
+def sample_estimates(n: int) -> lesson.Estimates:
+    return precomputed.run(lesson, "estimate_curves", {"n": n})
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def divergence_figure_base(estimates: lesson.Estimates) -> dict:
+    return plots.divergence_base(lesson.THETA_GRID, closed_forms()[0], estimates, lesson.NAMES, lesson.LABELS)
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def divergence_figure(estimates: lesson.Estimates, theta: float):
+    value, _ = lesson.at_theta(theta)
+    return plots.divergences(divergence_figure_base(estimates), theta, value, lesson.NAMES)
+
+
+@st.cache_resource(show_spinner=False, max_entries=1)
+def derivative_figure_base() -> dict:
     return plots.derivative_base(lesson.THETA_GRID, closed_forms()[1], lesson.NAMES, lesson.LABELS)
 
 
-@st.cache_data(show_spinner="Estimating every distance from samples over a grid of θ and several seeds…",
-               max_entries=32)
-def divergence_figure_base(n: int):
-    estimates = precomputed.run(lesson, "estimate_curves", {"n": n})
-    return plots.divergence_base(lesson.THETA_GRID, closed_forms()[0], estimates, lesson.NAMES, lesson.LABELS)
+@st.cache_resource(show_spinner=False, max_entries=32)
+def derivative_figure(theta: float):
+    return plots.derivatives(derivative_figure_base(), theta, len(lesson.NAMES))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def lines_figure(theta: float):
+    real, fake = lesson.sample_lines(theta)
+    return plots.lines(real, fake, theta)
 
 
 @st.cache_data(show_spinner=False, max_entries=256)
 def descent_runs(theta0: float, lr: float, decay: bool):
     return {name: lesson.gradient_descent(name, theta0, lr, decay=decay) for name in ("W", "JS")}
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def descent_figure(theta0: float, lr: float, decay: bool, step: int):
+    return plots.descent(descent_runs(theta0, lr, decay), step, lesson.LABELS)
 
 
 st.title(lesson.TITLE)
@@ -47,8 +75,7 @@ values = shell.controls_ui(SLUG, lesson.CONTROLS, columns=2)
 theta, n = values["theta"], values["n"]
 
 left, right = st.columns([2, 3])
-real, fake = lesson.sample_lines(theta)
-left.plotly_chart(plots.lines(real, fake, theta), key="lines_chart")
+left.plotly_chart(lines_figure(theta), key="lines_chart")
 with right:
     value, slope = lesson.at_theta(theta)
     cols = st.columns(len(lesson.NAMES))
@@ -61,15 +88,15 @@ with right:
                 "Move θ and watch: W follows it, the other four do not move until θ is exactly 0.")
 
 st.markdown(lesson.ESTIMATES)
-st.plotly_chart(plots.divergences(divergence_figure_base(n), theta, value, lesson.NAMES), key="divergence_chart")
+st.plotly_chart(divergence_figure(sample_estimates(n), theta), key="divergence_chart")
 
 st.markdown(lesson.DERIVATIVES)
-st.plotly_chart(plots.derivatives(derivative_figure_base(), theta, len(lesson.NAMES)), key="derivative_chart")
+st.plotly_chart(derivative_figure(theta), key="derivative_chart")
 
 st.markdown(lesson.DESCENT)
 gd = shell.controls_ui(SLUG, lesson.DESCENT_CONTROLS, columns=3)
 runs = descent_runs(theta, gd["lr"], gd["decay"])
-st.plotly_chart(plots.descent(runs, gd["step"], lesson.LABELS), key="descent_chart")
+st.plotly_chart(descent_figure(theta, gd["lr"], gd["decay"], gd["step"]), key="descent_chart")
 st.caption(f"Start θ₀ = {theta:.2f} (the θ slider above). After {gd['step']} steps: "
            f"θ = {runs['W'][gd['step']]:.3f} under W, θ = {runs['JS'][gd['step']]:.3f} under JS.")
 

@@ -1,4 +1,9 @@
-"""Lesson view: low-dimensional supports and vanishing gradients."""
+"""Lesson view: low-dimensional supports and vanishing gradients.
+
+The run's three figures are built once per run and shared by every session (``st.cache_resource``
+keyed by the run's values: nothing mutates them), so a class that follows the teacher onto this page
+only draws them.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,14 @@ def run_experiment(key: tuple) -> lesson.VanishingResult:
     return cached_run.run_with_progress(lesson, "run_controls", {"values": dict(key)})
 
 
+@st.cache_resource(show_spinner=False, max_entries=16)
+def figures(result: lesson.VanishingResult) -> dict:
+    """The figures of ``result`` by name."""
+    return {"grad_norms": plots.grad_norms(result.iters, result.curves),
+            "d_state": plots.discriminator_state(result.iters, result.curves["gan-minimax"], lesson.LOG_2),
+            "fields": plots.fields(result.fields, result.real, result.fake)}
+
+
 st.title(lesson.TITLE)
 st.markdown(lesson.INTRO)
 
@@ -24,8 +37,9 @@ with st.container(border=True):
     values = shell.controls_ui(SLUG, lesson.CONTROLS, columns=3)
 
 result = run_experiment(tuple(sorted(values.items())))
+drawn = figures(result)
 
-st.plotly_chart(plots.grad_norms(result.iters, result.curves), key="vanishing_grad_norms")
+st.plotly_chart(drawn["grad_norms"], key="vanishing_grad_norms")
 gan, wgan = result.curves["gan-minimax"]["grad_norm"], result.curves["wgan"]["grad_norm"]
 a, b, c = st.columns(3)
 
@@ -43,10 +57,9 @@ c.metric("WGAN estimate E f(x) − E f(g(z))", f"{result.curves['wgan']['estimat
 st.markdown(lesson.WHY)
 left, right = st.columns([2, 3])
 with left:
-    st.plotly_chart(plots.discriminator_state(result.iters, result.curves["gan-minimax"], lesson.LOG_2),
-                    key="vanishing_d_state")
+    st.plotly_chart(drawn["d_state"], key="vanishing_d_state")
 with right:
-    st.plotly_chart(plots.fields(result.fields, result.real, result.fake), key="vanishing_fields")
+    st.plotly_chart(drawn["fields"], key="vanishing_fields")
 st.markdown(lesson.EXPERIMENT)
 
 shell.footer(SLUG, lesson)
