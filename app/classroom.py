@@ -22,6 +22,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 import lessons
+from app import stale_polls
 from wgan_core.classroom import ClassStore, ClassStoreError, RateLimiter, default_path, open_class_store
 
 STUDENT = "class.student"
@@ -167,6 +168,7 @@ def _move_to(pages: list[st.Page], current) -> None:
         module = lessons.lesson_module(current.slug)
         for control in tuple(module.CONTROLS) + tuple(getattr(module, "LIVE_CONTROLS", ())):
             st.session_state.pop(f"{current.slug}.{control.key}", None)
+    stale_polls.mark_moving()
     st.switch_page(target, query_params=current.query)
 
 
@@ -231,7 +233,9 @@ def follow_ui(pages: list[st.Page], slug: str, session_job: Callable[[], Any]) -
     then runs the fragment as a run of that page, and the browser, told of a page change, clears the
     lesson and redraws only the banner (measured: 1 or 2 of 4 followers per move at a load of 15, blank
     for minutes). The fragment notices a run for another page than its own and switches back to its
-    own page, with its values: one full run redraws the whole lesson.
+    own page, with its values: one full run redraws the whole lesson. Most stale polls never get here:
+    :mod:`app.stale_polls` drops a tick from a page the session has left before it runs (with a class
+    on one busy core, answering each with a redraw kept every follower from arriving).
     """
     student_id()
     st.session_state[RENDERED] = None  # a full run: the lesson's exercises (if any) record what they draw
@@ -244,6 +248,7 @@ def follow_ui(pages: list[st.Page], slug: str, session_job: Callable[[], Any]) -
     @st.fragment(run_every=FOLLOW_SECONDS)
     def follow() -> None:
         if _page_of_this_run() != own_page:
+            stale_polls.mark_moving()
             st.switch_page(target, query_params=own_query)  # a stale poll: redraw this page in full
         if st.session_state.get(LAST_SEEN, (None,))[0] == slug:
             _mark_seen(slug)  # still here: kept fresh (a new page is marked once drawn, by page_drawn)

@@ -19,16 +19,18 @@ if str(ROOT) not in sys.path:  # so `app`, `lessons` and `wgan_core` import with
 import pandas  # noqa: E402,F401 - whole before any page runs: plotly peeks at a half-imported pandas in sys.modules
 import streamlit as st  # noqa: E402
 
-from app import classroom, live, shell  # noqa: E402
+from app import classroom, live, shell, stale_polls  # noqa: E402
 
 FAVICON = ROOT / "app" / "static" / "favicon.png"
 
+stale_polls.install()  # a fragment timer's tick from a page the session has left is dropped
 st.set_page_config(page_title="WGAN classroom", page_icon=str(FAVICON), layout="wide")
 
 pages = shell.build_pages()
 teacher = st.Page(str(ROOT / "app" / "views" / "teacher.py"), title="Teacher's panel",
                   icon=":material/admin_panel_settings:", url_path="teacher")
 current = st.navigation({"Course": pages, "For teachers": [teacher]}, position="sidebar", expanded=True)
+stale_polls.mark_page()
 if current.url_path != teacher.url_path:  # the teacher's page is not a step of the course
     shell.stepper(pages, current)
     classroom.follow_ui(pages, current.url_path, live.session_job)  # the banner; a follower moves with the class
