@@ -25,7 +25,6 @@ decides where runs live.
 from __future__ import annotations
 
 import json
-import math
 import os
 import re
 import time
@@ -40,6 +39,7 @@ import numpy as np
 from .atomic import atomic_open, atomic_write
 from .checkpoint import load_checkpoint, save_checkpoint
 from .config import TrainConfig
+from .jsonready import json_ready
 
 __all__ = ["RunRecorder", "RecordedRun", "record_run", "load_run", "list_runs", "scan_runs", "check_run",
            "snapshot_steps", "summarize", "json_ready", "write_json", "runs_root", "new_run_dir",
@@ -65,19 +65,6 @@ def runs_root() -> Path:
 def new_run_dir(name: str) -> Path:
     """A fresh run directory path ``<runs_root()>/<name>-<YYYYmmdd-HHMMSS>`` (not created)."""
     return runs_root() / f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
-
-
-def json_ready(value):
-    """JSON-ready copy: numpy scalars to Python, NaN/inf to None, tuples to lists."""
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def write_json(path: str | os.PathLike, obj) -> Path:

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ..jsonready import json_ready
 from .store import MAX_TEXT_CHARS, Answer, BoardRun, ClassStoreError, PredictionsClosed, Presentation
 
 #: Seconds a writer waits for the lock before the store reports itself busy.
@@ -97,8 +98,6 @@ def _dumps(value: dict) -> str:
 
 def _dumps_measured(value: dict) -> str:
     """JSON text of a run's settings or measurements (numpy scalars as numbers, NaN and inf as null)."""
-    from wgan_core.runs import json_ready  # lazily, as above
-
     return _dumps(json_ready(value))
 
 
