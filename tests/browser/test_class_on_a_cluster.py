@@ -4,9 +4,9 @@ network namespace, :mod:`tests.ray_namespace`).
 Two ``streamlit run app/main.py`` servers point ``WGAN_RAY_ADDRESS`` at one 2-CPU cluster, so the
 class has two training slots. Three students press Start across the servers: one on server A, two on
 server B. Exactly two runs train and the third shows Queued; the teacher's panel on server B lists A's
-run; when A's student stops, the queued run starts. Then a teacher on server A presents a lesson, and
-a student who opens server B is moved to it: the class store is the cluster's (each server names a class file of
-its own, as on machines of their own, and neither file is made). The servers and the browser run
+run; when A's student stops, the queued run starts. Then the teacher on server B presents a lesson,
+and A's student is moved to it on server A: the class store is the cluster's (each server names a
+class file of its own, as on machines of their own, and neither file is made). The servers and the browser run
 inside the namespace, beside the cluster (they listen on its loopback):
 :func:`test_two_app_servers_share_one_class_on_a_ray_cluster` makes the namespace and runs
 :func:`test_in_the_namespace` there.
@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 INSIDE = os.environ.get("WGAN_RAY_ADDRESS")  # set only in the namespace run
 KEY = "the teacher key of the cluster test"
 RUNNING = re.compile(r"running · step [1-9]")
-MODES = "Mixture of Gaussians and mode collapse"
+NASH = "Hard to reach a Nash equilibrium"
 
 
 def start_servers(tmp_path, names: str) -> list[tuple[subprocess.Popen, str]]:
@@ -135,24 +135,20 @@ def test_in_the_namespace(browser, tmp_path):
         phase(started, "C's run trains after A's stopped")
         assert "in line" not in text_of(student_c)
 
-        # The class store is the cluster's: a teacher on server A presents, a student on server B follows.
-        newcomer = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        newcomer.set_default_timeout(120_000)
-        newcomer.goto(f"{on_b}/")  # B's home page draws while A's teacher gets ready
-        presenter = open_lesson(browser, on_a, "teacher")
-        unlock_panel(presenter)
-        button(presenter, "Start presenting").click()
-        wait_until(lambda: "The class follows you" in text_of(presenter), "A's teacher to present", timeout=120)
-        presenter.locator('[data-testid="stSidebarNav"] a[href$="/mode_collapse"]').first.click()
-        wait_until(lambda: f"Presenting to the class: {MODES}" in text_of(presenter),
-                   f"A's teacher to present {MODES}", timeout=120)
-        phase(started, "A's teacher presents")
-        wait_until(lambda: f"Following the teacher: {MODES}" in banner(newcomer) and "/mode_collapse" in newcomer.url,
-                   lambda: f"B's student to follow A's teacher (at {newcomer.url}, banner {banner(newcomer)!r})",
+        # The class store is the cluster's: the teacher on server B presents, and A's student (whose run has
+        # stopped) is moved to the teacher's lesson on server A.
+        button(teacher, "Start presenting").click()
+        wait_until(lambda: "The class follows you" in text_of(teacher), "B's teacher to present", timeout=120)
+        teacher.locator('[data-testid="stSidebarNav"] a[href$="/nash"]').first.click()
+        wait_until(lambda: f"Presenting to the class: {NASH}" in text_of(teacher),
+                   f"B's teacher to present {NASH}", timeout=120)
+        phase(started, "B's teacher presents")
+        wait_until(lambda: f"Following the teacher: {NASH}" in banner(student_a) and "/nash" in student_a.url,
+                   lambda: f"A's student to follow B's teacher (at {student_a.url}, banner {banner(student_a)!r})",
                    timeout=120)
-        phase(started, "B's student follows A's presenting teacher")
+        phase(started, "A's student follows B's presenting teacher")
         assert not any(tmp_path.glob("class-*.sqlite3"))  # neither server opened a class file of its own
-        for page in (student_a, student_b, student_c, presenter, newcomer):
+        for page in (student_a, student_b, student_c, teacher):
             no_exception(page)
     finally:
         for proc, _ in servers:
