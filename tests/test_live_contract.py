@@ -201,4 +201,4 @@ def test_the_contract_holds_on_a_ray_cluster():
 
     done = run_tests_inside([__file__, str(Path(__file__).with_name("test_class_store.py"))],
                             "not on_a_ray_cluster and not laptop", 1200, passed=15)
-    print(done.stdout[-1500:])
+    print(done.stdout[-4000:])

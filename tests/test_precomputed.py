@@ -35,8 +35,9 @@ class Result:
     note: str | None
 
 
-def fake_lesson(seconds: float = 0.0):
-    """A lesson module whose heavy function counts its calls and the most that ran at once."""
+def fake_lesson(seconds: float = 0.0, gate: threading.Event | None = None):
+    """A lesson module whose heavy function counts its calls and the most that ran at once; with
+    ``gate``, each call also waits (at most 60 s) until the gate is set."""
     module = types.ModuleType("lessons.fake_heavy")
     module.Part, module.Result = Part, Result
     module.calls, module.running, module.most = [], 0, 0
@@ -48,6 +49,8 @@ def fake_lesson(seconds: float = 0.0):
             module.running += 1
             module.most = max(module.most, module.running)
         time.sleep(seconds)
+        if gate is not None:
+            gate.wait(60)
         with guard:
             module.running -= 1
         return Result((Part("a", np.arange(n, dtype=np.float32)), Part("b", np.array([np.nan, np.inf]))),
@@ -76,16 +79,24 @@ def test_a_result_comes_back_from_disk_exactly(cache):
 
 
 def test_concurrent_sessions_asking_for_one_setting_share_one_computation(cache):
-    module = fake_lesson(seconds=0.5)
-    waited = []
+    gate = threading.Event()  # the computation ends only once the other three have been told to wait
+    module = fake_lesson(gate=gate)
+    waited, told = [], set()
+
+    def waiting(text: str) -> None:
+        waited.append(text)
+        told.add(threading.get_ident())
+        if len(told) == 3:
+            gate.set()
+
     threads = [threading.Thread(target=precomputed.run, args=(module, "heavy", {"n": 7}),
-                                kwargs={"waiting": waited.append}) for _ in range(4)]
+                                kwargs={"waiting": waiting}) for _ in range(4)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert module.calls == [7]
-    assert waited and all("computing this setting" in text for text in waited)
+    assert module.calls == [7] and gate.is_set()
+    assert all("computing this setting" in text for text in waited)
 
 
 def test_different_settings_never_compute_more_than_the_slots_at_once(cache):

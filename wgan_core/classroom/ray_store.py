@@ -39,7 +39,8 @@ from .store import Answer, BoardRun, ClassStoreError, Presentation
 STORE_NAME = "wgan-class-store"
 #: Seconds one call waits for the store's answer.
 CALL_TIMEOUT_S = 15.0
-#: Seconds the first call waits: the actor may have to start (a new Python process on the head node).
+#: Seconds the first call, and the call that replaces a lost actor, wait: the actor may have to start
+#: (a new Python process on the head node; more than CALL_TIMEOUT_S on a busy head).
 START_TIMEOUT_S = 120.0
 #: Calls that add something each time they run: never repeated after the actor was lost.
 _NOT_REPEATED = frozenset({"post_run", "start_presenting"})
@@ -137,12 +138,13 @@ class RayClassStore:
         dead = None
         for attempt in range(2):
             actor = self._handle(ray, dead)
+            wait = timeout if dead is None else max(timeout, START_TIMEOUT_S)  # a new actor starts a process
             try:
-                failed, value = ray.get(actor.call.remote(method, args, kwargs), timeout=timeout)
+                failed, value = ray.get(actor.call.remote(method, args, kwargs), timeout=wait)
             except RayTaskError:
                 raise  # a fault in the store's code: raised as its own type, as the local store would
             except GetTimeoutError as exc:
-                raise self._failure(f"did not answer within {timeout:g} s", exc) from exc
+                raise self._failure(f"did not answer within {wait:g} s", exc) from exc
             except ActorDiedError as exc:
                 dead = actor
                 if attempt == 1 or method in _NOT_REPEATED:
