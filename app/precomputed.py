@@ -7,14 +7,17 @@ finite set. :func:`run` returns a setting's result from ``<runs dir>/.lesson-cac
 computed before — by this server, an earlier one, or ``python -m app.precomputed`` run before
 class — and otherwise computes it once:
 
-* one computation per setting: students who ask for the same one wait for it under a lock;
+* one computation per setting: students who ask for the same one wait for it under a lock, and so
+  do other processes on the machine that share the folder (a second app server, the warming command):
+  a file lock (one of :data:`FILE_LOCKS` in ``.locks/``) is held while a setting is computed;
 * at most ``WGAN_HEAVY_RUNS`` (default 1, :func:`heavy_runs`) computations at a time in the whole server, whatever
   the number of sessions or links, so lesson runs cannot crowd out the live training jobs;
 * a link can select a setting only once it is computed (:func:`is_cached`; the app falls back to
   the defaults otherwise and says so), so a crafted link never starts a computation;
 * the result is written atomically (:func:`wgan_core.atomic.atomic_write`) as an ``.npz`` of arrays
-  and a JSON tree, read back with ``allow_pickle=False`` — a cache file can never run code. Only the
-  lesson's own dataclasses are rebuilt; a file that does not decode is recomputed.
+  and a JSON tree (:mod:`app.result_codec`), read back with ``allow_pickle=False`` — a cache file can
+  never run code. Only the lesson's own dataclasses are rebuilt; a file that does not decode is
+  recomputed.
 
 Where a shorter run is exactly the start of a longer one (:data:`PREFIX`: the optimizers lesson's
 generator iterations), a longer cached run serves every shorter setting, cut to length. The file name
@@ -27,17 +30,20 @@ nothing on disk.
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import hashlib
-import io
 import json
 import os
 import threading
-import zipfile
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from app.result_codec import decode, encode
 
 #: The heavy function of each lesson (it takes the lesson's control values as keywords).
 HEAVY = {
@@ -53,6 +59,9 @@ HEAVY = {
 PREFIX = {("optimizers", "compare"): "steps"}
 #: Result files kept per function (a few MB at most each).
 MAX_FILES = 200
+#: Lock files shared by the processes that use one cache folder (a setting's file is chosen by its hash:
+#: a bounded set of files, never removed while another process may hold one).
+FILE_LOCKS = 64
 #: How often a caller waiting for a lock or a slot hears about it (seconds).
 WAIT_POLL = 0.5
 
@@ -132,79 +141,37 @@ def first_steps(value: Any, last: int) -> Any:
 
 
 # ----------------------------------------------------------------------------------------------
-# Encoding: dataclasses, tuples, lists, str-keyed dicts, arrays and scalars; nothing else
-# ----------------------------------------------------------------------------------------------
-
-def encode(value: Any) -> bytes:
-    """``value`` as the bytes of an ``.npz``: its arrays plus a JSON tree that refers to them."""
-    arrays: list[np.ndarray] = []
-
-    def tree(v):
-        if dataclasses.is_dataclass(v) and not isinstance(v, type):
-            return {"dataclass": type(v).__name__,
-                    "fields": {f.name: tree(getattr(v, f.name)) for f in dataclasses.fields(v)}}
-        if isinstance(v, np.ndarray):
-            if v.dtype == object:
-                raise TypeError("an array of Python objects cannot be stored")
-            arrays.append(v)
-            return {"array": len(arrays) - 1}
-        if isinstance(v, tuple | list):
-            return {"tuple" if isinstance(v, tuple) else "list": [tree(x) for x in v]}
-        if isinstance(v, dict):
-            if not all(isinstance(k, str) for k in v):
-                raise TypeError("only dicts with string keys can be stored")
-            return {"dict": {k: tree(x) for k, x in v.items()}}
-        if isinstance(v, np.generic):
-            return {"scalar": v.item()}
-        if v is None or isinstance(v, bool | int | float | str):
-            return {"scalar": v}
-        raise TypeError(f"cannot store a {type(v).__name__}")
-
-    root = json.dumps(tree(value))
-    buffer = io.BytesIO()
-    np.savez(buffer, tree=np.array(root), **{f"a{i}": a for i, a in enumerate(arrays)})
-    return buffer.getvalue()
-
-
-def decode(data: bytes, types: dict[str, type]) -> Any:
-    """Inverse of :func:`encode`; a dataclass must be one of ``types`` (by name). ValueError if not."""
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-            arrays = {name: npz[name] for name in npz.files}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as exc:  # object arrays: ValueError
-        raise ValueError(f"not a result file ({type(exc).__name__}: {exc})") from None
-
-    def build(node):
-        if "dataclass" in node:
-            cls = types.get(node["dataclass"])
-            if cls is None:
-                raise ValueError(f"unknown result type {node['dataclass']!r}")
-            return cls(**{k: build(v) for k, v in node["fields"].items()})
-        (kind, body), = node.items()
-        if kind == "array":
-            return arrays[f"a{int(body)}"]
-        if kind in ("tuple", "list"):
-            items = [build(x) for x in body]
-            return tuple(items) if kind == "tuple" else items
-        if kind == "dict":
-            return {k: build(v) for k, v in body.items()}
-        if kind == "scalar":
-            return body
-        raise ValueError(f"unknown node {kind!r}")
-
-    try:
-        return build(json.loads(str(arrays.pop("tree"))))
-    except (KeyError, TypeError, AttributeError, json.JSONDecodeError) as exc:
-        raise ValueError(f"malformed result file ({type(exc).__name__}: {exc})") from None
-
-
-# ----------------------------------------------------------------------------------------------
 # One computation per setting, a bounded number at a time
 # ----------------------------------------------------------------------------------------------
 
 def _key_lock(name: str) -> threading.Lock:
     with _KEY_LOCKS_GUARD:
         return _KEY_LOCKS.setdefault(name, threading.Lock())
+
+
+@contextmanager
+def _file_lock(folder: Path | None, stem: str, waiting: Callable[[str], None] | None, text: str) -> Iterator[None]:
+    """Hold the lock file of ``stem`` in ``folder`` (none without a folder), telling ``waiting`` every
+    WAIT_POLL seconds while another process holds it."""
+    if folder is None:
+        yield
+        return
+    locks = folder / ".locks"
+    locks.mkdir(parents=True, exist_ok=True)
+    bucket = int(hashlib.sha256(stem.encode()).hexdigest(), 16) % FILE_LOCKS
+    with open(locks / f"{bucket:02d}.lock", "a+b") as handle:
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if waiting is not None:
+                    waiting(text)
+                time.sleep(WAIT_POLL)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _acquire(lock, waiting: Callable[[str], None] | None, text: str) -> None:
@@ -259,28 +226,35 @@ def run(module, function: str, kwargs: dict, progress: Callable[[float, str], No
     stem = file_stem(slug, function, {k: v for k, v in kwargs.items() if k != prefix})
     name = f"{stem}-{want}.npz" if prefix else f"{stem}.npz"
     folder = cache_dir()
-    lock = _key_lock(stem)
-    _acquire(lock, waiting, "Another student's page is computing this setting: it appears here when done…")
+    lock, busy = _key_lock(stem), "Another student's page is computing this setting: it appears here when done…"
+    _acquire(lock, waiting, busy)
     try:
         if folder is not None:
             hit = _cached(folder, stem, module, prefix, want)
             if hit is not None:
                 return hit
-        slots = _slots()
-        _acquire(slots, waiting, "Waiting for the server to finish another lesson's computation…")
-        try:
-            compute = getattr(module, function)
-            result = compute(**kwargs, progress=progress) if progress is not None else compute(**kwargs)
-        finally:
-            slots.release()
-        if folder is not None:
-            from wgan_core.atomic import atomic_write
-
-            atomic_write(folder / name, encode(result))
-            _prune(folder, f"{slug}.{function}")
-        return result
+        with _file_lock(folder, stem, waiting, busy):
+            hit = None if folder is None else _cached(folder, stem, module, prefix, want)  # another process's
+            return hit if hit is not None else _compute(module, function, kwargs, progress, waiting, folder, name)
     finally:
         lock.release()
+
+
+def _compute(module, function: str, kwargs: dict, progress, waiting, folder: Path | None, name: str) -> Any:
+    """Compute in one of the server's heavy-run slots and keep the result in ``folder / name``."""
+    slots = _slots()
+    _acquire(slots, waiting, "Waiting for the server to finish another lesson's computation…")
+    try:
+        compute = getattr(module, function)
+        result = compute(**kwargs, progress=progress) if progress is not None else compute(**kwargs)
+    finally:
+        slots.release()
+    if folder is not None:
+        from wgan_core.atomic import atomic_write
+
+        atomic_write(folder / name, encode(result))
+        _prune(folder, name.split("-", 1)[0])
+    return result
 
 
 def kwargs_of(slug: str, values: dict) -> dict:

@@ -154,8 +154,8 @@ def run_tests_inside(test_files: str | Sequence[str], select: str, timeout: floa
         pytest.skip(refusal)
     files = [test_files] if isinstance(test_files, str) else list(test_files)
     names = ", ".join(Path(f).name for f in files)
-    command = (f"python -m pytest {' '.join(shlex.quote(str(f)) for f in files)} -n 0 -x -q -s -p no:cacheprovider --durations=12 "
-               f"-k {shlex.quote(select)}\n")
+    command = (f"python -m pytest {' '.join(shlex.quote(str(f)) for f in files)} -n 0 -x -q -s -p no:cacheprovider "
+               f"--durations=12 -k {shlex.quote(select)}\n")
     try:
         done = (run_in_namespace(command, timeout, num_cpus, env) if num_cpus
                 else run_without_head(command, timeout, env))

@@ -21,6 +21,17 @@ import sys
 import numpy as np
 import pytest
 
+
+def at_defaults(lesson):
+    """The heavy run that ``lesson``'s page opens with, through the app's disk cache of heavy runs
+    (``app.precomputed``): the same result the server shows, computed once for the whole suite (the
+    every-page browser test and the server read this file)."""
+    from app import precomputed
+
+    slug = lesson.__name__.rsplit(".", 1)[-1]
+    return precomputed.run(lesson, precomputed.HEAVY[slug], precomputed.defaults_of(slug))
+
+
 #: (lesson, fragment of its text, test that checks the claim)
 CLAIMS = (
     ("meaningful_loss", "its ρ above is close to +1", "test_meaningful_loss_defaults"),
@@ -95,8 +106,7 @@ def test_every_listed_claim_is_in_its_lesson_and_has_a_check():
 def loss_runs():
     from lessons import meaningful_loss as lesson
 
-    defaults = {c.key: c.default for c in lesson.CONTROLS}
-    return lesson.loss_curves(defaults["dataset"], defaults["steps"], defaults["failed_lr"])
+    return at_defaults(lesson)
 
 
 @pytest.mark.slow
@@ -119,8 +129,7 @@ def optimizer_runs():
     from lessons import optimizers as lesson
 
     defaults = {c.key: c.default for c in lesson.CONTROLS}
-    return {"defaults": lesson.compare(defaults["beta1"], defaults["lr"], defaults["steps"]),
-            "defaults_args": defaults}
+    return {"defaults": at_defaults(lesson), "defaults_args": defaults}
 
 
 @pytest.mark.slow
@@ -203,7 +212,7 @@ def test_penalty_weight_and_meter():
 def test_optimal_critic_defaults():
     from lessons import optimal_critic as lesson
 
-    r = lesson.fig3(**{c.key: c.default for c in lesson.CONTROLS})
+    r = at_defaults(lesson)
     assert r.saturated_share > 0.9
     assert 0.5 < r.critic_at_fake < 2.0
     assert r.ratio < 1e-2
@@ -354,7 +363,7 @@ def test_nash_radii():
 def test_vanishing_gradients_defaults():
     from lessons import vanishing_gradients as lesson
 
-    result = lesson.run_controls({c.key: c.default for c in lesson.CONTROLS})
+    result = at_defaults(lesson)
     assert result.orders_fallen("gan-minimax") >= 2.0                   # several orders of magnitude
 
 

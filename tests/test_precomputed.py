@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app import precomputed
+from app import precomputed, result_codec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,6 +110,39 @@ def test_different_settings_never_compute_more_than_the_slots_at_once(cache):
     assert module.most == 1  # WGAN_HEAVY_RUNS defaults to 1
 
 
+#: A process that asks for one setting of a fake lesson whose computation takes 2 s and leaves a mark.
+OTHER_PROCESS = """
+import sys, time, types
+from pathlib import Path
+from app import precomputed
+marks = Path(sys.argv[1])
+module = types.ModuleType("lessons.fake_shared")
+
+def heavy(n):
+    with marks.open("a") as f:
+        f.write("computed\\n")
+    time.sleep(2.0)
+    return {"n": n}
+
+module.heavy = heavy
+waited = []
+result = precomputed.run(module, "heavy", {"n": 4}, waiting=waited.append)
+print(result["n"], "waited" if waited else "did not wait")
+"""
+
+
+def test_processes_that_share_a_cache_folder_compute_a_setting_once(cache, tmp_path):
+    marks = tmp_path / "marks.txt"
+    env = {**os.environ, "WGAN_LESSON_CACHE": str(cache), "PYTHONPATH": str(ROOT)}
+    procs = [subprocess.Popen([sys.executable, "-c", OTHER_PROCESS, str(marks)], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, text=True) for _ in range(2)]
+    outs = sorted(proc.communicate(timeout=120)[0].strip() for proc in procs)
+    assert [proc.returncode for proc in procs] == [0, 0]
+    assert marks.read_text().splitlines() == ["computed"]  # one computation for both processes
+    assert outs[0].startswith("4 ") and outs[1].startswith("4 ")
+    assert len(list((cache / ".locks").glob("*.lock"))) == 1 <= precomputed.FILE_LOCKS
+
+
 def test_the_slot_count_is_read_through_a_setting_when_first_needed(monkeypatch):
     monkeypatch.setenv("WGAN_HEAVY_RUNS", "3")
     assert precomputed.heavy_runs() == 3
@@ -137,7 +170,7 @@ def test_a_cache_file_that_would_run_code_is_never_unpickled(cache, tmp_path):
     result = precomputed.run(module, "heavy", {"n": 3})
     assert not marker.exists()
     assert module.calls == [3, 3] and result.score == 1.0  # recomputed, and the file written again
-    assert precomputed.decode(path.read_bytes(), {"Part": Part, "Result": Result}).score == 1.0
+    assert result_codec.decode(path.read_bytes(), {"Part": Part, "Result": Result}).score == 1.0
 
 
 def test_a_torn_or_foreign_cache_file_is_recomputed(cache):
@@ -148,7 +181,7 @@ def test_a_torn_or_foreign_cache_file_is_recomputed(cache):
     precomputed.run(module, "heavy", {"n": 4})
     assert module.calls == [4, 4]
     with pytest.raises(ValueError, match="unknown result type 'Result'"):
-        precomputed.decode(path.read_bytes(), {"Part": Part})
+        result_codec.decode(path.read_bytes(), {"Part": Part})
 
 
 def test_new_code_never_reads_an_old_result_and_old_files_are_pruned(cache, monkeypatch):
@@ -173,9 +206,9 @@ def test_off_keeps_nothing_on_disk(tmp_path, monkeypatch):
 
 def test_the_encoder_refuses_what_it_cannot_store_safely():
     with pytest.raises(TypeError, match="array of Python objects"):
-        precomputed.encode(np.array([object()], dtype=object))
+        result_codec.encode(np.array([object()], dtype=object))
     with pytest.raises(TypeError, match="cannot store a set"):
-        precomputed.encode({"s": {1, 2}})
+        result_codec.encode({"s": {1, 2}})
 
 
 def test_every_heavy_lesson_names_a_function_that_takes_its_defaults():
