@@ -224,8 +224,8 @@ def run(module, function: str, kwargs: dict, progress: Callable[[float, str], No
     prefix = PREFIX.get((slug, function))
     want = int(kwargs[prefix]) if prefix else None
     stem = file_stem(slug, function, {k: v for k, v in kwargs.items() if k != prefix})
-    name = f"{stem}-{want}.npz" if prefix else f"{stem}.npz"
     folder = cache_dir()
+    path = None if folder is None else folder / (f"{stem}-{want}.npz" if prefix else f"{stem}.npz")
     lock, busy = _key_lock(stem), "Another student's page is computing this setting: it appears here when done…"
     _acquire(lock, waiting, busy)
     try:
@@ -235,13 +235,14 @@ def run(module, function: str, kwargs: dict, progress: Callable[[float, str], No
                 return hit
         with _file_lock(folder, stem, waiting, busy):
             hit = None if folder is None else _cached(folder, stem, module, prefix, want)  # another process's
-            return hit if hit is not None else _compute(module, function, kwargs, progress, waiting, folder, name)
+            return hit if hit is not None else _compute(module, function, kwargs, progress, waiting, path)
     finally:
         lock.release()
 
 
-def _compute(module, function: str, kwargs: dict, progress, waiting, folder: Path | None, name: str) -> Any:
-    """Compute in one of the server's heavy-run slots and keep the result in ``folder / name``."""
+def _compute(module, function: str, kwargs: dict, progress, waiting, path: Path | None) -> Any:
+    """Compute in one of the server's heavy-run slots and keep the result at ``path`` (None: nowhere),
+    pruning the oldest files of the same function."""
     slots = _slots()
     _acquire(slots, waiting, "Waiting for the server to finish another lesson's computation…")
     try:
@@ -249,11 +250,11 @@ def _compute(module, function: str, kwargs: dict, progress, waiting, folder: Pat
         result = compute(**kwargs, progress=progress) if progress is not None else compute(**kwargs)
     finally:
         slots.release()
-    if folder is not None:
+    if path is not None:
         from wgan_core.atomic import atomic_write
 
-        atomic_write(folder / name, encode(result))
-        _prune(folder, name.split("-", 1)[0])
+        atomic_write(path, encode(result))
+        _prune(path.parent, f"{module.__name__.rsplit('.', 1)[-1]}.{function}")
     return result
 
 
@@ -291,15 +292,18 @@ def is_cached(slug: str, values: dict) -> bool:
     return _cached(folder, stem, lessons.lesson_module(slug), prefix, want) is not None
 
 
-def warm(slugs=tuple(HEAVY), report: Callable[[str], None] = print) -> None:
-    """Compute (or find) the default setting of each heavy lesson, e.g. before a class."""
-    import time
-
+def run_defaults(slug: str) -> Any:
+    """The heavy run that lesson ``slug``'s page opens with (its default setting), computed or found."""
     import lessons
 
+    return run(lessons.lesson_module(slug), HEAVY[slug], defaults_of(slug))
+
+
+def warm(slugs=tuple(HEAVY), report: Callable[[str], None] = print) -> None:
+    """Compute (or find) the default setting of each heavy lesson, e.g. before a class."""
     for slug in slugs:
         start = time.perf_counter()
-        run(lessons.lesson_module(slug), HEAVY[slug], defaults_of(slug))
+        run_defaults(slug)
         report(f"{slug}: {time.perf_counter() - start:.1f} s")
 
 

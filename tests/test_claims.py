@@ -23,13 +23,12 @@ import pytest
 
 
 def at_defaults(lesson):
-    """The heavy run that ``lesson``'s page opens with, through the app's disk cache of heavy runs
-    (``app.precomputed``): the same result the server shows, computed once for the whole suite (the
-    every-page browser test and the server read this file)."""
+    """The heavy run that ``lesson``'s page opens with, from the app's disk cache of heavy runs: the
+    result the server shows, computed once for the whole suite (the every-page browser test and the
+    server read the same file)."""
     from app import precomputed
 
-    slug = lesson.__name__.rsplit(".", 1)[-1]
-    return precomputed.run(lesson, precomputed.HEAVY[slug], precomputed.defaults_of(slug))
+    return precomputed.run_defaults(lesson.__name__.rsplit(".", 1)[-1])
 
 
 #: (lesson, fragment of its text, test that checks the claim)

@@ -109,7 +109,7 @@ def visits(app_server, browser):
         requests: list[str] = []
         pg.on("request", lambda r, requests=requests: requests.append(r.url))
         if path in precomputed.HEAVY:  # the default setting's heavy run, on the disk cache the server shares
-            precomputed.run(lessons.lesson_module(path), precomputed.HEAVY[path], precomputed.defaults_of(path))
+            precomputed.run_defaults(path)
         try:
             pg.goto(f"{app_server}/{path}")
             wait_idle(pg, timeout=VISIT_TIMEOUT)  # a page's first visit computes its cached results
