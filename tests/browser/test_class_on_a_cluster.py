@@ -52,13 +52,18 @@ def start_servers(tmp_path, names: str) -> list[tuple[subprocess.Popen, str]]:
     return servers
 
 
-def open_lesson(browser, url: str, path: str):
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(120_000)
-    page.goto(f"{url}/{path}")
-    wait_idle(page, timeout=300)
-    return page
+def open_lessons(browser, wanted: list[tuple[str, str]]) -> list:
+    """A page per ``(server url, lesson path)``, all opened before any is waited for: the two servers run
+    their first pages side by side, as a class's first visits do."""
+    pages = []
+    for url, path in wanted:
+        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+        page.set_default_timeout(120_000)
+        page.goto(f"{url}/{path}")
+        pages.append(page)
+    for page in pages:
+        wait_idle(page, timeout=300)
+    return pages
 
 
 def phase(started: float, what: str) -> None:
@@ -100,17 +105,17 @@ def test_in_the_namespace(browser, tmp_path):
             wait_healthy(url, timeout=180)
         phase(started, "both servers healthy")
         (_, on_a), (_, on_b) = servers
-        student_a = open_lesson(browser, on_a, "mode_collapse")
+        student_a, student_b, student_c, teacher = open_lessons(
+            browser, [(on_a, "mode_collapse"), (on_b, "mode_collapse"), (on_b, "mode_collapse"), (on_b, "teacher")])
+        phase(started, "the four pages open")
         button(student_a, "Start").click()
         wait_until(lambda: RUNNING.search(text_of(student_a)), "A's run to train", timeout=300)
         phase(started, "A's run trains")
 
-        student_b = open_lesson(browser, on_b, "mode_collapse")
         button(student_b, "Start").click()
         wait_until(lambda: RUNNING.search(text_of(student_b)), "B's run to train beside A's", timeout=300)
         phase(started, "B's run trains beside A's")
 
-        student_c = open_lesson(browser, on_b, "mode_collapse")
         button(student_c, "Start").click()
         wait_until(lambda: "number 1 in line" in text_of(student_c), "C's run to be queued", timeout=180)
         time.sleep(3.0)  # exactly two train, the third waits
@@ -118,7 +123,6 @@ def test_in_the_namespace(browser, tmp_path):
         assert RUNNING.search(text_of(student_a)) and RUNNING.search(text_of(student_b))
         phase(started, "C's run queued")
 
-        teacher = open_lesson(browser, on_b, "teacher")
         unlock_panel(teacher)
         wait_until(lambda: "on another app server" in live_runs(teacher), "B's panel to list A's run", timeout=120)
         listed = live_runs(teacher)  # A's run, and B's and C's on this server, each with a Stop button
