@@ -50,7 +50,7 @@ from typing import Any
 import streamlit as st
 
 from app import live_export, live_slots, shell
-from app.live_state import RunningRate, hparams_text, per_job
+from app.live_state import RunningRate, drawing, hparams_text, per_job
 from wgan_core.live import ACTIVE, ENDED, ClientLimitError, Job, prepare_workers
 
 POLL_SECONDS = 1.0
@@ -361,13 +361,15 @@ class LivePanel:
         """Poll the job while it is active: status every second, ``draw(job)`` every ``DRAW_SECONDS``.
 
         Two fragments: a light one (progress, queue message, watchdog heartbeat) every
-        :data:`POLL_SECONDS`, and the figures every :data:`DRAW_SECONDS` — the cadence of the job's
-        snapshots, so that no poll re-sends unchanged figures. A queued page has no figures to redraw
-        and polls its place in line every :data:`QUEUED_POLL_SECONDS` only (a class of queued pages
-        is most of the server's load); when its job is admitted, one full rerun turns drawing on.
+        :data:`POLL_SECONDS`, and the figures every :data:`DRAW_SECONDS` while the job runs (the cadence
+        of its snapshots: no poll re-sends unchanged figures; a paused run's once its last step's
+        snapshot is in, :func:`drawing`). A queued
+        page polls its place in line every :data:`QUEUED_POLL_SECONDS` only (a class of queued pages is
+        most of the server's load). Admitted, paused or resumed: one full rerun re-arms the drawing.
         """
         job = self.job
         queued = job is not None and job.status == "queued"
+        armed = drawing(job)
         active = job is not None and job.status in ACTIVE
 
         @st.fragment(run_every=(QUEUED_POLL_SECONDS if queued else POLL_SECONDS) if active else None)
@@ -376,11 +378,12 @@ class LivePanel:
             if current is not None:
                 current.touch()
             self.status_ui(current)
-            changed = current is None or current.status not in ACTIVE or (current.status == "queued") != queued
+            changed = (current is None or current.status not in ACTIVE or (current.status == "queued") != queued
+                       or drawing(current) != armed)
             if active and changed:
-                st.rerun()  # the run ended or was admitted: one full rerun re-arms polling and the buttons
+                st.rerun()  # the run ended, was admitted, paused or resumed: a full rerun re-arms polling
 
-        @st.fragment(run_every=DRAW_SECONDS if active and not queued else None)
+        @st.fragment(run_every=DRAW_SECONDS if armed else None)
         def live_figures() -> None:
             current = self.job
             if current is not None and current.latest_snapshot() is not None:

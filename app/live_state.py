@@ -1,13 +1,17 @@
 """What the live panel keeps about its run between polls, and how it words it: the rate over running
 time (:class:`RunningRate`), the hyper-parameters a member trains with (:func:`hparams_text`), and
-objects held per job in the session (:func:`per_job`)."""
+objects held per job in the session (:func:`per_job`), and whether its figures still change
+(:func:`drawing`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
+
+if TYPE_CHECKING:
+    from wgan_core.live import Job
 
 #: How the applied hyper-parameters read under a run, in this order.
 HPARAM_TEXT = (("clip_value", "c = {:.3g}"), ("lambda_gp", "λ = {:.3g}"), ("n_critic", "n_critic = {}"),
@@ -47,3 +51,12 @@ def per_job(key: str, job, make: Callable[[], Any]) -> Any:
         held = (job.id, make())
         st.session_state[key] = held
     return held[1]
+
+
+def drawing(job: Job | None) -> bool:
+    """Whether the page redraws ``job``'s figures: while it runs, and while paused until the snapshot
+    of its last step is in (then its figures no longer change)."""
+    if job is None or job.status not in ("running", "paused"):
+        return False
+    snapshot = job.latest_snapshot()
+    return job.status == "running" or snapshot is None or snapshot[0] < job.steps

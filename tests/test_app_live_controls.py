@@ -1,14 +1,14 @@
 """The live panel's controls follow the run's state: Start → Pause → Resume, Step, Stop (the run ends,
 its figures stay), New run (a fresh start); a paused run reads "paused at step N" with no rate; the rate
 counts running time only; the applied hyper-parameters show under the run; slider changes are recorded
-with their step for the charts to mark."""
+with their step for the charts to mark; a paused run's figures stop redrawing once its last step is drawn."""
 
 from __future__ import annotations
 
 import pytest
 
 import lessons.clipping_vs_gp as lesson
-from app.live_state import RunningRate, hparams_text
+from app.live_state import RunningRate, drawing, hparams_text
 from plots.images import spaced_thumbnails
 from plots.live import curves
 from tests.helpers import session_job, wait_for
@@ -24,6 +24,26 @@ def _labels(at) -> dict[str, tuple[str, bool]]:
 def _progress_text(at) -> str:
     (bar,) = at.get("progress")
     return bar.proto.text
+
+
+class _Shown:
+    """What :func:`drawing` reads of a job."""
+
+    def __init__(self, status: str, steps: int, snapshot_step: int | None):
+        self.status, self.steps, self._snapshot = status, steps, snapshot_step
+
+    def latest_snapshot(self):
+        return None if self._snapshot is None else (self._snapshot, {})
+
+
+@pytest.mark.parametrize("status, steps, snapshot_step, redraws", [
+    ("running", 40, 20, True), ("running", 0, None, True),     # a running job: every DRAW_SECONDS
+    ("paused", 40, 20, True), ("paused", 1, None, True),       # paused before its last step's snapshot came
+    ("paused", 40, 40, False),                                 # paused and drawn: nothing changes any more
+    ("queued", 0, None, False), ("finished", 40, 40, False), ("stopped", 40, 20, False)])
+def test_figures_redraw_while_they_can_change(status, steps, snapshot_step, redraws):
+    assert drawing(_Shown(status, steps, snapshot_step)) is redraws
+    assert drawing(None) is False
 
 
 def test_running_rate_counts_running_time_only():
