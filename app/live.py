@@ -56,7 +56,7 @@ from wgan_core.live import ACTIVE, ENDED, ClientLimitError, Job, prepare_workers
 POLL_SECONDS = 1.0
 #: Seconds between redraws of a live lesson's figures (and between the job's snapshots).
 DRAW_SECONDS = 2.0
-#: Seconds between polls of a queued page: it shows only its place in line (and keeps the watchdog fed).
+#: Seconds between polls of a queued or paused page: its place in line or paused step, and the watchdog.
 QUEUED_POLL_SECONDS = 2.0
 STATE_KEY = "live.lease"
 #: Session-state keys of this session's job's rate meter and slider-change record, each ``(job id, …)``.
@@ -358,21 +358,20 @@ class LivePanel:
         return f"{job.status} at step {job.steps}{of}"
 
     def poll(self, draw: Callable[[Job], None]) -> None:
-        """Poll the job while it is active: status every second, ``draw(job)`` every ``DRAW_SECONDS``.
+        """Poll the job while it is active: its status, and ``draw(job)`` while its figures change.
 
-        Two fragments: a light one (progress, queue message, watchdog heartbeat) every
-        :data:`POLL_SECONDS`, and the figures every :data:`DRAW_SECONDS` while the job runs (the cadence
-        of its snapshots: no poll re-sends unchanged figures; a paused run's once its last step's
-        snapshot is in, :func:`drawing`). A queued
-        page polls its place in line every :data:`QUEUED_POLL_SECONDS` only (a class of queued pages is
-        most of the server's load). Admitted, paused or resumed: one full rerun re-arms the drawing.
+        Two fragments: a light one (progress, queue message, watchdog heartbeat) every :data:`POLL_SECONDS`
+        (:data:`QUEUED_POLL_SECONDS` for a queued or paused job: a class of queued pages is most of the
+        server's load), and the figures every :data:`DRAW_SECONDS` while they change (:func:`drawing`;
+        the cadence of the job's snapshots). Admitted, paused or resumed: one full rerun re-arms both.
         """
         job = self.job
         queued = job is not None and job.status == "queued"
+        still = queued or (job is not None and job.status == "paused")
         armed = drawing(job)
         active = job is not None and job.status in ACTIVE
 
-        @st.fragment(run_every=(QUEUED_POLL_SECONDS if queued else POLL_SECONDS) if active else None)
+        @st.fragment(run_every=(QUEUED_POLL_SECONDS if still else POLL_SECONDS) if active else None)
         def live_status() -> None:
             current = self.job
             if current is not None:
