@@ -51,6 +51,13 @@ def open_page(page: Page, base_url: str, path: str = "", query: str = "") -> Non
     wait_idle(page)
 
 
+def wait_for_charts(page: Page, count: int, timeout: float = REACT_TIMEOUT) -> None:
+    """Wait until the page holds exactly ``count`` Plotly charts: the browser may still be adding the
+    last of them after the status widget has gone quiet."""
+    charts = page.locator('[data-testid="stPlotlyChart"]')
+    wait_for_value(charts.count, count, "the number of charts", timeout)
+
+
 def no_exception(page: Page) -> None:
     """Fail if Streamlit shows an exception box on the page."""
     boxes = page.locator('[data-testid="stException"]')

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import move_slider, no_exception, open_page, wait_for_value, wait_idle, wait_until
+from tests.browser.helpers import (
+    move_slider,
+    no_exception,
+    open_page,
+    wait_for_charts,
+    wait_for_value,
+    wait_idle,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 FAR = "P1=10&P2=0&P3=0&P4=0&Q1=0&Q2=0&Q3=0&Q4=10"
@@ -18,7 +26,7 @@ def _metric(page, label: str) -> str:
 def test_a_shared_link_opens_the_same_piles_and_a_slider_moves_the_dirt(app_server, page):
     open_page(page, app_server, "distances", FAR)
     no_exception(page)
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 3
+    wait_for_charts(page, 3)
     assert page.locator(".katex").count() > 10  # formulas are rendered as LaTeX
     assert _metric(page, "W (shovel-units)") == "30"
 

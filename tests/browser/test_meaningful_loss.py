@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import move_slider, no_exception, open_page, wait_for_change, wait_until
+from tests.browser.helpers import move_slider, no_exception, open_page, wait_for_change, wait_for_charts, wait_until
 
 pytestmark = pytest.mark.browser
 QUERY = "dataset=8gaussians&steps=100&failed_lr=0.1&median_window=5"
@@ -16,7 +16,7 @@ def test_changing_the_median_filter_redraws_the_curve(app_server, page):
     open_page(page, app_server, "meaningful_loss", QUERY)
     no_exception(page)
     page.wait_for_selector(".js-plotly-plot", timeout=120_000)
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 6
+    wait_for_charts(page, 6)
     assert len(page.locator('[data-testid="stMetricValue"]').all_inner_texts()) == 3
     before = wait_until(lambda: page.evaluate(SMOOTHED_Y), "the filtered curve to be drawn")
     assert before and len(before) > 10  # the trace holds data

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.helpers import move_slider, no_exception, open_page, wait_for_change, wait_until
+from tests.browser.helpers import move_slider, no_exception, open_page, wait_for_change, wait_for_charts, wait_until
 
 pytestmark = pytest.mark.browser
 QUERY = "beta1=0.9&lr=0.001&steps=100"
@@ -15,7 +15,7 @@ def test_moving_beta1_retrains_adam(app_server, page):
     open_page(page, app_server, "optimizers", QUERY)
     no_exception(page)
     page.wait_for_selector(".js-plotly-plot", timeout=120_000)
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 2
+    wait_for_charts(page, 2)
     before = wait_until(lambda: page.evaluate(ADAM_COSINE), "the Adam curve to be drawn")
     assert before and len(before) > 10  # the trace holds data
     move_slider(page, "Adam β₁ (momentum)", "ArrowLeft", url_has="beta1=0.85")  # 0.9 → 0.85

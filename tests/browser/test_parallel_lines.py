@@ -9,7 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.helpers import move_slider, no_exception, open_page, plotly_shapes, wait_for_value, wait_until
+from tests.browser.helpers import (
+    move_slider,
+    no_exception,
+    open_page,
+    plotly_shapes,
+    wait_for_charts,
+    wait_for_value,
+    wait_until,
+)
 
 pytestmark = pytest.mark.browser
 SCREENSHOT = Path(__file__).resolve().parents[2] / "docs" / "screenshot.png"
@@ -23,7 +31,7 @@ def _metric_values(page) -> list[str]:
 def test_moving_theta_redraws_the_charts_and_updates_the_link(app_server, page):
     open_page(page, app_server, "parallel_lines", "theta=0.3&n=200")
     no_exception(page)
-    assert page.locator('[data-testid="stPlotlyChart"]').count() == 4
+    wait_for_charts(page, 4)
     page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot')
     assert _metric_values(page)[:2] == ["0.300", "0.693"]
     before = wait_until(lambda: plotly_shapes(page, 1), "the second chart to be drawn")
