@@ -24,8 +24,6 @@ problem.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Mapping
 
 import numpy as np
@@ -159,15 +157,8 @@ def total_variation(p, q) -> float:
 # ----------------------------------------------------------------------------------------------
 
 def _ot():
-    """Import POT lazily (it is not needed to import wgan_core, e.g. on a bare GPU box).
-
-    Every array reaching POT from this module is a float64 numpy array, so POT's PyTorch backend is
-    never used; when torch is not loaded yet, the backend is disabled so that ``import ot`` does not
-    import torch (several seconds on a cold start, for the first lesson page of the app).
-    """
-    if "ot" not in sys.modules and "torch" not in sys.modules:
-        os.environ.setdefault("POT_BACKEND_DISABLE_PYTORCH", "1")
-    import ot
+    """POT, imported on first use (see :mod:`wgan_core.pot`): it is not needed to import wgan_core."""
+    from .pot import ot
 
     return ot
 
