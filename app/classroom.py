@@ -4,10 +4,10 @@ teacher's.
 
 How following works: while the teacher presents, each lesson page the teacher's session opens (with its
 control values, as the URL holds them) is written to the store after the page has run
-(:func:`record_presenter_page`). Every other page polls the store once a second
-(:func:`follow_ui`, a fragment) and, when the class moved, switches to that lesson with those
-values. A student can **Leave** and **Rejoin**. A student whose own live run is going is never moved:
-the banner says where the class is and offers to go there.
+(:func:`record_presenter_page`). Every other page polls the store once a second while the teacher
+presents, every 3 s while nobody does (:func:`follow_ui`, a fragment), and, when the class moved,
+switches to that lesson with those values. A student can **Leave** and **Rejoin**. A student whose own
+live run is going is never moved: the banner says where the class is and offers to go there.
 """
 
 from __future__ import annotations
@@ -34,7 +34,13 @@ LEFT = "class.left"
 APPLIED = "class.applied"  # the presentation version this page last moved to
 RENDERED = "class.rendered"  # (presenting?, revealed exercises) as the page last drew its exercises
 LAST_SEEN = "class.last_seen"
+#: Seconds between a page's follow polls while the teacher presents (a move reaches a page within this
+#: and one run of the lesson's page).
 FOLLOW_SECONDS = 1.0
+#: Seconds between them while nobody presents: a poll costs the browser a re-render of the whole page
+#: (an idle lesson page in Chromium: 1.1-1.8 CPU-s in 20 s at 1 s, 0.6-1.1 at 3 s), and only the start
+#: of presenting is waited for; once it is seen, the page polls every FOLLOW_SECONDS.
+IDLE_FOLLOW_SECONDS = 3.0
 SEEN_EVERY_S = 10.0
 #: Seconds before a store that failed is tried again.
 RETRY_S = 60.0
@@ -188,8 +194,10 @@ def _should_move(current, session_job: Callable[[], Any]) -> bool:
     return not _own_run_going(session_job)
 
 
-def _banner(slug: str, session_job: Callable[[], Any]) -> None:
+def _banner(slug: str, session_job: Callable[[], Any], presenting: bool) -> None:
     current = presentation()
+    if (current is not None) != presenting:
+        st.rerun()  # presenting started or stopped: the full run sets the poll's interval again
     if _should_move(current, session_job):
         st.rerun()  # the page switch itself happens in the full run (follow_ui), never in a fragment's
     drawn = st.session_state.get(RENDERED)
@@ -225,7 +233,8 @@ def _page_of_this_run() -> str | None:
 
 
 def follow_ui(pages: list[st.Page], slug: str, session_job: Callable[[], Any]) -> None:
-    """The banner on a page that is not the teacher's panel: polls the class every second.
+    """The banner on a page that is not the teacher's panel: polls the class every second while the
+    teacher presents, every :data:`IDLE_FOLLOW_SECONDS` while nobody does.
     ``session_job()`` is this session's own live job, if any: while it is going, the page is never moved.
 
     A page moved by the class can receive one stale poll: the browser's one-second timer of the page
@@ -245,14 +254,16 @@ def follow_ui(pages: list[st.Page], slug: str, session_job: Callable[[], Any]) -
     own_page, own_query = _page_of_this_run(), st.query_params.to_dict()
     target = next(p for p in pages if p.url_path == slug)
 
-    @st.fragment(run_every=FOLLOW_SECONDS)
+    presenting = current is not None
+
+    @st.fragment(run_every=FOLLOW_SECONDS if presenting else IDLE_FOLLOW_SECONDS)
     def follow() -> None:
         if _page_of_this_run() != own_page:
             stale_polls.mark_moving()
             st.switch_page(target, query_params=own_query)  # a stale poll: redraw this page in full
         if st.session_state.get(LAST_SEEN, (None,))[0] == slug:
             _mark_seen(slug)  # still here: kept fresh (a new page is marked once drawn, by page_drawn)
-        _banner(slug, session_job)
+        _banner(slug, session_job, presenting)
 
     follow()
 
