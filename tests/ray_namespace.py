@@ -119,13 +119,9 @@ def run_without_head(body: str, timeout: float, env: dict | None = None) -> subp
 
 def _run_once(body: str, timeout: float, num_cpus: int | None, env: dict | None) -> subprocess.CompletedProcess:
     home = tempfile.mkdtemp(prefix="wr", dir="/tmp")  # short: Ray's socket paths are limited to 107 bytes
-    # RAY_worker_niceness=0: Ray starts its workers at niceness 15 by default, and a job's actor adds the
-    # project's own WGAN_WORKER_NICE (5) when it starts: at 19, an actor's start (imports, three trainers)
-    # waited behind the other pytest worker's tests on CI's 2 cores for minutes, while this test's
-    # worker sat waiting for its first steps. The jobs still train nicer than the servers (niceness 5).
     script = ("set -e\nip link set lo up\n"
               f"export HOME={home} RAY_TMP={home}/r RAY_AUTH_MODE=disabled RAY_USAGE_STATS_ENABLED=0 "
-              f"RAY_worker_niceness=0 PYTHONPATH={shlex.quote(str(ROOT))}\n"
+              f"PYTHONPATH={shlex.quote(str(ROOT))}\n"
               f"cd {shlex.quote(str(ROOT))}\n" + (head_script(num_cpus) if num_cpus else "") + body)
     full_env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}", **(env or {})}
     process = subprocess.Popen(_unshare() + ["bash", "-c", script], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
