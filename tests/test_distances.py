@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -202,3 +205,12 @@ def test_a_solver_stopped_early_raises_instead_of_returning_a_bound(monkeypatch)
         d.wasserstein1(x, y)
     with pytest.raises(d.TransportError):
         d.transport_plan(x, y)
+
+
+def test_pot_is_imported_without_sklearn_cluster_which_still_imports_afterwards():
+    code = ("import sys\nfrom wgan_core.pot import ot\nassert 'sklearn.cluster' not in sys.modules\n"
+            "assert ot.emd2([0.5, 0.5], [0.5, 0.5], [[0.0, 1.0], [1.0, 0.0]]) == 0.0\n"
+            "from sklearn.cluster import KMeans\nprint(KMeans.__name__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=Path(__file__).resolve().parents[1])
+    assert out.returncode == 0 and out.stdout.strip() == "KMeans", out.stderr

@@ -17,18 +17,16 @@ from __future__ import annotations
 import os
 import sys
 
-if "ot" not in sys.modules:
-    if "torch" not in sys.modules:
-        os.environ.setdefault("POT_BACKEND_DISABLE_PYTORCH", "1")
-    _hidden = "sklearn.cluster" not in sys.modules
-    if _hidden:
-        sys.modules["sklearn.cluster"] = None  # an ImportError for POT's optional import
-    try:
-        import ot
-    finally:
-        if _hidden and sys.modules.get("sklearn.cluster", 0) is None:
-            del sys.modules["sklearn.cluster"]
-else:
+_first = "ot" not in sys.modules
+if _first and "torch" not in sys.modules:
+    os.environ.setdefault("POT_BACKEND_DISABLE_PYTORCH", "1")
+_hidden = _first and "sklearn.cluster" not in sys.modules
+if _hidden:
+    sys.modules["sklearn.cluster"] = None  # an ImportError for POT's optional import
+try:
     import ot
+finally:
+    if _hidden and sys.modules.get("sklearn.cluster", 0) is None:
+        del sys.modules["sklearn.cluster"]
 
 __all__ = ["ot"]
